@@ -1,0 +1,191 @@
+//! Wires configuration, store, keys and engine together, and serves HTTP. The only place that
+//! names concrete types from several layers.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::{Config, SecretKeySource};
+use crate::engine::Engine;
+use crate::http::discovery::DiscoveryCache;
+use crate::keys::KeyRing;
+use crate::seed::Seed;
+use crate::store::{self, Store};
+
+/// Everything a running authd holds.
+pub struct App {
+    /// The validated configuration.
+    pub config: Arc<Config>,
+    /// The rules.
+    pub engine: Engine,
+    /// Pre-serialized discovery documents.
+    pub discovery: DiscoveryCache,
+    store: Arc<dyn Store>,
+}
+
+/// Cheap handle on the [`App`], given to every handler.
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl App {
+    /// Connects to the database, applies migrations and checks that the configured secret opens
+    /// the stored keys. Creates nothing else.
+    pub async fn open(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        match &config.secret_key_source {
+            SecretKeySource::Configured => {}
+            SecretKeySource::DevFile(path) => tracing::warn!(
+                "AUTHD_SECRET_KEY is not set: using the development secret kept in {}; \
+                 set AUTHD_SECRET_KEY in production",
+                path.display()
+            ),
+            SecretKeySource::Ephemeral => tracing::warn!(
+                "AUTHD_SECRET_KEY is not set: using a secret generated for this process only"
+            ),
+        }
+        let store = store::connect(&config.database_url)
+            .await
+            .with_context(|| {
+                format!(
+                    "AUTHD_DATABASE_URL: cannot connect to {}",
+                    config.database_url.redacted()
+                )
+            })?;
+        store
+            .migrate()
+            .await
+            .context("cannot apply database migrations")?;
+        let keys = Arc::new(KeyRing::new(
+            store.clone(),
+            &config.secret_key,
+            clock.clone(),
+            config.keys,
+        )?);
+        for server in store.list_auth_servers().await? {
+            keys.check_secret(&server.id).await?;
+        }
+        let engine = Engine::new(store.clone(), keys, clock, config.passwords, config.tokens)?;
+        Ok(App {
+            config: Arc::new(config),
+            engine,
+            discovery: DiscoveryCache::default(),
+            store,
+        })
+    }
+
+    /// Creates the built-in servers, applies the seed file, and brings every server's keys up
+    /// to date: what `serve` does before it listens.
+    pub async fn prepare(&self) -> anyhow::Result<()> {
+        self.engine.ensure_builtin_servers().await?;
+        if let Some(path) = &self.config.seed_file {
+            let report = Seed::read(path)?.apply(&self.engine, path).await?;
+            tracing::info!(
+                created = report.created,
+                updated = report.updated,
+                unchanged = report.unchanged,
+                "applied seed file {}",
+                path.display()
+            );
+        }
+        self.maintain_keys().await
+    }
+
+    /// One pass of key maintenance over every active server.
+    pub async fn maintain_keys(&self) -> anyhow::Result<()> {
+        for server in self.engine.auth_servers().await? {
+            self.engine
+                .keys()
+                .maintain(&server)
+                .await
+                .with_context(|| {
+                    format!("key maintenance of authorization server {}", server.id)
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Closes the database pool.
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
+    /// Wraps the app for handlers.
+    pub fn into_state(self) -> AppState {
+        AppState(Arc::new(self))
+    }
+}
+
+/// Serves HTTP on `listener` until `shutdown` completes, then lets in-flight requests finish.
+/// Keys are maintained in the background on the configured schedule.
+pub async fn serve(
+    app: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let address = listener.local_addr()?;
+    let maintenance = tokio::spawn(maintain_keys_forever(app.clone()));
+    tracing::info!(
+        issuer = %app.config.base_url,
+        address = %address,
+        "authd ready: issuer {}, listening on http://{address}",
+        app.config.base_url
+    );
+    let served = axum::serve(listener, crate::http::router(app.clone()))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    maintenance.abort();
+    app.close().await;
+    served.context("HTTP server failed")
+}
+
+async fn maintain_keys_forever(app: AppState) {
+    let mut interval = tokio::time::interval(app.config.keys.check_interval);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick completes at once; `prepare` has just done that pass.
+    interval.tick().await;
+    loop {
+        interval.tick().await;
+        if let Err(err) = app.maintain_keys().await {
+            tracing::error!(
+                error = format!("{err:#}"),
+                "key maintenance failed; retrying at the next check"
+            );
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

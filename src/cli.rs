@@ -1,0 +1,288 @@
+//! The `authd` command line: `serve` (the default), `migrate`, `keys rotate|list`, `seed`,
+//! `config`. Each subcommand is one function.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::app::{self, App};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, SettingsArgs};
+use crate::model::{AuthServerId, KeyState};
+use crate::seed::Seed;
+use crate::store::RotationOutcome;
+use crate::telemetry;
+
+/// An OAuth 2.0 / OpenID Connect authorization server that speaks Okta's API.
+#[derive(Debug, Parser)]
+#[command(name = "authd", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    settings: SettingsArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve HTTP (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Apply a seed file (idempotent) and exit.
+    Seed {
+        /// The seed file (TOML); see config/seed.example.toml.
+        file: PathBuf,
+    },
+    /// Print the effective configuration (secrets withheld) and exit.
+    Config,
+    /// Exit 0 if the server on AUTHD_LISTEN reports ready (for container health checks).
+    Healthcheck,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Rotate now: the NEXT key signs at once, a new NEXT key is published.
+    Rotate {
+        /// The authorization server: `default`, another id, or `org`.
+        #[arg(long = "as", value_name = "ID")]
+        auth_server: String,
+    },
+    /// List signing keys and their states.
+    List {
+        /// Only this authorization server.
+        #[arg(long = "as", value_name = "ID")]
+        auth_server: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Parses the command line and runs it; the process's exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::resolve(
+        cli.settings,
+        std::env::var("AUTHD_SECRET_KEY").ok(),
+        std::env::var("AUTHD_ADMIN_TOKEN").ok(),
+    ) {
+        Ok(config) => config,
+        Err(err) => {
+            print_error(&format!("configuration error: {err}"));
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            print_error(&format!("cannot start the async runtime: {err}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command.unwrap_or(Command::Serve), config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            print_error(&format!("{err:#}"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => migrate(config).await,
+        Command::Keys(KeysCommand::Rotate { auth_server }) => {
+            rotate_keys(config, &auth_server).await
+        }
+        Command::Keys(KeysCommand::List { auth_server, json }) => {
+            list_keys(config, auth_server.as_deref(), json).await
+        }
+        Command::Seed { file } => seed(config, file).await,
+        Command::Config => {
+            print_out(&config.describe());
+            Ok(())
+        }
+        Command::Healthcheck => healthcheck(config).await,
+    }
+}
+
+fn clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let app = App::open(config, clock()).await?;
+    app.prepare().await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("AUTHD_LISTEN: cannot listen on {listen}"))?;
+    app::serve(app.into_state(), listener, app::shutdown_signal()).await
+}
+
+async fn migrate(config: Config) -> anyhow::Result<()> {
+    let app = App::open(config, clock()).await?;
+    app.close().await;
+    print_out("migrations applied\n");
+    Ok(())
+}
+
+async fn seed(config: Config, file: PathBuf) -> anyhow::Result<()> {
+    let seed = Seed::read(&file)?;
+    let app = App::open(config, clock()).await?;
+    app.engine.ensure_builtin_servers().await?;
+    let report = seed.apply(&app.engine, &file).await?;
+    app.maintain_keys().await?;
+    app.close().await;
+    print_out(&format!(
+        "seed applied: {} created, {} updated, {} unchanged\n",
+        report.created, report.updated, report.unchanged
+    ));
+    Ok(())
+}
+
+async fn rotate_keys(config: Config, auth_server: &str) -> anyhow::Result<()> {
+    let id = AuthServerId::parse(auth_server).context("--as")?;
+    let app = App::open(config, clock()).await?;
+    app.engine.ensure_builtin_servers().await?;
+    let server = app.engine.auth_server(&id).await?;
+    let outcome = app.engine.keys().rotate_now(&server).await?;
+    let signer = app.engine.keys().signer(&id).await?;
+    app.close().await;
+    match outcome {
+        RotationOutcome::Applied => print_out(&format!(
+            "rotated the keys of {id}: {} now signs; running servers pick it up within AUTHD_KEY_CHECK_INTERVAL\n",
+            signer.kid()
+        )),
+        RotationOutcome::Superseded => print_out(&format!(
+            "the keys of {id} were rotated concurrently by another process; {} now signs\n",
+            signer.kid()
+        )),
+    }
+    Ok(())
+}
+
+async fn list_keys(config: Config, auth_server: Option<&str>, json: bool) -> anyhow::Result<()> {
+    let app = App::open(config, clock()).await?;
+    let servers = app.engine.auth_servers().await?;
+    let wanted = auth_server
+        .map(AuthServerId::parse)
+        .transpose()
+        .context("--as")?;
+    if let Some(id) = &wanted {
+        if !servers.iter().any(|server| &server.id == id) {
+            anyhow::bail!("--as: no authorization server {id}");
+        }
+    }
+    let mut rows = Vec::new();
+    for server in servers
+        .iter()
+        .filter(|server| wanted.as_ref().is_none_or(|id| &server.id == id))
+    {
+        for key in app.engine.keys().stored_keys(&server.id).await? {
+            rows.push(key);
+        }
+    }
+    app.close().await;
+    let time = |t: Option<crate::model::Timestamp>| t.map(|t| t.unix());
+    if json {
+        let listed: Vec<_> = rows
+            .iter()
+            .map(|key| {
+                serde_json::json!({
+                    "authorizationServer": key.auth_server_id,
+                    "kid": key.kid,
+                    "alg": key.alg,
+                    "status": key.state.as_str(),
+                    "created": key.created_at.unix(),
+                    "activated": time(key.activated_at),
+                    "retired": time(key.retired_at),
+                    "removeAfter": time(key.remove_after),
+                })
+            })
+            .collect();
+        print_out(&format!("{}\n", serde_json::Value::from(listed)));
+    } else {
+        let mut text = format!("{:<12} {:<8} {:<6} {}\n", "SERVER", "STATE", "ALG", "KID");
+        for key in &rows {
+            let state = match key.state {
+                KeyState::Active => "ACTIVE",
+                KeyState::Next => "NEXT",
+                KeyState::Retired => "RETIRED",
+            };
+            text.push_str(&format!(
+                "{:<12} {:<8} {:<6} {}\n",
+                key.auth_server_id, state, key.alg, key.kid
+            ));
+        }
+        print_out(&text);
+    }
+    Ok(())
+}
+
+/// A plain HTTP/1.0 request to `/health/ready`, so the container image needs no HTTP client.
+async fn healthcheck(config: Config) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let mut address = config.listen;
+    if address.ip().is_unspecified() {
+        address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let check = async {
+        let mut stream = tokio::net::TcpStream::connect(address).await?;
+        stream
+            .write_all(b"GET /health/ready HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .await?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await?;
+        anyhow::Ok(response)
+    };
+    let response = tokio::time::timeout(std::time::Duration::from_secs(5), check)
+        .await
+        .context("no answer within 5 seconds")?
+        .with_context(|| format!("cannot reach {address}"))?;
+    let status_line = String::from_utf8_lossy(&response)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    if status_line.split_whitespace().nth(1) == Some("200") {
+        print_out("ready\n");
+        Ok(())
+    } else {
+        anyhow::bail!("not ready: {status_line}")
+    }
+}
+
+#[expect(clippy::print_stdout, reason = "the CLI's output channel")]
+fn print_out(text: &str) {
+    print!("{text}");
+}
+
+#[expect(clippy::print_stderr, reason = "the CLI's error channel")]
+fn print_error(text: &str) {
+    eprintln!("authd: {text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

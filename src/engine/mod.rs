@@ -1,0 +1,338 @@
+//! The rules of authd. HTTP handlers and the CLI call these entry points and nothing below them.
+//!
+//! Depends on `model`, `store` (the trait only), `keys` and `config` settings. No axum or http
+//! types in here: the engine is testable without a socket.
+
+mod error;
+pub mod passwords;
+
+use std::sync::Arc;
+
+use secrecy::SecretString;
+
+use crate::clock::Clock;
+use crate::config::TokenSettings;
+use crate::keys::KeyRing;
+use crate::model::{
+    AuthServer, AuthServerId, Client, Document, IssuerMode, SigningAlg, Status, Timestamp, User,
+    UserStatus,
+};
+use crate::store::{self, Store};
+
+pub use error::{Error, Result};
+use passwords::Passwords;
+
+/// What a create-or-update did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The object did not exist and was created.
+    Created,
+    /// The object existed and differed; it was updated.
+    Updated,
+    /// The object already matched; nothing was written.
+    Unchanged,
+}
+
+/// The engine: store, keys, clock and settings.
+#[derive(Clone)]
+pub struct Engine {
+    store: Arc<dyn Store>,
+    keys: Arc<KeyRing>,
+    clock: Arc<dyn Clock>,
+    passwords: Passwords,
+    tokens: TokenSettings,
+}
+
+/// A user as the seed file or an operator describes it; the engine fills in the rest.
+#[derive(Debug, Clone)]
+pub struct UserSpec {
+    /// Sign-in name.
+    pub login: String,
+    /// Lifecycle status.
+    pub status: UserStatus,
+    /// Okta profile attributes.
+    pub profile: serde_json::Map<String, serde_json::Value>,
+    /// The password to set, if any.
+    pub password: Option<SecretString>,
+}
+
+impl Engine {
+    /// An engine over the given parts.
+    pub fn new(
+        store: Arc<dyn Store>,
+        keys: Arc<KeyRing>,
+        clock: Arc<dyn Clock>,
+        passwords: crate::config::PasswordSettings,
+        tokens: TokenSettings,
+    ) -> Result<Self> {
+        Ok(Self {
+            store,
+            keys,
+            clock,
+            passwords: Passwords::new(passwords)?,
+            tokens,
+        })
+    }
+
+    /// Default token lifetimes.
+    pub fn token_settings(&self) -> TokenSettings {
+        self.tokens
+    }
+
+    /// The current time.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The key ring.
+    pub fn keys(&self) -> &Arc<KeyRing> {
+        &self.keys
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// The user with this login (case-insensitive).
+    pub async fn user_by_login(&self, login: &str) -> Result<User> {
+        match self.store.get_user_by_login(login).await {
+            Ok(user) => Ok(user),
+            Err(store::Error::NotFound) => Err(Error::NotFound {
+                kind: "User",
+                id: login.to_owned(),
+            }),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// An active authorization server.
+    pub async fn auth_server(&self, id: &AuthServerId) -> Result<AuthServer> {
+        match self.store.get_auth_server(id).await {
+            Ok(server) if server.status == Status::Active => Ok(server),
+            Ok(_) | Err(store::Error::NotFound) => Err(Error::NotFound {
+                kind: "AuthorizationServer",
+                id: id.to_string(),
+            }),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Every authorization server, active or not, the org server first.
+    pub async fn auth_servers(&self) -> Result<Vec<AuthServer>> {
+        Ok(self.store.list_auth_servers().await?)
+    }
+
+    /// The published JWKS of an active server. Served from the key ring's cache, so only the
+    /// first request after start or rotation touches the database.
+    pub async fn jwks(&self, id: &AuthServerId) -> Result<Document> {
+        if let Some(keys) = self.keys.cached(id) {
+            return Ok(keys.jwks.clone());
+        }
+        self.auth_server(id).await?;
+        Ok(self.keys.server_keys(id).await?.jwks.clone())
+    }
+
+    /// Makes sure the org server and `default` (audience `api://default`) exist.
+    pub async fn ensure_builtin_servers(&self) -> Result<()> {
+        for (id, name, description, audiences) in [
+            (
+                AuthServerId::org(),
+                "Org Authorization Server",
+                "The org authorization server: issuer is the base URL",
+                vec![],
+            ),
+            (
+                AuthServerId::default_server(),
+                "default",
+                "Default Authorization Server",
+                vec!["api://default".to_owned()],
+            ),
+        ] {
+            match self.store.get_auth_server(&id).await {
+                Ok(_) => {}
+                Err(store::Error::NotFound) => {
+                    let now = self.now();
+                    let server = AuthServer {
+                        id,
+                        name: name.to_owned(),
+                        description: description.to_owned(),
+                        audiences,
+                        issuer_mode: IssuerMode::OrgUrl,
+                        status: Status::Active,
+                        signing_alg: SigningAlg::RS256,
+                        created_at: now,
+                        updated_at: now,
+                    };
+                    match self.store.insert_auth_server(&server).await {
+                        // Another replica created it first.
+                        Ok(()) | Err(store::Error::Conflict { .. }) => {}
+                        Err(err) => return Err(err.into()),
+                    }
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates or updates an authorization server so that it has the given fields.
+    pub async fn put_auth_server(&self, desired: AuthServer) -> Result<Change> {
+        match self.store.get_auth_server(&desired.id).await {
+            Err(store::Error::NotFound) => {
+                let now = self.now();
+                let server = AuthServer {
+                    created_at: now,
+                    updated_at: now,
+                    ..desired
+                };
+                self.store
+                    .insert_auth_server(&server)
+                    .await
+                    .map_err(conflict_as_validation)?;
+                Ok(Change::Created)
+            }
+            Err(err) => Err(err.into()),
+            Ok(existing) => {
+                let desired = AuthServer {
+                    created_at: existing.created_at,
+                    updated_at: existing.updated_at,
+                    ..desired
+                };
+                if desired == existing {
+                    return Ok(Change::Unchanged);
+                }
+                let server = AuthServer {
+                    updated_at: self.now(),
+                    ..desired
+                };
+                self.store
+                    .update_auth_server(&server)
+                    .await
+                    .map_err(conflict_as_validation)?;
+                Ok(Change::Updated)
+            }
+        }
+    }
+
+    /// Creates or updates a client so that it has the given fields.
+    pub async fn put_client(&self, desired: Client) -> Result<Change> {
+        match self.store.get_client(&desired.id).await {
+            Err(store::Error::NotFound) => {
+                let now = self.now();
+                let client = Client {
+                    created_at: now,
+                    updated_at: now,
+                    ..desired
+                };
+                self.store
+                    .insert_client(&client)
+                    .await
+                    .map_err(conflict_as_validation)?;
+                Ok(Change::Created)
+            }
+            Err(err) => Err(err.into()),
+            Ok(existing) => {
+                let desired = Client {
+                    created_at: existing.created_at,
+                    updated_at: existing.updated_at,
+                    ..desired
+                };
+                if desired == existing {
+                    return Ok(Change::Unchanged);
+                }
+                let client = Client {
+                    updated_at: self.now(),
+                    ..desired
+                };
+                self.store.update_client(&client).await?;
+                Ok(Change::Updated)
+            }
+        }
+    }
+
+    /// Creates or updates the user with the spec's login. A password is re-hashed only if it
+    /// differs from the stored one, so applying the same spec twice writes nothing.
+    pub async fn put_user(&self, spec: UserSpec) -> Result<Change> {
+        let existing = match self.store.get_user_by_login(&spec.login).await {
+            Ok(user) => Some(user),
+            Err(store::Error::NotFound) => None,
+            Err(err) => return Err(err.into()),
+        };
+        let now = self.now();
+        let Some(existing) = existing else {
+            let password_hash = match spec.password {
+                Some(password) => Some(self.passwords.hash(password).await?),
+                None => None,
+            };
+            let user = User {
+                id: crate::model::UserId::generate(),
+                status: spec.status,
+                login: spec.login,
+                profile: spec.profile,
+                password_changed_at: password_hash.as_ref().map(|_| now),
+                password_hash,
+                created_at: now,
+                activated_at: (spec.status == UserStatus::Active).then_some(now),
+                status_changed_at: Some(now),
+                last_login_at: None,
+                updated_at: now,
+            };
+            self.store
+                .insert_user(&user)
+                .await
+                .map_err(conflict_as_validation)?;
+            return Ok(Change::Created);
+        };
+
+        let mut user = existing.clone();
+        user.login = spec.login;
+        user.profile = spec.profile;
+        if user.status != spec.status {
+            user.status = spec.status;
+            user.status_changed_at = Some(now);
+            if spec.status == UserStatus::Active && user.activated_at.is_none() {
+                user.activated_at = Some(now);
+            }
+        }
+        if let Some(password) = spec.password {
+            let matches = match &user.password_hash {
+                Some(hash) => {
+                    self.passwords
+                        .verify(hash.clone(), password.clone())
+                        .await?
+                }
+                None => false,
+            };
+            if !matches {
+                user.password_hash = Some(self.passwords.hash(password).await?);
+                user.password_changed_at = Some(now);
+            }
+        }
+        if user == existing {
+            return Ok(Change::Unchanged);
+        }
+        user.updated_at = now;
+        self.store.update_user(&user).await?;
+        Ok(Change::Updated)
+    }
+}
+
+fn conflict_as_validation(err: store::Error) -> Error {
+    match err {
+        store::Error::Conflict { what } => {
+            Error::Validation(vec![format!("{what} is already taken")])
+        }
+        other => other.into(),
+    }
+}
+
+/// SHA-256 of a high-entropy client secret, hex. A fast hash is right here: the secrets are
+/// random, and a slow hash on every client-credentials request would be a bottleneck (DESIGN §6).
+pub fn secret_hash(secret: &str) -> String {
+    ring::digest::digest(&ring::digest::SHA256, secret.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

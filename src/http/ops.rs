@@ -1,0 +1,28 @@
+//! Operations endpoints for orchestrators: liveness and readiness.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::json;
+
+use crate::app::AppState;
+
+/// `GET /health/live`: the process is serving.
+pub async fn live() -> impl IntoResponse {
+    Json(json!({ "status": "UP" }))
+}
+
+/// `GET /health/ready`: the database answers, so requests can be served.
+pub async fn ready(State(app): State<AppState>) -> impl IntoResponse {
+    match app.engine.ping().await {
+        Ok(()) => (StatusCode::OK, Json(json!({ "status": "UP" }))),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed: the database does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "DOWN", "database": "unreachable" })),
+            )
+        }
+    }
+}

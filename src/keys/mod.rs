@@ -1,0 +1,283 @@
+//! Signing keys: generation, sealing at rest, rotation, and the per-server cache of the
+//! active signer and the pre-serialized JWKS.
+//!
+//! Depends on `model`, `store` (the trait) and `config` settings; knows nothing of HTTP.
+
+pub mod generate;
+pub mod rotation;
+pub mod seal;
+pub mod sign;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use serde_json::json;
+
+use crate::clock::Clock;
+use crate::config::{KeySettings, SecretKey};
+use crate::model::{AuthServer, AuthServerId, Document, KeyState, Kid, SigningKey};
+use crate::store::{self, KeyChange, RotationOutcome, RotationPlan, Store};
+
+use rotation::Due;
+use seal::Sealer;
+pub use sign::Signer;
+
+/// Key failures.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A sealed private key does not open with the configured secret.
+    #[error(
+        "AUTHD_SECRET_KEY does not open the signing keys stored in the database: it is not the \
+         secret they were sealed with"
+    )]
+    WrongSecret,
+    /// A cryptographic primitive failed.
+    #[error("cryptographic failure: {0}")]
+    Crypto(&'static str),
+    /// The server has no ACTIVE key (it has never been bootstrapped).
+    #[error("authorization server {0} has no active signing key")]
+    NoActiveKey(AuthServerId),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
+/// Results of key operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One server's keys as served: the signer and the JWKS.
+pub struct ServerKeys {
+    /// Signs new tokens; `None` until the server's keys are bootstrapped.
+    pub signer: Option<Arc<Signer>>,
+    /// `{"keys":[…]}`: ACTIVE, NEXT and still-valid RETIRED public keys.
+    pub jwks: Document,
+}
+
+/// Every server's keys, cached, and the operations that change them.
+pub struct KeyRing {
+    store: Arc<dyn Store>,
+    sealer: Sealer,
+    clock: Arc<dyn Clock>,
+    settings: KeySettings,
+    servers: RwLock<HashMap<AuthServerId, Arc<ServerKeys>>>,
+}
+
+impl KeyRing {
+    /// A key ring with an empty cache.
+    pub fn new(
+        store: Arc<dyn Store>,
+        secret: &SecretKey,
+        clock: Arc<dyn Clock>,
+        settings: KeySettings,
+    ) -> Result<Self> {
+        Ok(Self {
+            store,
+            sealer: Sealer::new(secret.expose())?,
+            clock,
+            settings,
+            servers: RwLock::new(HashMap::new()),
+        })
+    }
+
+    /// The lifecycle settings in force.
+    pub fn settings(&self) -> &KeySettings {
+        &self.settings
+    }
+
+    /// The server's keys, from the cache or else the store.
+    pub async fn server_keys(&self, id: &AuthServerId) -> Result<Arc<ServerKeys>> {
+        if let Some(keys) = self.cached(id) {
+            return Ok(keys);
+        }
+        self.reload(id).await
+    }
+
+    /// The signer for new tokens of this server.
+    pub async fn signer(&self, id: &AuthServerId) -> Result<Arc<Signer>> {
+        self.server_keys(id)
+            .await?
+            .signer
+            .clone()
+            .ok_or_else(|| Error::NoActiveKey(id.clone()))
+    }
+
+    /// The server's keys if they are cached.
+    pub fn cached(&self, id: &AuthServerId) -> Option<Arc<ServerKeys>> {
+        self.servers
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+            .cloned()
+    }
+
+    /// Reads the server's keys from the store and replaces the cached signer and JWKS.
+    pub async fn reload(&self, id: &AuthServerId) -> Result<Arc<ServerKeys>> {
+        let keys = self.store.list_keys(id).await?;
+        let now = self.clock.now();
+        let mut published: Vec<&SigningKey> = keys
+            .iter()
+            .filter(|key| rotation::is_published(key, now))
+            .collect();
+        published.sort_by_key(|key| match key.state {
+            KeyState::Active => 0,
+            KeyState::Next => 1,
+            KeyState::Retired => 2,
+        });
+        let jwks: Vec<serde_json::Value> = published
+            .iter()
+            .map(|key| serde_json::from_str(&key.public_jwk))
+            .collect::<Result<_, _>>()
+            .map_err(|_| store::Error::Corrupt(format!("public JWK of a key of {id}")))?;
+        let signer = match rotation::current(&keys).0 {
+            Some(active) => Some(Arc::new(self.open(active)?)),
+            None => None,
+        };
+        let server_keys = Arc::new(ServerKeys {
+            signer,
+            jwks: Document::json(&json!({ "keys": jwks })),
+        });
+        self.servers
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id.clone(), server_keys.clone());
+        Ok(server_keys)
+    }
+
+    /// Every stored key of the server (all states, newest first), private halves still sealed.
+    pub async fn stored_keys(&self, id: &AuthServerId) -> Result<Vec<SigningKey>> {
+        Ok(self.store.list_keys(id).await?)
+    }
+
+    /// Opens every stored key of the server, so that a wrong secret stops start-up instead of
+    /// the first token request.
+    pub async fn check_secret(&self, id: &AuthServerId) -> Result<()> {
+        for key in self.store.list_keys(id).await? {
+            self.sealer
+                .open(key.kid.as_str(), &key.sealed_private_key)?;
+        }
+        Ok(())
+    }
+
+    /// Brings the server's keys up to date with the schedule: removes expired RETIRED keys,
+    /// creates missing ones, rotates when due, then reloads the cache. Safe to run on every
+    /// replica at once.
+    pub async fn maintain(&self, server: &AuthServer) -> Result<()> {
+        let now = self.clock.now();
+        let purged = self.store.purge_retired_keys(&server.id, now).await?;
+        if purged > 0 {
+            tracing::info!(as.id = %server.id, count = purged, "removed retired signing keys from the JWKS");
+        }
+        let keys = self.store.list_keys(&server.id).await?;
+        match rotation::scheduled(&keys, now, &self.settings) {
+            Due::Nothing => {}
+            Due::Bootstrap => {
+                let active = self.new_key(server).await?;
+                let next = self.new_key(server).await?;
+                self.apply(&keys, server, KeyChange::Bootstrap { active, next })
+                    .await?;
+            }
+            Due::AddNext => {
+                let next = self.new_key(server).await?;
+                self.apply(&keys, server, KeyChange::AddNext { next })
+                    .await?;
+            }
+            Due::Rotate => {
+                self.rotate_from(&keys, server).await?;
+            }
+        }
+        self.reload(&server.id).await?;
+        Ok(())
+    }
+
+    /// Rotates now, whatever the schedule: NEXT signs at once (as Okta's `keyRotate`), ACTIVE
+    /// retires and a new NEXT is published. Of concurrent calls, only one rotates.
+    /// A server that has no keys yet gets its first ones instead.
+    pub async fn rotate_now(&self, server: &AuthServer) -> Result<RotationOutcome> {
+        let keys = self.store.list_keys(&server.id).await?;
+        let outcome = match rotation::current(&keys) {
+            (None, _) => {
+                let active = self.new_key(server).await?;
+                let next = self.new_key(server).await?;
+                self.apply(&keys, server, KeyChange::Bootstrap { active, next })
+                    .await?
+            }
+            (Some(_), _) => self.rotate_from(&keys, server).await?,
+        };
+        self.reload(&server.id).await?;
+        Ok(outcome)
+    }
+
+    async fn rotate_from(
+        &self,
+        keys: &[SigningKey],
+        server: &AuthServer,
+    ) -> Result<RotationOutcome> {
+        let fallback_active = match rotation::current(keys).1 {
+            Some(_) => None,
+            None => Some(self.new_key(server).await?),
+        };
+        let next = self.new_key(server).await?;
+        let change = KeyChange::Rotate {
+            retired_remove_after: rotation::remove_after(self.clock.now(), &self.settings),
+            fallback_active,
+            next,
+        };
+        self.apply(keys, server, change).await
+    }
+
+    async fn apply(
+        &self,
+        seen: &[SigningKey],
+        server: &AuthServer,
+        change: KeyChange,
+    ) -> Result<RotationOutcome> {
+        let (active, next) = rotation::current(seen);
+        let plan = RotationPlan {
+            auth_server_id: server.id.clone(),
+            expected_active: active.map(|key| key.kid.clone()),
+            expected_next: next.map(|key| key.kid.clone()),
+            change,
+            now: self.clock.now(),
+        };
+        let what = match &plan.change {
+            KeyChange::Bootstrap { .. } => "created the first signing keys",
+            KeyChange::Rotate { .. } => "rotated signing keys",
+            KeyChange::AddNext { .. } => "published a next signing key",
+        };
+        let outcome = self.store.rotate_keys_locked(plan).await?;
+        match outcome {
+            RotationOutcome::Applied => tracing::info!(as.id = %server.id, "{what}"),
+            RotationOutcome::Superseded => {
+                tracing::debug!(as.id = %server.id, "keys changed concurrently; nothing to do")
+            }
+        }
+        Ok(outcome)
+    }
+
+    async fn new_key(&self, server: &AuthServer) -> Result<SigningKey> {
+        let alg = server.signing_alg;
+        let generated = tokio::task::spawn_blocking(move || generate::generate(alg))
+            .await
+            .map_err(|_| Error::Crypto("key generation task"))??;
+        let sealed_private_key = self.sealer.seal(&generated.kid, &generated.pkcs8)?;
+        Ok(SigningKey {
+            kid: Kid::parse(generated.kid).map_err(|_| Error::Crypto("key id"))?,
+            auth_server_id: server.id.clone(),
+            alg,
+            state: KeyState::Next,
+            public_jwk: generated.public_jwk.to_string(),
+            sealed_private_key,
+            created_at: self.clock.now(),
+            activated_at: None,
+            retired_at: None,
+            remove_after: None,
+        })
+    }
+
+    fn open(&self, key: &SigningKey) -> Result<Signer> {
+        let pkcs8 = self
+            .sealer
+            .open(key.kid.as_str(), &key.sealed_private_key)?;
+        Signer::from_pkcs8(key.kid.clone(), key.alg, &pkcs8)
+    }
+}

@@ -1,0 +1,98 @@
+use super::{ClientId, Status, Timestamp};
+
+wire_enum!(
+    /// An OAuth 2.0 grant type (RFC 6749 §4), as Okta spells them in app settings.
+    GrantType, "grant type" {
+        /// RFC 6749 §4.1.
+        AuthorizationCode = "authorization_code",
+        /// RFC 6749 §4.2.
+        Implicit = "implicit",
+        /// RFC 6749 §4.3.
+        Password = "password",
+        /// RFC 6749 §4.4.
+        ClientCredentials = "client_credentials",
+        /// RFC 6749 §6.
+        RefreshToken = "refresh_token",
+    }
+);
+
+wire_enum!(
+    /// One word of a `response_type` (OAuth 2.0 Multiple Response Type Encoding Practices).
+    ResponseType, "response type" {
+        /// An authorization code.
+        Code = "code",
+        /// An access token.
+        Token = "token",
+        /// An ID token.
+        IdToken = "id_token",
+    }
+);
+
+wire_enum!(
+    /// How a client authenticates at the token endpoint (OIDC Core §9).
+    TokenEndpointAuthMethod, "token endpoint auth method" {
+        /// HTTP Basic with the client secret.
+        ClientSecretBasic = "client_secret_basic",
+        /// The client secret in the form body.
+        ClientSecretPost = "client_secret_post",
+        /// A JWT signed with a key from the client's registered JWKS.
+        PrivateKeyJwt = "private_key_jwt",
+        /// A public client: no secret, PKCE instead.
+        None = "none",
+    }
+);
+
+wire_enum!(
+    /// Okta's `application_type` for OIDC apps.
+    ApplicationType, "application type" {
+        /// A server-side web app (confidential).
+        Web = "web",
+        /// A native or mobile app (public).
+        Native = "native",
+        /// A single-page app (public).
+        Browser = "browser",
+        /// A machine-to-machine service (confidential, no user).
+        Service = "service",
+    }
+);
+
+/// An OIDC client, which Okta calls an app.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Client {
+    /// The client id, also the app id.
+    pub id: ClientId,
+    /// Display name.
+    pub label: String,
+    /// What kind of app it is.
+    pub application_type: ApplicationType,
+    /// Redirect URIs; a request's `redirect_uri` must equal one exactly (DESIGN §6).
+    pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the browser.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Grants it may use.
+    pub grant_types: Vec<GrantType>,
+    /// Response types it may request at the authorization endpoint.
+    pub response_types: Vec<ResponseType>,
+    /// How it authenticates at the token endpoint.
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    /// SHA-256 of its secret, hex; `None` for public clients.
+    pub secret_hash: Option<String>,
+    /// Whether it may be used.
+    pub status: Status,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("application_type", &self.application_type)
+            .field("grant_types", &self.grant_types)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}

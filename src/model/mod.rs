@@ -1,0 +1,32 @@
+//! Plain domain data shared by every layer: ids, protocol enums and records.
+//!
+//! Depends on nothing else in the crate: no I/O, no axum, no sqlx.
+
+#[macro_use]
+mod wire_enum;
+mod auth_server;
+mod client;
+mod document;
+mod ids;
+mod key;
+mod time;
+mod user;
+
+pub use auth_server::{AuthServer, IssuerMode};
+pub use client::{ApplicationType, Client, GrantType, ResponseType, TokenEndpointAuthMethod};
+pub use document::Document;
+pub use ids::{new_okta_id, AuthServerId, ClientId, InvalidId, Kid, UserId};
+pub use key::{KeyState, SigningAlg, SigningKey};
+pub use time::Timestamp;
+pub use user::{User, UserStatus};
+pub use wire_enum::UnknownValue;
+
+wire_enum!(
+    /// Whether an object may be used, as Okta reports it.
+    Status, "status" {
+        /// In use.
+        Active = "ACTIVE",
+        /// Kept, but refused everywhere.
+        Inactive = "INACTIVE",
+    }
+);

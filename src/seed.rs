@@ -1,0 +1,316 @@
+//! The seed file: authorization servers, apps and users declared in TOML, applied idempotently
+//! through the engine. Applying a file twice changes nothing; changing it updates the objects it
+//! names. Objects it does not name are left alone. `config/seed.example.toml` documents it.
+
+use std::path::Path;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::engine::{self, Change, Engine, UserSpec};
+use crate::model::{
+    ApplicationType, AuthServer, AuthServerId, Client, ClientId, GrantType, IssuerMode,
+    ResponseType, SigningAlg, Status, Timestamp, TokenEndpointAuthMethod, UserStatus,
+};
+
+/// Why a seed file cannot be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file cannot be read.
+    #[error("seed file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a valid seed.
+    #[error("seed file {path}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong, naming the entry and field.
+        message: String,
+    },
+    /// The engine refused or failed.
+    #[error("seed file {path}: {source}")]
+    Apply {
+        /// The file.
+        path: String,
+        /// The engine's error.
+        #[source]
+        source: engine::Error,
+    },
+}
+
+/// A parsed seed file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    #[serde(default)]
+    authorization_servers: Vec<SeedAuthServer>,
+    #[serde(default)]
+    apps: Vec<SeedApp>,
+    #[serde(default)]
+    users: Vec<SeedUser>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedAuthServer {
+    id: AuthServerId,
+    name: Option<String>,
+    #[serde(default)]
+    description: String,
+    audiences: Option<Vec<String>>,
+    #[serde(default)]
+    signing_alg: SigningAlg,
+    #[serde(default = "active")]
+    status: Status,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedApp {
+    client_id: ClientId,
+    client_secret: Option<String>,
+    label: String,
+    application_type: ApplicationType,
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
+    grant_types: Vec<GrantType>,
+    #[serde(default)]
+    response_types: Vec<ResponseType>,
+    token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
+    #[serde(default = "active")]
+    status: Status,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedUser {
+    login: String,
+    password: Option<String>,
+    #[serde(default = "active_user")]
+    status: UserStatus,
+    #[serde(default)]
+    profile: serde_json::Map<String, serde_json::Value>,
+}
+
+fn active() -> Status {
+    Status::Active
+}
+
+fn active_user() -> UserStatus {
+    UserStatus::Active
+}
+
+/// How many objects each outcome touched.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    /// Objects created.
+    pub created: usize,
+    /// Objects updated.
+    pub updated: usize,
+    /// Objects that already matched.
+    pub unchanged: usize,
+}
+
+impl Report {
+    fn count(&mut self, change: Change) {
+        match change {
+            Change::Created => self.created += 1,
+            Change::Updated => self.updated += 1,
+            Change::Unchanged => self.unchanged += 1,
+        }
+    }
+}
+
+impl Seed {
+    /// Reads and validates a seed file.
+    pub fn read(path: &Path) -> Result<Self, Error> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| Error::Invalid {
+            path: shown,
+            message,
+        })
+    }
+
+    /// Parses and validates seed TOML.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let seed: Seed = toml::from_str(text).map_err(|err| err.to_string())?;
+        seed.validate()?;
+        Ok(seed)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        for server in &self.authorization_servers {
+            if server.id.is_org() {
+                return Err(
+                    "authorization_servers: \"org\" is built in and cannot be seeded".into(),
+                );
+            }
+        }
+        for app in &self.apps {
+            let method = app_auth_method(app);
+            let public = method == TokenEndpointAuthMethod::None;
+            if public && app.client_secret.is_some() {
+                return Err(format!(
+                    "apps.{}: a client with token_endpoint_auth_method \"none\" has no client_secret",
+                    app.client_id
+                ));
+            }
+            if !public && method != TokenEndpointAuthMethod::PrivateKeyJwt {
+                match &app.client_secret {
+                    Some(secret) if secret.len() >= 16 => {}
+                    _ => {
+                        return Err(format!(
+                        "apps.{}: client_secret of at least 16 characters is required for {method}",
+                        app.client_id
+                    ))
+                    }
+                }
+            }
+            for uri in app
+                .redirect_uris
+                .iter()
+                .chain(&app.post_logout_redirect_uris)
+            {
+                let parsed = url::Url::parse(uri).map_err(|err| {
+                    format!("apps.{}: redirect URI {uri:?}: {err}", app.client_id)
+                })?;
+                if parsed.fragment().is_some() {
+                    return Err(format!(
+                        "apps.{}: redirect URI {uri:?} must not have a fragment (RFC 6749 §3.1.2)",
+                        app.client_id
+                    ));
+                }
+            }
+        }
+        for user in &self.users {
+            if user.login.trim().is_empty() {
+                return Err("users: login must not be empty".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the seed through the engine.
+    pub async fn apply(self, engine: &Engine, source: &Path) -> Result<Report, Error> {
+        let apply_error = |source_err| Error::Apply {
+            path: source.display().to_string(),
+            source: source_err,
+        };
+        let mut report = Report::default();
+        let placeholder = Timestamp::from_unix(0);
+        for server in self.authorization_servers {
+            let audiences = server
+                .audiences
+                .unwrap_or_else(|| vec![format!("api://{}", server.id)]);
+            let change = engine
+                .put_auth_server(AuthServer {
+                    name: server.name.unwrap_or_else(|| server.id.to_string()),
+                    id: server.id,
+                    description: server.description,
+                    audiences,
+                    issuer_mode: IssuerMode::OrgUrl,
+                    status: server.status,
+                    signing_alg: server.signing_alg,
+                    created_at: placeholder,
+                    updated_at: placeholder,
+                })
+                .await
+                .map_err(apply_error)?;
+            report.count(change);
+        }
+        for app in self.apps {
+            let method = app_auth_method(&app);
+            let change = engine
+                .put_client(Client {
+                    id: app.client_id,
+                    label: app.label,
+                    application_type: app.application_type,
+                    redirect_uris: app.redirect_uris,
+                    post_logout_redirect_uris: app.post_logout_redirect_uris,
+                    grant_types: app.grant_types,
+                    response_types: app.response_types,
+                    token_endpoint_auth_method: method,
+                    secret_hash: app.client_secret.as_deref().map(crate::engine::secret_hash),
+                    status: app.status,
+                    created_at: placeholder,
+                    updated_at: placeholder,
+                })
+                .await
+                .map_err(apply_error)?;
+            report.count(change);
+        }
+        for user in self.users {
+            let change = engine
+                .put_user(UserSpec {
+                    login: user.login,
+                    status: user.status,
+                    profile: user.profile,
+                    password: user.password.map(SecretString::from),
+                })
+                .await
+                .map_err(apply_error)?;
+            report.count(change);
+        }
+        Ok(report)
+    }
+}
+
+/// Okta's default: public for native and browser apps, Basic for the rest.
+fn app_auth_method(app: &SeedApp) -> TokenEndpointAuthMethod {
+    app.token_endpoint_auth_method
+        .unwrap_or(match app.application_type {
+            ApplicationType::Native | ApplicationType::Browser => TokenEndpointAuthMethod::None,
+            ApplicationType::Web | ApplicationType::Service => {
+                TokenEndpointAuthMethod::ClientSecretBasic
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_seed_parses() {
+        let text = include_str!("../config/seed.example.toml");
+        let seed = Seed::parse(text).unwrap();
+        assert!(!seed.apps.is_empty());
+        assert!(!seed.users.is_empty());
+    }
+
+    #[test]
+    fn a_confidential_app_without_a_secret_is_refused() {
+        let err = Seed::parse(
+            r#"
+            [[apps]]
+            client_id = "web"
+            label = "Web"
+            application_type = "web"
+            grant_types = ["authorization_code"]
+            "#,
+        )
+        .unwrap_err();
+        assert!(err.contains("apps.web: client_secret"), "{err}");
+    }
+
+    #[test]
+    fn unknown_fields_and_values_are_named() {
+        let err = Seed::parse("[[users]]\nlogin = \"a\"\ncolour = \"red\"\n").unwrap_err();
+        assert!(err.contains("colour"), "{err}");
+        let err = Seed::parse("[[authorization_servers]]\nid = \"x\"\nsigning_alg = \"HS256\"\n")
+            .unwrap_err();
+        assert!(err.contains("HS256"), "{err}");
+    }
+}

@@ -1,0 +1,199 @@
+//! Persistence: one trait per aggregate, composed into [`Store`], with an SQLite and a
+//! PostgreSQL backend.
+//!
+//! Depends on `model` only. Every invariant that must hold across requests and replicas (one
+//! key rotation at a time, single-use artefacts) is one statement or one transaction inside a
+//! backend, never a read followed by a write up here.
+
+mod portable;
+mod postgres;
+mod rows;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::config::DatabaseUrl;
+use crate::model::{AuthServer, AuthServerId, Client, ClientId, Kid, SigningKey, Timestamp, User};
+
+/// Storage failures, with the database's own types kept inside.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No such object.
+    #[error("not found")]
+    NotFound,
+    /// A unique value is taken.
+    #[error("conflict: {what} already exists")]
+    Conflict {
+        /// What collided.
+        what: String,
+    },
+    /// The database is busy (SQLite lock, PostgreSQL serialization failure); retrying may work.
+    #[error("the database is busy")]
+    Busy,
+    /// A stored value cannot be read back into the model.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// Any other database error.
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("migration failed")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+}
+
+/// Results of store operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    fn corrupt(err: impl std::fmt::Display) -> Self {
+        Error::Corrupt(err.to_string())
+    }
+}
+
+/// What a key rotation should do, and what the caller saw when it planned it.
+///
+/// The backend applies the plan only if the server's ACTIVE and NEXT keys are still the ones
+/// named here: of several replicas racing to rotate, exactly one succeeds.
+#[derive(Debug, Clone)]
+pub struct RotationPlan {
+    /// The server whose keys change.
+    pub auth_server_id: AuthServerId,
+    /// The ACTIVE key's kid when the plan was made.
+    pub expected_active: Option<Kid>,
+    /// The NEXT key's kid when the plan was made.
+    pub expected_next: Option<Kid>,
+    /// What to do.
+    pub change: KeyChange,
+    /// When it happens.
+    pub now: Timestamp,
+}
+
+/// The key changes a rotation can make.
+#[derive(Debug, Clone)]
+pub enum KeyChange {
+    /// A server without keys gets an ACTIVE key and a NEXT key.
+    Bootstrap {
+        /// Becomes ACTIVE at once.
+        active: SigningKey,
+        /// Becomes NEXT.
+        next: SigningKey,
+    },
+    /// ACTIVE becomes RETIRED (kept until `retired_remove_after`), NEXT becomes ACTIVE (or
+    /// `fallback_active` if there is no NEXT), and `next` becomes NEXT.
+    Rotate {
+        /// When the retired key may leave the JWKS.
+        retired_remove_after: Timestamp,
+        /// Signs at once if the server has no NEXT key to promote.
+        fallback_active: Option<SigningKey>,
+        /// The new NEXT key.
+        next: SigningKey,
+    },
+    /// A server with an ACTIVE key but no NEXT key gets one.
+    AddNext {
+        /// The new NEXT key.
+        next: SigningKey,
+    },
+}
+
+/// Whether a rotation plan was applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RotationOutcome {
+    /// The keys changed as planned.
+    Applied,
+    /// Someone else changed the keys first; nothing was written.
+    Superseded,
+}
+
+/// Authorization servers.
+#[async_trait]
+pub trait AuthServerStore: Send + Sync {
+    /// One server; [`Error::NotFound`] if there is none.
+    async fn get_auth_server(&self, id: &AuthServerId) -> Result<AuthServer>;
+    /// Every server, org first, then by id.
+    async fn list_auth_servers(&self) -> Result<Vec<AuthServer>>;
+    /// Adds a server; [`Error::Conflict`] if the id or name is taken.
+    async fn insert_auth_server(&self, server: &AuthServer) -> Result<()>;
+    /// Replaces a server's fields; [`Error::NotFound`] if there is none.
+    async fn update_auth_server(&self, server: &AuthServer) -> Result<()>;
+}
+
+/// OIDC clients (Okta apps).
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// One client; [`Error::NotFound`] if there is none.
+    async fn get_client(&self, id: &ClientId) -> Result<Client>;
+    /// Adds a client; [`Error::Conflict`] if the id is taken.
+    async fn insert_client(&self, client: &Client) -> Result<()>;
+    /// Replaces a client's fields; [`Error::NotFound`] if there is none.
+    async fn update_client(&self, client: &Client) -> Result<()>;
+}
+
+/// Users.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// The user with this login (case-insensitive); [`Error::NotFound`] if there is none.
+    async fn get_user_by_login(&self, login: &str) -> Result<User>;
+    /// Adds a user; [`Error::Conflict`] if the id or login is taken.
+    async fn insert_user(&self, user: &User) -> Result<()>;
+    /// Replaces a user's fields; [`Error::NotFound`] if there is none.
+    async fn update_user(&self, user: &User) -> Result<()>;
+}
+
+/// Signing keys.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// A server's keys (all states), newest first.
+    async fn list_keys(&self, auth_server_id: &AuthServerId) -> Result<Vec<SigningKey>>;
+    /// Applies a rotation plan atomically, under a lock that serialises rotations of one server
+    /// across connections and replicas.
+    async fn rotate_keys_locked(&self, plan: RotationPlan) -> Result<RotationOutcome>;
+    /// Deletes RETIRED keys whose `remove_after` has passed; returns how many.
+    async fn purge_retired_keys(
+        &self,
+        auth_server_id: &AuthServerId,
+        now: Timestamp,
+    ) -> Result<u64>;
+}
+
+/// Everything authd stores.
+#[async_trait]
+pub trait Store: AuthServerStore + ClientStore + UserStore + KeyStore + Send + Sync {
+    /// Applies the embedded migrations for this backend.
+    async fn migrate(&self) -> Result<()>;
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<()>;
+    /// Closes the connection pool.
+    async fn close(&self);
+}
+
+/// Connects to the database the URL names. Migrations are not applied; call [`Store::migrate`].
+pub async fn connect(url: &DatabaseUrl) -> Result<Arc<dyn Store>> {
+    match url {
+        DatabaseUrl::Sqlite { url, path } => Ok(Arc::new(
+            sqlite::SqliteStore::connect(url, path.as_deref()).await?,
+        )),
+        DatabaseUrl::Postgres(url) => Ok(Arc::new(postgres::PostgresStore::connect(url).await?)),
+    }
+}
+
+/// Helpers shared by both backends for columns stored as JSON text or text enums.
+mod columns {
+    use super::Error;
+
+    pub fn json_list<T: serde::de::DeserializeOwned>(text: &str) -> Result<Vec<T>, Error> {
+        serde_json::from_str(text).map_err(Error::corrupt)
+    }
+
+    pub fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+        serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+    }
+
+    pub fn parse<T: std::str::FromStr>(text: &str) -> Result<T, Error>
+    where
+        T::Err: std::fmt::Display,
+    {
+        text.parse().map_err(Error::corrupt)
+    }
+}

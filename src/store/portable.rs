@@ -1,0 +1,340 @@
+//! The store operations whose SQL is the same on SQLite and PostgreSQL (both accept `$N`
+//! placeholders), written once and instantiated for each backend by [`portable_stores!`].
+//!
+//! Only what differs stays in the backend modules: connecting, migrations, error codes and the
+//! statement that locks a server's keys.
+
+pub const GET_AUTH_SERVER: &str = "SELECT id, name, description, audiences, issuer_mode, status, \
+     signing_alg, created_at, updated_at FROM authorization_servers WHERE id = $1";
+pub const LIST_AUTH_SERVERS: &str = "SELECT id, name, description, audiences, issuer_mode, \
+     status, signing_alg, created_at, updated_at FROM authorization_servers \
+     ORDER BY id <> 'org', id";
+pub const INSERT_AUTH_SERVER: &str = "INSERT INTO authorization_servers (id, name, description, \
+     audiences, issuer_mode, status, signing_alg, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+pub const UPDATE_AUTH_SERVER: &str = "UPDATE authorization_servers SET name = $2, \
+     description = $3, audiences = $4, issuer_mode = $5, status = $6, signing_alg = $7, \
+     created_at = $8, updated_at = $9 WHERE id = $1";
+
+pub const GET_CLIENT: &str = "SELECT id, label, application_type, redirect_uris, \
+     post_logout_redirect_uris, grant_types, response_types, token_endpoint_auth_method, \
+     secret_hash, status, created_at, updated_at FROM clients WHERE id = $1";
+pub const INSERT_CLIENT: &str = "INSERT INTO clients (id, label, application_type, \
+     redirect_uris, post_logout_redirect_uris, grant_types, response_types, \
+     token_endpoint_auth_method, secret_hash, status, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+pub const UPDATE_CLIENT: &str = "UPDATE clients SET label = $2, application_type = $3, \
+     redirect_uris = $4, post_logout_redirect_uris = $5, grant_types = $6, response_types = $7, \
+     token_endpoint_auth_method = $8, secret_hash = $9, status = $10, created_at = $11, \
+     updated_at = $12 WHERE id = $1";
+
+pub const GET_USER_BY_LOGIN: &str = "SELECT id, status, login, profile, password_hash, \
+     created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at \
+     FROM users WHERE login_lower = $1";
+pub const INSERT_USER: &str = "INSERT INTO users (id, status, login, login_lower, profile, \
+     password_hash, created_at, activated_at, status_changed_at, last_login_at, updated_at, \
+     password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+pub const UPDATE_USER: &str = "UPDATE users SET status = $2, login = $3, login_lower = $4, \
+     profile = $5, password_hash = $6, created_at = $7, activated_at = $8, \
+     status_changed_at = $9, last_login_at = $10, updated_at = $11, password_changed_at = $12 \
+     WHERE id = $1";
+
+pub const LIST_KEYS: &str = "SELECT kid, auth_server_id, alg, state, public_jwk, \
+     sealed_private_key, created_at, activated_at, retired_at, remove_after \
+     FROM signing_keys WHERE auth_server_id = $1 ORDER BY created_at DESC, kid";
+pub const CURRENT_KEY_KIDS: &str =
+    "SELECT kid, state FROM signing_keys WHERE auth_server_id = $1 AND state <> 'RETIRED'";
+pub const INSERT_KEY: &str = "INSERT INTO signing_keys (kid, auth_server_id, alg, state, \
+     public_jwk, sealed_private_key, created_at, activated_at, retired_at, remove_after) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+pub const RETIRE_ACTIVE_KEY: &str = "UPDATE signing_keys SET state = 'RETIRED', retired_at = $2, \
+     remove_after = $3 WHERE auth_server_id = $1 AND state = 'ACTIVE'";
+pub const ACTIVATE_NEXT_KEY: &str = "UPDATE signing_keys SET state = 'ACTIVE', activated_at = $2 \
+     WHERE auth_server_id = $1 AND state = 'NEXT'";
+pub const PURGE_RETIRED_KEYS: &str = "DELETE FROM signing_keys \
+     WHERE auth_server_id = $1 AND state = 'RETIRED' AND remove_after <= $2";
+
+/// Implements every per-aggregate store trait for a backend type that has a `pool` field, a
+/// `map_err(sqlx::Error) -> store::Error` function in scope, and a statement in `$lock_keys`
+/// that takes the server's row lock inside a transaction (`$1` = server id).
+macro_rules! portable_stores {
+    ($store:ty, lock_keys = $lock_keys:expr) => {
+        use $crate::model::{
+            AuthServer, AuthServerId, Client, ClientId, KeyState, Kid, SigningKey, Timestamp, User,
+        };
+        use $crate::store::portable as sql;
+        use $crate::store::rows::{json, AuthServerRow, ClientRow, SigningKeyRow, UserRow};
+        use $crate::store::{
+            AuthServerStore, ClientStore, Error, KeyChange, KeyStore, Result, RotationOutcome,
+            RotationPlan, UserStore,
+        };
+
+        #[async_trait::async_trait]
+        impl AuthServerStore for $store {
+            async fn get_auth_server(&self, id: &AuthServerId) -> Result<AuthServer> {
+                sqlx::query_as::<_, AuthServerRow>(sql::GET_AUTH_SERVER)
+                    .bind(id.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .ok_or(Error::NotFound)?
+                    .try_into()
+            }
+
+            async fn list_auth_servers(&self) -> Result<Vec<AuthServer>> {
+                sqlx::query_as::<_, AuthServerRow>(sql::LIST_AUTH_SERVERS)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect()
+            }
+
+            async fn insert_auth_server(&self, server: &AuthServer) -> Result<()> {
+                write_auth_server(&self.pool, sql::INSERT_AUTH_SERVER, server).await
+            }
+
+            async fn update_auth_server(&self, server: &AuthServer) -> Result<()> {
+                write_auth_server(&self.pool, sql::UPDATE_AUTH_SERVER, server).await
+            }
+        }
+
+        async fn write_auth_server(
+            pool: &Pool,
+            statement: &'static str,
+            server: &AuthServer,
+        ) -> Result<()> {
+            let written = sqlx::query(statement)
+                .bind(server.id.as_str())
+                .bind(&server.name)
+                .bind(&server.description)
+                .bind(json(&server.audiences))
+                .bind(server.issuer_mode.as_str())
+                .bind(server.status.as_str())
+                .bind(server.signing_alg.as_str())
+                .bind(server.created_at.unix())
+                .bind(server.updated_at.unix())
+                .execute(pool)
+                .await
+                .map_err(map_err)?;
+            found(written.rows_affected())
+        }
+
+        #[async_trait::async_trait]
+        impl ClientStore for $store {
+            async fn get_client(&self, id: &ClientId) -> Result<Client> {
+                sqlx::query_as::<_, ClientRow>(sql::GET_CLIENT)
+                    .bind(id.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .ok_or(Error::NotFound)?
+                    .try_into()
+            }
+
+            async fn insert_client(&self, client: &Client) -> Result<()> {
+                write_client(&self.pool, sql::INSERT_CLIENT, client).await
+            }
+
+            async fn update_client(&self, client: &Client) -> Result<()> {
+                write_client(&self.pool, sql::UPDATE_CLIENT, client).await
+            }
+        }
+
+        async fn write_client(pool: &Pool, statement: &'static str, client: &Client) -> Result<()> {
+            let written = sqlx::query(statement)
+                .bind(client.id.as_str())
+                .bind(&client.label)
+                .bind(client.application_type.as_str())
+                .bind(json(&client.redirect_uris))
+                .bind(json(&client.post_logout_redirect_uris))
+                .bind(json(&client.grant_types))
+                .bind(json(&client.response_types))
+                .bind(client.token_endpoint_auth_method.as_str())
+                .bind(client.secret_hash.as_deref())
+                .bind(client.status.as_str())
+                .bind(client.created_at.unix())
+                .bind(client.updated_at.unix())
+                .execute(pool)
+                .await
+                .map_err(map_err)?;
+            found(written.rows_affected())
+        }
+
+        #[async_trait::async_trait]
+        impl UserStore for $store {
+            async fn get_user_by_login(&self, login: &str) -> Result<User> {
+                sqlx::query_as::<_, UserRow>(sql::GET_USER_BY_LOGIN)
+                    .bind(login.to_lowercase())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .ok_or(Error::NotFound)?
+                    .try_into()
+            }
+
+            async fn insert_user(&self, user: &User) -> Result<()> {
+                write_user(&self.pool, sql::INSERT_USER, user).await
+            }
+
+            async fn update_user(&self, user: &User) -> Result<()> {
+                write_user(&self.pool, sql::UPDATE_USER, user).await
+            }
+        }
+
+        async fn write_user(pool: &Pool, statement: &'static str, user: &User) -> Result<()> {
+            let written = sqlx::query(statement)
+                .bind(user.id.as_str())
+                .bind(user.status.as_str())
+                .bind(&user.login)
+                .bind(user.login.to_lowercase())
+                .bind(json(&user.profile))
+                .bind(user.password_hash.as_deref())
+                .bind(user.created_at.unix())
+                .bind(user.activated_at.map(Timestamp::unix))
+                .bind(user.status_changed_at.map(Timestamp::unix))
+                .bind(user.last_login_at.map(Timestamp::unix))
+                .bind(user.updated_at.unix())
+                .bind(user.password_changed_at.map(Timestamp::unix))
+                .execute(pool)
+                .await
+                .map_err(map_err)?;
+            found(written.rows_affected())
+        }
+
+        #[async_trait::async_trait]
+        impl KeyStore for $store {
+            async fn list_keys(&self, auth_server_id: &AuthServerId) -> Result<Vec<SigningKey>> {
+                sqlx::query_as::<_, SigningKeyRow>(sql::LIST_KEYS)
+                    .bind(auth_server_id.as_str())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect()
+            }
+
+            async fn rotate_keys_locked(&self, plan: RotationPlan) -> Result<RotationOutcome> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let locked = sqlx::query($lock_keys)
+                    .bind(plan.auth_server_id.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                found(locked.rows_affected())?;
+
+                let current: Vec<(String, String)> = sqlx::query_as(sql::CURRENT_KEY_KIDS)
+                    .bind(plan.auth_server_id.as_str())
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                let kid_in = |state: KeyState| {
+                    current
+                        .iter()
+                        .find(|(_, s)| s == state.as_str())
+                        .map(|(kid, _)| kid.as_str())
+                };
+                if kid_in(KeyState::Active) != plan.expected_active.as_ref().map(Kid::as_str)
+                    || kid_in(KeyState::Next) != plan.expected_next.as_ref().map(Kid::as_str)
+                {
+                    return Ok(RotationOutcome::Superseded);
+                }
+
+                let server = plan.auth_server_id.as_str();
+                match &plan.change {
+                    KeyChange::Bootstrap { active, next } => {
+                        insert_key(&mut tx, active, KeyState::Active, Some(plan.now)).await?;
+                        insert_key(&mut tx, next, KeyState::Next, None).await?;
+                    }
+                    KeyChange::Rotate {
+                        retired_remove_after,
+                        fallback_active,
+                        next,
+                    } => {
+                        sqlx::query(sql::RETIRE_ACTIVE_KEY)
+                            .bind(server)
+                            .bind(plan.now.unix())
+                            .bind(retired_remove_after.unix())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(map_err)?;
+                        match (&plan.expected_next, fallback_active) {
+                            (Some(_), _) => {
+                                sqlx::query(sql::ACTIVATE_NEXT_KEY)
+                                    .bind(server)
+                                    .bind(plan.now.unix())
+                                    .execute(&mut *tx)
+                                    .await
+                                    .map_err(map_err)?;
+                            }
+                            (None, Some(active)) => {
+                                insert_key(&mut tx, active, KeyState::Active, Some(plan.now))
+                                    .await?;
+                            }
+                            (None, None) => {
+                                return Err(Error::Corrupt(
+                                    "rotation without a key to activate".to_owned(),
+                                ))
+                            }
+                        }
+                        insert_key(&mut tx, next, KeyState::Next, None).await?;
+                    }
+                    KeyChange::AddNext { next } => {
+                        insert_key(&mut tx, next, KeyState::Next, None).await?;
+                    }
+                }
+                tx.commit().await.map_err(map_err)?;
+                Ok(RotationOutcome::Applied)
+            }
+
+            async fn purge_retired_keys(
+                &self,
+                auth_server_id: &AuthServerId,
+                now: Timestamp,
+            ) -> Result<u64> {
+                let purged = sqlx::query(sql::PURGE_RETIRED_KEYS)
+                    .bind(auth_server_id.as_str())
+                    .bind(now.unix())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(purged.rows_affected())
+            }
+        }
+
+        async fn insert_key(
+            tx: &mut sqlx::Transaction<'_, Db>,
+            key: &SigningKey,
+            state: KeyState,
+            activated_at: Option<Timestamp>,
+        ) -> Result<()> {
+            sqlx::query(sql::INSERT_KEY)
+                .bind(key.kid.as_str())
+                .bind(key.auth_server_id.as_str())
+                .bind(key.alg.as_str())
+                .bind(state.as_str())
+                .bind(&key.public_jwk)
+                .bind(&key.sealed_private_key)
+                .bind(key.created_at.unix())
+                .bind(activated_at.map(Timestamp::unix))
+                .bind(None::<i64>)
+                .bind(None::<i64>)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_err)?;
+            Ok(())
+        }
+
+        fn found(rows_affected: u64) -> Result<()> {
+            if rows_affected == 0 {
+                Err(Error::NotFound)
+            } else {
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use portable_stores;

@@ -1,0 +1,69 @@
+//! The PostgreSQL backend: production, any number of replicas on one database.
+
+use std::time::Duration;
+
+use sqlx::postgres::PgPoolOptions;
+
+type Db = sqlx::Postgres;
+type Pool = sqlx::PgPool;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// A store on a PostgreSQL database.
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl PostgresStore {
+    /// Connects a pool to the server.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(map_err)?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::store::Store for PostgresStore {
+    async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await.map_err(Error::Migrate)
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn map_err(err: sqlx::Error) -> Error {
+    if let sqlx::Error::Database(db) = &err {
+        // serialization_failure and deadlock_detected: the transaction may be retried.
+        if matches!(db.code().as_deref(), Some("40001" | "40P01")) {
+            return Error::Busy;
+        }
+        if db.is_unique_violation() {
+            return Error::Conflict {
+                what: db.constraint().unwrap_or("a unique value").to_owned(),
+            };
+        }
+    }
+    Error::Database(err)
+}
+
+// The server's row lock serialises rotations across every replica on this database; a second
+// rotation waits here and then sees the first one's result.
+crate::store::portable::portable_stores!(
+    PostgresStore,
+    lock_keys = "SELECT id FROM authorization_servers WHERE id = $1 FOR UPDATE"
+);

@@ -1,0 +1,152 @@
+//! Row shapes shared by both backends (the schemas have the same columns and the same
+//! Rust-side types) and their conversion into the model.
+
+use crate::model::{AuthServer, Client, SigningKey, Timestamp, User};
+
+use super::columns::{json_list, parse, to_json};
+use super::Error;
+
+#[derive(sqlx::FromRow)]
+pub struct AuthServerRow {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub audiences: String,
+    pub issuer_mode: String,
+    pub status: String,
+    pub signing_alg: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl TryFrom<AuthServerRow> for AuthServer {
+    type Error = Error;
+
+    fn try_from(row: AuthServerRow) -> Result<Self, Error> {
+        Ok(AuthServer {
+            id: parse_id(row.id)?,
+            name: row.name,
+            description: row.description,
+            audiences: json_list(&row.audiences)?,
+            issuer_mode: parse(&row.issuer_mode)?,
+            status: parse(&row.status)?,
+            signing_alg: parse(&row.signing_alg)?,
+            created_at: Timestamp::from_unix(row.created_at),
+            updated_at: Timestamp::from_unix(row.updated_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ClientRow {
+    pub id: String,
+    pub label: String,
+    pub application_type: String,
+    pub redirect_uris: String,
+    pub post_logout_redirect_uris: String,
+    pub grant_types: String,
+    pub response_types: String,
+    pub token_endpoint_auth_method: String,
+    pub secret_hash: Option<String>,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = Error;
+
+    fn try_from(row: ClientRow) -> Result<Self, Error> {
+        Ok(Client {
+            id: parse_id(row.id)?,
+            label: row.label,
+            application_type: parse(&row.application_type)?,
+            redirect_uris: json_list(&row.redirect_uris)?,
+            post_logout_redirect_uris: json_list(&row.post_logout_redirect_uris)?,
+            grant_types: json_list(&row.grant_types)?,
+            response_types: json_list(&row.response_types)?,
+            token_endpoint_auth_method: parse(&row.token_endpoint_auth_method)?,
+            secret_hash: row.secret_hash,
+            status: parse(&row.status)?,
+            created_at: Timestamp::from_unix(row.created_at),
+            updated_at: Timestamp::from_unix(row.updated_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub status: String,
+    pub login: String,
+    pub profile: String,
+    pub password_hash: Option<String>,
+    pub created_at: i64,
+    pub activated_at: Option<i64>,
+    pub status_changed_at: Option<i64>,
+    pub last_login_at: Option<i64>,
+    pub updated_at: i64,
+    pub password_changed_at: Option<i64>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = Error;
+
+    fn try_from(row: UserRow) -> Result<Self, Error> {
+        Ok(User {
+            id: parse_id(row.id)?,
+            status: parse(&row.status)?,
+            login: row.login,
+            profile: serde_json::from_str(&row.profile).map_err(Error::corrupt)?,
+            password_hash: row.password_hash,
+            created_at: Timestamp::from_unix(row.created_at),
+            activated_at: row.activated_at.map(Timestamp::from_unix),
+            status_changed_at: row.status_changed_at.map(Timestamp::from_unix),
+            last_login_at: row.last_login_at.map(Timestamp::from_unix),
+            updated_at: Timestamp::from_unix(row.updated_at),
+            password_changed_at: row.password_changed_at.map(Timestamp::from_unix),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct SigningKeyRow {
+    pub kid: String,
+    pub auth_server_id: String,
+    pub alg: String,
+    pub state: String,
+    pub public_jwk: String,
+    pub sealed_private_key: Vec<u8>,
+    pub created_at: i64,
+    pub activated_at: Option<i64>,
+    pub retired_at: Option<i64>,
+    pub remove_after: Option<i64>,
+}
+
+impl TryFrom<SigningKeyRow> for SigningKey {
+    type Error = Error;
+
+    fn try_from(row: SigningKeyRow) -> Result<Self, Error> {
+        Ok(SigningKey {
+            kid: parse_id(row.kid)?,
+            auth_server_id: parse_id(row.auth_server_id)?,
+            alg: parse(&row.alg)?,
+            state: parse(&row.state)?,
+            public_jwk: row.public_jwk,
+            sealed_private_key: row.sealed_private_key,
+            created_at: Timestamp::from_unix(row.created_at),
+            activated_at: row.activated_at.map(Timestamp::from_unix),
+            retired_at: row.retired_at.map(Timestamp::from_unix),
+            remove_after: row.remove_after.map(Timestamp::from_unix),
+        })
+    }
+}
+
+fn parse_id<T: TryFrom<String, Error = crate::model::InvalidId>>(text: String) -> Result<T, Error> {
+    T::try_from(text).map_err(Error::corrupt)
+}
+
+/// JSON text for a list column.
+pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    to_json(value)
+}

@@ -1,0 +1,100 @@
+//! The SQLite backend: the embedded default, a file under `./data/` or in memory.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+type Db = sqlx::Sqlite;
+type Pool = sqlx::SqlitePool;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// A store on an SQLite database.
+pub struct SqliteStore {
+    pool: Pool,
+}
+
+impl SqliteStore {
+    /// Opens (and creates, for a file) the database.
+    pub async fn connect(url: &str, path: Option<&Path>) -> Result<Self> {
+        if let Some(dir) = path.and_then(Path::parent) {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|err| Error::Database(sqlx::Error::Io(err)))?;
+            }
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(map_err)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            // WAL lets readers proceed while one connection writes; the busy timeout makes a
+            // second writer wait for the lock instead of failing at once.
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = match path {
+            Some(_) => SqlitePoolOptions::new().max_connections(4),
+            // Every connection to `:memory:` is a separate database: keep exactly one, forever.
+            None => SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None),
+        }
+        .connect_with(options)
+        .await
+        .map_err(map_err)?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::store::Store for SqliteStore {
+    async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await.map_err(Error::Migrate)
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn map_err(err: sqlx::Error) -> Error {
+    if let sqlx::Error::Database(db) = &err {
+        // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with any extended code in the high bits.
+        let primary = db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .map(|code| code & 0xff);
+        if matches!(primary, Some(5 | 6)) {
+            return Error::Busy;
+        }
+        if db.is_unique_violation() {
+            return Error::Conflict {
+                what: db
+                    .message()
+                    .trim_start_matches("UNIQUE constraint failed: ")
+                    .to_owned(),
+            };
+        }
+    }
+    Error::Database(err)
+}
+
+// Taking a write lock first is SQLite's equivalent of a row lock: the transaction holds the
+// database's single writer slot from this statement on, so a second rotation waits here and
+// then sees the first one's result.
+crate::store::portable::portable_stores!(
+    SqliteStore,
+    lock_keys = "UPDATE authorization_servers SET id = id WHERE id = $1"
+);

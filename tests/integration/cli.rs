@@ -1,0 +1,290 @@
+//! The `authd` binary as an operator runs it: configuration layers, error messages, and the
+//! key commands.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use authd::model::AuthServerId;
+
+use crate::common::{TestApp, TEST_SECRET};
+
+/// Runs `authd` in `dir` with only the given environment.
+fn authd(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_authd"))
+        .current_dir(dir)
+        .env_clear()
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn effective(output: &Output, key: &str) -> String {
+    assert!(output.status.success(), "{}", stderr(output));
+    stdout(output)
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{key} = ")))
+        .unwrap_or_else(|| panic!("{key} not printed"))
+        .to_owned()
+}
+
+const MEMORY_DB: (&str, &str) = ("AUTHD_DATABASE_URL", "sqlite::memory:");
+
+#[test]
+fn flags_beat_environment_beats_file_beats_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("config")).unwrap();
+    let listen = |args: &[&str], env: &[(&str, &str)]| {
+        let mut env = env.to_vec();
+        env.push(MEMORY_DB);
+        effective(&authd(dir.path(), args, &env), "AUTHD_LISTEN")
+    };
+    assert_eq!(listen(&["config"], &[]), "127.0.0.1:8080");
+
+    // config/authd.toml is read when present.
+    std::fs::write(
+        dir.path().join("config/authd.toml"),
+        "listen = \"127.0.0.1:1111\"\nargon2_iterations = 3\n",
+    )
+    .unwrap();
+    assert_eq!(listen(&["config"], &[]), "127.0.0.1:1111");
+    assert_eq!(
+        effective(
+            &authd(dir.path(), &["config"], &[MEMORY_DB]),
+            "AUTHD_ARGON2_ITERATIONS"
+        ),
+        "3"
+    );
+
+    let env = [("AUTHD_LISTEN", "127.0.0.1:2222")];
+    assert_eq!(listen(&["config"], &env), "127.0.0.1:2222");
+    assert_eq!(
+        listen(&["--listen", "127.0.0.1:3333", "config"], &env),
+        "127.0.0.1:3333"
+    );
+
+    // --config names another file instead of the default one.
+    std::fs::write(
+        dir.path().join("other.toml"),
+        "listen = \"127.0.0.1:4444\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        listen(&["--config", "other.toml", "config"], &[]),
+        "127.0.0.1:4444"
+    );
+}
+
+#[test]
+fn each_bad_value_stops_start_up_with_a_message_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &str)] = &[
+        ("AUTHD_LISTEN", "localhost", "not an address"),
+        (
+            "AUTHD_BASE_URL",
+            "ftp://example.com",
+            "must start with http",
+        ),
+        ("AUTHD_BASE_URL", "not a url", "is not a URL"),
+        (
+            "AUTHD_DATABASE_URL",
+            "mysql://localhost/authd",
+            "neither sqlite",
+        ),
+        ("AUTHD_SECRET_KEY", "too-short", "32 bytes"),
+        ("AUTHD_LOG_FORMAT", "xml", "neither \"human\" nor \"json\""),
+        ("AUTHD_KEY_ROTATION_INTERVAL", "soon", "not a duration"),
+        ("AUTHD_KEY_ROTATION_INTERVAL", "2h", "must be longer than"),
+        ("AUTHD_JWKS_CACHE_LIFETIME", "0s", "longer than zero"),
+        ("AUTHD_ACCESS_TOKEN_LIFETIME", "-1h", "not a duration"),
+        ("AUTHD_ARGON2_MEMORY_KIB", "lots", "not a whole number"),
+        ("AUTHD_ARGON2_ITERATIONS", "0", "not a whole number from 1"),
+        ("AUTHD_ADMIN_TOKEN", "short", "at least 20 characters"),
+        ("AUTHD_SEED_FILE", "missing.toml", "not a readable file"),
+    ];
+    for (setting, value, problem) in cases {
+        let mut env = vec![(*setting, *value)];
+        if *setting != "AUTHD_DATABASE_URL" {
+            env.push(MEMORY_DB);
+        }
+        let output = authd(dir.path(), &["config"], &env);
+        let message = stderr(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{setting}={value}: {message}"
+        );
+        assert!(
+            message.contains(setting) && message.contains(problem),
+            "{setting}={value}: {message}"
+        );
+        assert!(!message.contains("panicked"), "{message}");
+    }
+
+    let output = authd(
+        dir.path(),
+        &["config"],
+        &[("AUTHD_DATABASE_URL", "postgres://127.0.0.1/authd")],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("AUTHD_SECRET_KEY is required with PostgreSQL"));
+
+    std::fs::write(dir.path().join("bad.toml"), "lisen = \"127.0.0.1:1\"\n").unwrap();
+    let output = authd(
+        dir.path(),
+        &["--config", "bad.toml", "config"],
+        &[MEMORY_DB],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("unknown field `lisen`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn the_config_command_never_prints_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "ssws-token-that-must-stay-secret";
+    let output = authd(
+        dir.path(),
+        &["config"],
+        &[
+            MEMORY_DB,
+            ("AUTHD_SECRET_KEY", TEST_SECRET),
+            ("AUTHD_ADMIN_TOKEN", token),
+        ],
+    );
+    let printed = stdout(&output);
+    assert!(printed.contains("AUTHD_SECRET_KEY = (set)"), "{printed}");
+    assert!(!printed.contains(TEST_SECRET) && !printed.contains(token));
+}
+
+#[tokio::test]
+async fn the_wrong_secret_stops_start_up_with_a_clear_message() {
+    let app = TestApp::spawn().await;
+    let url = app.database.url().to_owned();
+    let database = app.database.clone();
+    app.stop().await;
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = "ab".repeat(32);
+    let output = authd(
+        dir.path(),
+        &["keys", "list"],
+        &[("AUTHD_DATABASE_URL", &url), ("AUTHD_SECRET_KEY", &wrong)],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("AUTHD_SECRET_KEY does not open the signing keys"),
+        "{}",
+        stderr(&output)
+    );
+    // The right secret still works: nothing was damaged.
+    let output = authd(
+        dir.path(),
+        &["keys", "list", "--as", "default", "--json"],
+        &[
+            ("AUTHD_DATABASE_URL", &url),
+            ("AUTHD_SECRET_KEY", TEST_SECRET),
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let listed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    drop(database);
+}
+
+#[tokio::test]
+async fn keys_rotate_from_the_command_line_is_picked_up_by_a_running_server() {
+    let app = TestApp::spawn().await;
+    let id = AuthServerId::default_server();
+    let before = app
+        .state
+        .engine
+        .keys()
+        .signer(&id)
+        .await
+        .unwrap()
+        .kid()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let url = app.database.url().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        authd(
+            dir.path(),
+            &["keys", "rotate", "--as", "default"],
+            &[
+                ("AUTHD_DATABASE_URL", &url),
+                ("AUTHD_SECRET_KEY", TEST_SECRET),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).starts_with("rotated the keys of default"));
+
+    app.state.maintain_keys().await.unwrap();
+    let after = app
+        .state
+        .engine
+        .keys()
+        .signer(&id)
+        .await
+        .unwrap()
+        .kid()
+        .to_string();
+    assert_ne!(before, after);
+    let jwks = app.get_json("/oauth2/default/v1/keys").await;
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn keys_rotate_names_an_unknown_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/authd.db", dir.path().display());
+    let output = authd(
+        dir.path(),
+        &["keys", "rotate", "--as", "nope"],
+        &[("AUTHD_DATABASE_URL", &db)],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("AuthorizationServer not found: nope"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_fresh_sqlite_database_keeps_its_generated_secret_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = authd(dir.path(), &["migrate"], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.path().join("data/authd.db").exists());
+    let secret = dir.path().join("data/authd.secret");
+    let first = std::fs::read_to_string(&secret).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secret).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "readable by others: {mode:o}");
+    }
+    assert!(stderr(&output).contains("AUTHD_SECRET_KEY is not set"));
+    let output = authd(dir.path(), &["keys", "list"], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_to_string(&secret).unwrap(),
+        first,
+        "kept, not regenerated"
+    );
+}

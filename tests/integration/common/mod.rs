@@ -1,0 +1,155 @@
+//! The test harness: a real authd on an ephemeral port, on the backend the environment names.
+//!
+//! `AUTHD_TEST_DATABASE` is `sqlite` (the default) or a PostgreSQL URL such as
+//! `postgres://postgres@127.0.0.1:5432/postgres`; each test gets a database of its own, dropped
+//! when the test ends. An unreachable PostgreSQL fails the test: it never skips.
+
+pub mod database;
+
+use std::sync::Arc;
+
+use authd::app::{self, App, AppState};
+use authd::clock::TestClock;
+use authd::config::{Config, SettingsArgs};
+use authd::model::Timestamp;
+use tokio::sync::oneshot;
+
+pub use database::TestDatabase;
+
+/// The key-encryption secret every test server uses.
+pub const TEST_SECRET: &str = "6f1c2d3e4f5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+/// Where every test clock starts: 2026-01-01T00:00:00Z.
+pub const TEST_START: Timestamp = Timestamp::from_unix(1_767_225_600);
+
+/// A running authd and what a test needs to drive and inspect it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`, also the org issuer.
+    pub base_url: String,
+    /// An HTTP client that does not follow redirects.
+    pub http: reqwest::Client,
+    /// The running app, for assertions through its modules' APIs.
+    pub state: AppState,
+    /// The clock the server reads; advance it instead of sleeping.
+    pub clock: Arc<TestClock>,
+    /// The database, dropped with the last app using it.
+    pub database: Arc<TestDatabase>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// How to start a test server.
+#[derive(Default)]
+pub struct Options {
+    /// A seed file's contents, applied at start.
+    pub seed: Option<String>,
+    /// Share another server's database (two replicas).
+    pub database: Option<Arc<TestDatabase>>,
+    /// Share another server's clock.
+    pub clock: Option<Arc<TestClock>>,
+}
+
+impl TestApp {
+    /// A server on a fresh database.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Options::default()).await
+    }
+
+    /// A server started with the given options.
+    pub async fn spawn_with(options: Options) -> Self {
+        let database = match options.database {
+            Some(database) => database,
+            None => Arc::new(TestDatabase::create().await),
+        };
+        let clock = options
+            .clock
+            .unwrap_or_else(|| Arc::new(TestClock::new(TEST_START)));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let files = tempfile::tempdir().unwrap();
+        let empty_config = files.path().join("authd.toml");
+        std::fs::write(&empty_config, "").unwrap();
+        let seed_file = options.seed.map(|text| {
+            let path = files.path().join("seed.toml");
+            std::fs::write(&path, text).unwrap();
+            path.display().to_string()
+        });
+        let config = Config::resolve(
+            SettingsArgs {
+                config: Some(empty_config),
+                base_url: Some(base_url.clone()),
+                database_url: Some(database.url().to_owned()),
+                seed_file,
+                // Cheap hashing keeps tests fast; production cost is the default.
+                argon2_memory_kib: Some("64".into()),
+                argon2_iterations: Some("1".into()),
+                // Tests drive maintenance themselves after moving the clock.
+                key_check_interval: Some("1h".into()),
+                ..SettingsArgs::default()
+            },
+            Some(TEST_SECRET.to_owned()),
+            None,
+        )
+        .unwrap();
+        init_test_logging();
+        let app = App::open(config, clock.clone()).await.unwrap();
+        app.prepare().await.unwrap();
+        let state = app.into_state();
+        let (shutdown, stopped) = oneshot::channel();
+        let server = tokio::spawn(app::serve(state.clone(), listener, async {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            base_url,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            state,
+            clock,
+            database,
+            shutdown: Some(shutdown),
+            server: Some(server),
+        }
+    }
+
+    /// A GET on a path of this server.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base_url))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The JSON body of a GET that must succeed.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+fn init_test_logging() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        authd::telemetry::init(authd::config::LogFormat::Human);
+    }
+}
