@@ -75,7 +75,7 @@ impl App {
         for server in store.list_auth_servers().await? {
             keys.check_secret(&server.id).await?;
         }
-        let engine = Engine::new(store.clone(), keys, clock, config.passwords, config.tokens)?;
+        let engine = Engine::new(store.clone(), keys, clock, &config)?;
         Ok(App {
             config: Arc::new(config),
             engine,
@@ -98,11 +98,13 @@ impl App {
                 path.display()
             );
         }
-        self.maintain_keys().await
+        self.maintain().await
     }
 
-    /// One pass of key maintenance over every active server.
-    pub async fn maintain_keys(&self) -> anyhow::Result<()> {
+    /// One pass of key maintenance over every active server, and removal of expired
+    /// sign-in state.
+    pub async fn maintain(&self) -> anyhow::Result<()> {
+        self.engine.purge_expired_sign_ins().await?;
         for server in self.engine.auth_servers().await? {
             self.engine
                 .keys()
@@ -134,29 +136,33 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
-    let maintenance = tokio::spawn(maintain_keys_forever(app.clone()));
+    let maintenance = tokio::spawn(maintain_forever(app.clone()));
     tracing::info!(
         issuer = %app.config.base_url,
         address = %address,
         "authd ready: issuer {}, listening on http://{address}",
         app.config.base_url
     );
-    let served = axum::serve(listener, crate::http::router(app.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let router = crate::http::router(app.clone());
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     maintenance.abort();
     app.close().await;
     served.context("HTTP server failed")
 }
 
-async fn maintain_keys_forever(app: AppState) {
+async fn maintain_forever(app: AppState) {
     let mut interval = tokio::time::interval(app.config.keys.check_interval);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The first tick completes at once; `prepare` has just done that pass.
     interval.tick().await;
     loop {
         interval.tick().await;
-        if let Err(err) = app.maintain_keys().await {
+        if let Err(err) = app.maintain().await {
             tracing::error!(
                 error = format!("{err:#}"),
                 "key maintenance failed; retrying at the next check"

@@ -144,7 +144,7 @@ async fn seed(config: Config, file: PathBuf) -> anyhow::Result<()> {
     let app = App::open(config, clock()).await?;
     app.engine.ensure_builtin_servers().await?;
     let report = seed.apply(&app.engine, &file).await?;
-    app.maintain_keys().await?;
+    app.maintain().await?;
     app.close().await;
     print_out(&format!(
         "seed applied: {} created, {} updated, {} unchanged\n",

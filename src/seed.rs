@@ -94,6 +94,9 @@ struct SeedApp {
 struct SeedUser {
     login: String,
     password: Option<String>,
+    /// An existing hash to import: bcrypt (`$2b$…`, upgraded to argon2id at the next
+    /// sign-in) or an argon2 PHC string.
+    password_hash: Option<String>,
     #[serde(default = "active_user")]
     status: UserStatus,
     #[serde(default)]
@@ -198,6 +201,28 @@ impl Seed {
             if user.login.trim().is_empty() {
                 return Err("users: login must not be empty".into());
             }
+            if user.password.is_some() && user.password_hash.is_some() {
+                return Err(format!(
+                    "users.{}: give password or password_hash, not both",
+                    user.login
+                ));
+            }
+            if let Some(hash) = &user.password_hash {
+                let known = [
+                    "$2a$",
+                    "$2b$",
+                    "$2y$",
+                    "$argon2id$",
+                    "$argon2i$",
+                    "$argon2d$",
+                ];
+                if !known.iter().any(|prefix| hash.starts_with(prefix)) {
+                    return Err(format!(
+                        "users.{}: password_hash must be a bcrypt or argon2 hash",
+                        user.login
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -258,6 +283,7 @@ impl Seed {
                     status: user.status,
                     profile: user.profile,
                     password: user.password.map(SecretString::from),
+                    password_hash: user.password_hash,
                 })
                 .await
                 .map_err(apply_error)?;

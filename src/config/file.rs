@@ -25,6 +25,16 @@ pub struct FileSettings {
     pub argon2_memory_kib: Option<Scalar>,
     pub argon2_iterations: Option<Scalar>,
     pub argon2_parallelism: Option<Scalar>,
+    pub session_token_lifetime: Option<Scalar>,
+    pub session_idle_lifetime: Option<Scalar>,
+    pub session_max_lifetime: Option<Scalar>,
+    pub lockout_threshold: Option<Scalar>,
+    pub lockout_duration: Option<Scalar>,
+    pub show_lockout_failures: Option<Scalar>,
+    pub authn_rate_limit_per_ip: Option<Scalar>,
+    pub authn_rate_limit_per_username: Option<Scalar>,
+    pub password_max_age: Option<Scalar>,
+    pub password_expiry_warning: Option<Scalar>,
 }
 
 /// A setting's value as written: numbers need no quotes.
@@ -33,6 +43,7 @@ pub struct FileSettings {
 pub enum Scalar {
     Text(String),
     Integer(i64),
+    Boolean(bool),
 }
 
 impl Scalar {
@@ -40,6 +51,7 @@ impl Scalar {
         match self {
             Scalar::Text(text) => text,
             Scalar::Integer(number) => number.to_string(),
+            Scalar::Boolean(flag) => flag.to_string(),
         }
     }
 }

@@ -80,6 +80,61 @@ pub struct SettingsArgs {
     /// argon2id lanes [default: 1]
     #[arg(long, env = "AUTHD_ARGON2_PARALLELISM", global = true)]
     pub argon2_parallelism: Option<String>,
+    /// Lifetime of one-time session tokens and authentication transactions [default: 5m]
+    #[arg(long, env = "AUTHD_SESSION_TOKEN_LIFETIME", global = true)]
+    pub session_token_lifetime: Option<String>,
+    /// A session ends after this long without use [default: 2h]
+    #[arg(long, env = "AUTHD_SESSION_IDLE_LIFETIME", global = true)]
+    pub session_idle_lifetime: Option<String>,
+    /// A session ends this long after sign-in however active [default: 24h]
+    #[arg(long, env = "AUTHD_SESSION_MAX_LIFETIME", global = true)]
+    pub session_max_lifetime: Option<String>,
+    /// Consecutive failed passwords that lock a user out [default: 10]
+    #[arg(long, env = "AUTHD_LOCKOUT_THRESHOLD", global = true)]
+    pub lockout_threshold: Option<String>,
+    /// How long a lockout lasts [default: 15m]
+    #[arg(long, env = "AUTHD_LOCKOUT_DURATION", global = true)]
+    pub lockout_duration: Option<String>,
+    /// Answer LOCKED_OUT instead of "Authentication failed" to locked users [default: false]
+    #[arg(long, env = "AUTHD_SHOW_LOCKOUT_FAILURES", global = true)]
+    pub show_lockout_failures: Option<String>,
+    /// /api/v1/authn requests per minute from one client IP [default: 100]
+    #[arg(long, env = "AUTHD_AUTHN_RATE_LIMIT_PER_IP", global = true)]
+    pub authn_rate_limit_per_ip: Option<String>,
+    /// /api/v1/authn requests per minute for one username [default: 20]
+    #[arg(long, env = "AUTHD_AUTHN_RATE_LIMIT_PER_USERNAME", global = true)]
+    pub authn_rate_limit_per_username: Option<String>,
+    /// Passwords expire this long after they were set; 0 for never [default: 0]
+    #[arg(long, env = "AUTHD_PASSWORD_MAX_AGE", global = true)]
+    pub password_max_age: Option<String>,
+    /// Sign-in warns (PASSWORD_WARN) this long before a password expires [default: 7d]
+    #[arg(long, env = "AUTHD_PASSWORD_EXPIRY_WARNING", global = true)]
+    pub password_expiry_warning: Option<String>,
+}
+
+/// Sign-in rules (Okta's password and session policies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInSettings {
+    /// One-time session tokens and state tokens live this long.
+    pub session_token_lifetime: Duration,
+    /// Idle session lifetime.
+    pub session_idle_lifetime: Duration,
+    /// Absolute session lifetime.
+    pub session_max_lifetime: Duration,
+    /// Failed passwords before lockout.
+    pub lockout_threshold: u32,
+    /// Lockout length.
+    pub lockout_duration: Duration,
+    /// Whether locked users are told so.
+    pub show_lockout_failures: bool,
+    /// Requests per minute per client IP on `/api/v1/authn`.
+    pub rate_limit_per_ip: u32,
+    /// Requests per minute per username on `/api/v1/authn`.
+    pub rate_limit_per_username: u32,
+    /// Password age at which it expires; `None` for never.
+    pub password_max_age: Option<Duration>,
+    /// How long before expiry sign-in warns.
+    pub password_expiry_warning: Duration,
 }
 
 /// How log lines are written.
@@ -274,6 +329,8 @@ pub struct Config {
     pub tokens: TokenSettings,
     /// Password hashing cost.
     pub passwords: PasswordSettings,
+    /// Sign-in rules.
+    pub sign_in: SignInSettings,
 }
 
 /// Collects the values that clap left unset from the file, then from the defaults.
@@ -447,7 +504,77 @@ impl Config {
             ));
         }
 
+        let sign_in = SignInSettings {
+            session_token_lifetime: duration(
+                "AUTHD_SESSION_TOKEN_LIFETIME",
+                layered!(layers, session_token_lifetime),
+                "5m",
+            )?,
+            session_idle_lifetime: duration(
+                "AUTHD_SESSION_IDLE_LIFETIME",
+                layered!(layers, session_idle_lifetime),
+                "2h",
+            )?,
+            session_max_lifetime: duration(
+                "AUTHD_SESSION_MAX_LIFETIME",
+                layered!(layers, session_max_lifetime),
+                "24h",
+            )?,
+            lockout_threshold: number(
+                "AUTHD_LOCKOUT_THRESHOLD",
+                layered!(layers, lockout_threshold),
+                10,
+                1..=1000,
+            )?,
+            lockout_duration: duration(
+                "AUTHD_LOCKOUT_DURATION",
+                layered!(layers, lockout_duration),
+                "15m",
+            )?,
+            show_lockout_failures: boolean(
+                "AUTHD_SHOW_LOCKOUT_FAILURES",
+                layered!(layers, show_lockout_failures),
+            )?,
+            rate_limit_per_ip: number(
+                "AUTHD_AUTHN_RATE_LIMIT_PER_IP",
+                layered!(layers, authn_rate_limit_per_ip),
+                100,
+                1..=1_000_000,
+            )?,
+            rate_limit_per_username: number(
+                "AUTHD_AUTHN_RATE_LIMIT_PER_USERNAME",
+                layered!(layers, authn_rate_limit_per_username),
+                20,
+                1..=1_000_000,
+            )?,
+            password_max_age: Some(duration(
+                "AUTHD_PASSWORD_MAX_AGE",
+                layered!(layers, password_max_age),
+                "0s",
+            )?)
+            .filter(|age| !age.is_zero()),
+            password_expiry_warning: duration(
+                "AUTHD_PASSWORD_EXPIRY_WARNING",
+                layered!(layers, password_expiry_warning),
+                "7d",
+            )?,
+        };
+        for (setting, value) in [
+            (
+                "AUTHD_SESSION_TOKEN_LIFETIME",
+                sign_in.session_token_lifetime,
+            ),
+            ("AUTHD_SESSION_IDLE_LIFETIME", sign_in.session_idle_lifetime),
+            ("AUTHD_SESSION_MAX_LIFETIME", sign_in.session_max_lifetime),
+            ("AUTHD_LOCKOUT_DURATION", sign_in.lockout_duration),
+        ] {
+            if value.is_zero() {
+                return Err(Error::invalid(setting, "must be longer than zero"));
+            }
+        }
+
         Ok(Config {
+            sign_in,
             listen,
             base_url,
             database_url,
@@ -595,6 +722,17 @@ fn number(
     }
 }
 
+fn boolean(setting: &'static str, value: Option<String>) -> Result<bool, Error> {
+    match value.as_deref().map(str::trim) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(Error::invalid(
+            setting,
+            format!("{other:?} is neither true nor false"),
+        )),
+    }
+}
+
 const DEV_SECRET_FILE: &str = "authd.secret";
 
 fn resolve_secret_key(
@@ -706,7 +844,10 @@ mod tests {
                 .redacted(),
             "postgres://u:***@h/db"
         );
-        let debug = format!("{:?}", DatabaseUrl::parse("postgres://u:hunter2@h/db").unwrap());
+        let debug = format!(
+            "{:?}",
+            DatabaseUrl::parse("postgres://u:hunter2@h/db").unwrap()
+        );
         assert!(!debug.contains("hunter2"), "{debug}");
     }
 

@@ -3,24 +3,28 @@
 //! Depends on `model`, `store` (the trait only), `keys` and `config` settings. No axum or http
 //! types in here: the engine is testable without a socket.
 
+pub mod authn;
 mod error;
 pub mod passwords;
+pub mod rate_limit;
+pub mod sessions;
 
 use std::sync::Arc;
 
 use secrecy::SecretString;
 
 use crate::clock::Clock;
-use crate::config::TokenSettings;
+use crate::config::{Config, SignInSettings, TokenSettings};
 use crate::keys::KeyRing;
 use crate::model::{
-    AuthServer, AuthServerId, Client, Document, IssuerMode, SigningAlg, Status, Timestamp, User,
-    UserStatus,
+    AuthServer, AuthServerId, Client, Document, IssuerMode, LockoutPolicy, SigningAlg, Status,
+    Timestamp, User, UserStatus,
 };
 use crate::store::{self, Store};
 
 pub use error::{Error, Result};
 use passwords::Passwords;
+use rate_limit::RateLimiter;
 
 /// What a create-or-update did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +45,14 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     passwords: Passwords,
     tokens: TokenSettings,
+    sign_in: SignInSettings,
+    rate_limits: Arc<RateLimits>,
+    base_url: String,
+}
+
+struct RateLimits {
+    per_ip: RateLimiter,
+    per_username: RateLimiter,
 }
 
 /// A user as the seed file or an operator describes it; the engine fills in the rest.
@@ -54,24 +66,48 @@ pub struct UserSpec {
     pub profile: serde_json::Map<String, serde_json::Value>,
     /// The password to set, if any.
     pub password: Option<SecretString>,
+    /// A hash to import instead of a password (bcrypt or argon2).
+    pub password_hash: Option<String>,
 }
 
 impl Engine {
-    /// An engine over the given parts.
+    /// An engine over the given parts, with the configuration's rules.
     pub fn new(
         store: Arc<dyn Store>,
         keys: Arc<KeyRing>,
         clock: Arc<dyn Clock>,
-        passwords: crate::config::PasswordSettings,
-        tokens: TokenSettings,
+        config: &Config,
     ) -> Result<Self> {
         Ok(Self {
             store,
             keys,
             clock,
-            passwords: Passwords::new(passwords)?,
-            tokens,
+            passwords: Passwords::new(config.passwords)?,
+            tokens: config.tokens,
+            sign_in: config.sign_in,
+            rate_limits: Arc::new(RateLimits {
+                per_ip: RateLimiter::new(config.sign_in.rate_limit_per_ip),
+                per_username: RateLimiter::new(config.sign_in.rate_limit_per_username),
+            }),
+            base_url: config.base_url.clone(),
         })
+    }
+
+    /// Sign-in rules in force.
+    pub fn sign_in_settings(&self) -> &SignInSettings {
+        &self.sign_in
+    }
+
+    fn lockout_policy(&self) -> LockoutPolicy {
+        LockoutPolicy {
+            threshold: self.sign_in.lockout_threshold,
+            duration: self.sign_in.lockout_duration,
+        }
+    }
+
+    /// Deletes expired session tokens, transactions and sessions.
+    pub async fn purge_expired_sign_ins(&self) -> Result<u64> {
+        Ok(self.store.purge_expired_sign_ins(self.now()).await?)
     }
 
     /// Default token lifetimes.
@@ -261,9 +297,9 @@ impl Engine {
         };
         let now = self.now();
         let Some(existing) = existing else {
-            let password_hash = match spec.password {
-                Some(password) => Some(self.passwords.hash(password).await?),
-                None => None,
+            let password_hash = match (spec.password, spec.password_hash) {
+                (Some(password), _) => Some(self.passwords.hash(password).await?),
+                (None, imported) => imported,
             };
             let user = User {
                 id: crate::model::UserId::generate(),
@@ -277,6 +313,8 @@ impl Engine {
                 status_changed_at: Some(now),
                 last_login_at: None,
                 updated_at: now,
+                failed_sign_ins: 0,
+                locked_until: None,
             };
             self.store
                 .insert_user(&user)
@@ -301,11 +339,20 @@ impl Engine {
                     self.passwords
                         .verify(hash.clone(), password.clone())
                         .await?
+                        .matches
                 }
                 None => false,
             };
             if !matches {
                 user.password_hash = Some(self.passwords.hash(password).await?);
+                user.password_changed_at = Some(now);
+            }
+        }
+        if let Some(imported) = spec.password_hash {
+            // An imported hash is applied once; after the upgrade to argon2id at sign-in the
+            // stored hash differs, and re-seeding must not bring the old one back.
+            if user.password_hash.is_none() {
+                user.password_hash = Some(imported);
                 user.password_changed_at = Some(now);
             }
         }

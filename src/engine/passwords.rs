@@ -1,9 +1,13 @@
 //! Password hashing: argon2id with configured cost, run on the blocking pool so that a burst of
-//! sign-ins cannot stall the async workers.
+//! sign-ins cannot stall the async workers. Imported bcrypt hashes verify too, and are reported
+//! for an upgrade to argon2id at the next successful sign-in.
+
+use std::sync::Arc;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::OnceCell;
 
 use crate::config::PasswordSettings;
 
@@ -13,6 +17,18 @@ use super::{Error, Result};
 #[derive(Clone)]
 pub struct Passwords {
     params: Params,
+    /// A hash of nothing in particular, verified when there is no user, so that an unknown
+    /// login costs the same time as a wrong password.
+    decoy: Arc<OnceCell<String>>,
+}
+
+/// The outcome of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    /// The password is right.
+    pub matches: bool,
+    /// The stored hash is not argon2id with the configured cost and should be replaced.
+    pub needs_rehash: bool,
 }
 
 impl Passwords {
@@ -25,7 +41,10 @@ impl Passwords {
             None,
         )
         .map_err(|err| Error::Validation(vec![format!("argon2 parameters: {err}")]))?;
-        Ok(Self { params })
+        Ok(Self {
+            params,
+            decoy: Arc::new(OnceCell::new()),
+        })
     }
 
     /// A PHC string (`$argon2id$v=19$…`) for the password, with a random salt.
@@ -41,18 +60,53 @@ impl Passwords {
         .await
     }
 
-    /// Whether the password matches a stored PHC string. An unreadable hash matches nothing.
-    pub async fn verify(&self, stored_hash: String, password: SecretString) -> Result<bool> {
-        run_blocking(move || {
-            let Ok(parsed) = PasswordHash::new(&stored_hash) else {
-                return Ok(false);
-            };
-            // The stored string carries its own algorithm and cost; verification follows it.
-            Ok(Argon2::default()
-                .verify_password(password.expose_secret().as_bytes(), &parsed)
-                .is_ok())
-        })
-        .await
+    /// Checks a password against a stored argon2 PHC string or bcrypt hash. An unreadable hash
+    /// matches nothing.
+    pub async fn verify(&self, stored_hash: String, password: SecretString) -> Result<Verified> {
+        let params = self.params.clone();
+        run_blocking(move || Ok(verify_blocking(&stored_hash, &password, &params))).await
+    }
+
+    /// Spends the time of one verification without a user, and never matches.
+    pub async fn verify_decoy(&self, password: SecretString) -> Result<()> {
+        let decoy = self
+            .decoy
+            .get_or_try_init(|| self.hash(SecretString::from("decoy password")))
+            .await?
+            .clone();
+        self.verify(decoy, password).await?;
+        Ok(())
+    }
+}
+
+fn verify_blocking(stored_hash: &str, password: &SecretString, params: &Params) -> Verified {
+    let password = password.expose_secret().as_bytes();
+    if ["$2a$", "$2b$", "$2y$"]
+        .iter()
+        .any(|prefix| stored_hash.starts_with(prefix))
+    {
+        return Verified {
+            matches: bcrypt::verify(password, stored_hash).unwrap_or(false),
+            needs_rehash: true,
+        };
+    }
+    let Ok(parsed) = PasswordHash::new(stored_hash) else {
+        return Verified {
+            matches: false,
+            needs_rehash: false,
+        };
+    };
+    // The stored string carries its own algorithm and cost; verification follows it.
+    let matches = Argon2::default().verify_password(password, &parsed).is_ok();
+    let current = parsed.algorithm.as_str() == "argon2id"
+        && Params::try_from(&parsed).is_ok_and(|stored| {
+            stored.m_cost() == params.m_cost()
+                && stored.t_cost() == params.t_cost()
+                && stored.p_cost() == params.p_cost()
+        });
+    Verified {
+        matches,
+        needs_rehash: !current,
     }
 }
 
@@ -68,24 +122,74 @@ async fn run_blocking<T: Send + 'static>(
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn hashes_are_argon2id_and_verify_only_the_right_password() {
-        let passwords = Passwords::new(PasswordSettings {
+    fn passwords(iterations: u32) -> Passwords {
+        Passwords::new(PasswordSettings {
             memory_kib: 64,
-            iterations: 1,
+            iterations,
             parallelism: 1,
         })
-        .unwrap();
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_and_verify_only_the_right_password() {
+        let passwords = passwords(1);
         let hash = passwords.hash("correct horse".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
-        assert!(passwords
+        let right = passwords
             .verify(hash.clone(), "correct horse".into())
             .await
-            .unwrap());
-        assert!(!passwords.verify(hash, "wrong".into()).await.unwrap());
-        assert!(!passwords
-            .verify("not a hash".into(), "x".into())
+            .unwrap();
+        assert_eq!(
+            right,
+            Verified {
+                matches: true,
+                needs_rehash: false
+            }
+        );
+        assert!(
+            !passwords
+                .verify(hash, "wrong".into())
+                .await
+                .unwrap()
+                .matches
+        );
+        assert!(
+            !passwords
+                .verify("not a hash".into(), "x".into())
+                .await
+                .unwrap()
+                .matches
+        );
+    }
+
+    #[tokio::test]
+    async fn bcrypt_hashes_verify_and_ask_for_an_upgrade() {
+        let imported = bcrypt::hash("imported secret", 4).unwrap();
+        let verified = passwords(1)
+            .verify(imported.clone(), "imported secret".into())
             .await
-            .unwrap());
+            .unwrap();
+        assert_eq!(
+            verified,
+            Verified {
+                matches: true,
+                needs_rehash: true
+            }
+        );
+        assert!(
+            !passwords(1)
+                .verify(imported, "other".into())
+                .await
+                .unwrap()
+                .matches
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hash_with_other_costs_asks_for_an_upgrade() {
+        let old = passwords(1).hash("pw".into()).await.unwrap();
+        let verified = passwords(2).verify(old, "pw".into()).await.unwrap();
+        assert!(verified.matches && verified.needs_rehash);
     }
 }

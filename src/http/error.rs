@@ -1,11 +1,12 @@
 //! Error responses in the shape each API family uses.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
 use crate::engine;
+use crate::engine::rate_limit::RateInfo;
 use crate::model::new_okta_id;
 
 /// An error on `/api/v1` or another Okta-shaped surface: `errorCode`, `errorSummary`,
@@ -16,37 +17,81 @@ pub struct OktaError {
     code: &'static str,
     summary: String,
     causes: Vec<String>,
+    rate: Option<RateInfo>,
 }
 
 impl OktaError {
+    fn new(status: StatusCode, code: &'static str, summary: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            summary: summary.into(),
+            causes: vec![],
+            rate: None,
+        }
+    }
+
+    fn with_causes(mut self, causes: Vec<String>) -> Self {
+        self.causes = causes;
+        self
+    }
+
     /// `E0000007`: the resource does not exist.
     pub fn not_found(kind: &str, id: &str) -> Self {
-        Self {
-            status: StatusCode::NOT_FOUND,
-            code: "E0000007",
-            summary: format!("Not found: Resource not found: {id} ({kind})"),
-            causes: vec![],
-        }
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "E0000007",
+            format!("Not found: Resource not found: {id} ({kind})"),
+        )
     }
 
     /// `E0000001`: the request failed validation; each cause names a field.
     pub fn validation(causes: Vec<String>) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            code: "E0000001",
-            summary: "Api validation failed".to_owned(),
-            causes,
-        }
+        let summary = match causes.first() {
+            Some(first) => format!(
+                "Api validation failed: {}",
+                first.split(':').next().unwrap_or(first)
+            ),
+            None => "Api validation failed".to_owned(),
+        };
+        Self::new(StatusCode::BAD_REQUEST, "E0000001", summary).with_causes(causes)
+    }
+
+    /// `E0000003`: the body is not JSON (or too large to read).
+    pub fn malformed_body(cause: Option<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "E0000003",
+            "The request body was not well-formed.",
+        )
+        .with_causes(cause.into_iter().collect())
+    }
+
+    /// `E0000011`: a missing or invalid token (state token, API token).
+    pub fn invalid_token() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "E0000011",
+            "Invalid token provided",
+        )
+    }
+
+    /// `E0000004`: authentication failed, whatever the reason.
+    pub fn authentication_failed() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "E0000004",
+            "Authentication failed",
+        )
     }
 
     /// `E0000009`: something failed on our side.
     pub fn internal() -> Self {
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "E0000009",
-            summary: "Internal Server Error".to_owned(),
-            causes: vec![],
-        }
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "E0000009",
+            "Internal Server Error",
+        )
     }
 }
 
@@ -55,11 +100,31 @@ impl From<engine::Error> for OktaError {
         match err {
             engine::Error::NotFound { kind, id } => OktaError::not_found(kind, &id),
             engine::Error::Validation(causes) => OktaError::validation(causes),
+            engine::Error::AuthenticationFailed => OktaError::authentication_failed(),
+            engine::Error::InvalidToken => OktaError::invalid_token(),
+            engine::Error::OperationNotAllowed => {
+                let summary = "This operation is not allowed in the current authentication state.";
+                OktaError::new(StatusCode::FORBIDDEN, "E0000079", summary)
+                    .with_causes(vec![summary.to_owned()])
+            }
+            engine::Error::CredentialsUpdateFailed(causes) => OktaError::new(
+                StatusCode::FORBIDDEN,
+                "E0000014",
+                "Update of credentials failed",
+            )
+            .with_causes(causes),
+            engine::Error::RateLimited(rate) => OktaError {
+                rate: Some(rate),
+                ..OktaError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "E0000047",
+                    "API call exceeded rate limit due to too many requests.",
+                )
+            },
             engine::Error::Internal(source) => {
                 // Logged once, here at the edge, with its chain; the client sees only the id.
-                let error = OktaError::internal();
                 tracing::error!(error = %error_chain(source.as_ref()), "internal error");
-                error
+                OktaError::internal()
             }
         }
     }
@@ -79,7 +144,25 @@ impl IntoResponse for OktaError {
                 .map(|cause| json!({ "errorSummary": cause }))
                 .collect::<Vec<_>>(),
         });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(rate) = self.rate {
+            add_rate_limit_headers(&mut response, rate);
+        }
+        response
+    }
+}
+
+/// Okta's `X-Rate-Limit-Limit`, `-Remaining` and `-Reset` (epoch seconds).
+pub fn add_rate_limit_headers(response: &mut Response, rate: RateInfo) {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-rate-limit-limit", rate.limit.to_string()),
+        ("x-rate-limit-remaining", rate.remaining.to_string()),
+        ("x-rate-limit-reset", rate.reset.unix().to_string()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
     }
 }
 

@@ -24,3 +24,58 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthServerPath {
         }
     }
 }
+
+/// A JSON body on `/api/v1`, rejected in Okta's shape: `E0000003` if it is not JSON (or larger
+/// than [`MAX_JSON_BODY`]), `E0000001` naming the field if it does not fit the request.
+pub struct OktaJson<T>(pub T);
+
+/// The largest JSON body `/api/v1` reads.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for OktaJson<T> {
+    type Rejection = OktaError;
+
+    async fn from_request(request: axum::extract::Request, _: &S) -> Result<Self, OktaError> {
+        let bytes = axum::body::to_bytes(request.into_body(), MAX_JSON_BODY)
+            .await
+            .map_err(|_| {
+                OktaError::malformed_body(Some(format!(
+                    "The request body must be JSON of at most {} KiB.",
+                    MAX_JSON_BODY / 1024
+                )))
+            })?;
+        let value: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|_| OktaError::malformed_body(None))?;
+        serde_json::from_value(value)
+            .map(OktaJson)
+            .map_err(|err| OktaError::validation(vec![err.to_string()]))
+    }
+}
+
+/// The client's IP address as the socket sees it, if the server was started with connect info.
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip()),
+        ))
+    }
+}
+
+/// The value of a cookie in the request, if present.
+pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}

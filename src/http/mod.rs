@@ -3,16 +3,25 @@
 //!
 //! Depends on `engine`, `model` and `config`; never on a store backend.
 
+pub mod admin;
+pub mod authn;
+pub mod cookies;
 pub mod discovery;
 pub mod document;
 pub mod error;
 pub mod extract;
 pub mod keys;
+pub mod login;
 pub mod ops;
+pub mod sessions;
 
-use axum::routing::get;
+use std::time::Duration;
+
+use axum::http::{header, HeaderName, Method};
+use axum::routing::{get, post};
 use axum::Router;
 use tower::ServiceBuilder;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -42,6 +51,21 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth2/{as}/v1/keys", get(keys::keys))
         .route("/health/live", get(ops::live))
         .route("/health/ready", get(ops::ready))
+        .route("/api/v1/sessions", post(sessions::create_session))
+        .route(
+            "/api/v1/sessions/{id}",
+            get(sessions::get_session).delete(sessions::close_session),
+        )
+        .route(
+            "/api/v1/sessions/{id}/lifecycle/refresh",
+            post(sessions::refresh_session),
+        )
+        .route(
+            "/login/sessionCookieRedirect",
+            get(sessions::session_cookie_redirect),
+        )
+        .route("/login", get(login::show).post(login::submit))
+        .merge(browser_api(state.clone()))
         .with_state(state)
         .layer(
             ServiceBuilder::new()
@@ -53,4 +77,56 @@ pub fn router(state: AppState) -> Router {
                 )
                 .layer(telemetry::propagate_request_id_layer()),
         )
+}
+
+/// The endpoints Okta's JS SDK calls from a browser on an app's origin: they answer CORS
+/// preflights for the origins of registered apps, echo the exact origin and allow credentials
+/// (DESIGN §8).
+fn browser_api(state: AppState) -> Router<AppState> {
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::async_predicate(move |origin, _| {
+            let state = state.clone();
+            async move {
+                match origin.to_str() {
+                    Ok(origin) => state
+                        .engine
+                        .is_trusted_redirect(origin)
+                        .await
+                        .unwrap_or(false),
+                    Err(_) => false,
+                }
+            }
+        }))
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allow_headers([
+            header::ACCEPT,
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            HeaderName::from_static("x-okta-user-agent-extended"),
+            HeaderName::from_static("x-device-fingerprint"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("x-rate-limit-limit"),
+            HeaderName::from_static("x-rate-limit-remaining"),
+            HeaderName::from_static("x-rate-limit-reset"),
+        ])
+        .max_age(Duration::from_secs(3600));
+    Router::new()
+        .route("/api/v1/authn", post(authn::authn))
+        .route("/api/v1/authn/cancel", post(authn::cancel))
+        .route(
+            "/api/v1/authn/credentials/change_password",
+            post(authn::change_password),
+        )
+        .route("/api/v1/authn/skip", post(authn::skip))
+        .route(
+            "/api/v1/sessions/me",
+            get(sessions::get_current_session).delete(sessions::close_current_session),
+        )
+        .route(
+            "/api/v1/sessions/me/lifecycle/refresh",
+            post(sessions::refresh_current_session),
+        )
+        .layer(cors)
 }

@@ -100,6 +100,19 @@ string_id!(
     "a key id"
 );
 
+string_id!(
+    /// A sign-in session's Okta id (`102…`). Not a secret: the `sid` cookie is a separate one.
+    SessionId,
+    "a session id"
+);
+
+impl SessionId {
+    /// A fresh random session id.
+    pub fn generate() -> Self {
+        Self(new_okta_id("102"))
+    }
+}
+
 impl AuthServerId {
     /// The org authorization server: issuer = base URL, endpoints under `/oauth2/v1`.
     pub fn org() -> Self {

@@ -5,19 +5,25 @@
 #[macro_use]
 mod wire_enum;
 mod auth_server;
+mod authn;
 mod client;
 mod document;
 mod ids;
 mod key;
+mod session;
 mod time;
+mod token;
 mod user;
 
 pub use auth_server::{AuthServer, IssuerMode};
+pub use authn::{LockoutPolicy, PendingAuthn, SessionTokenGrant, TransactionState};
 pub use client::{ApplicationType, Client, GrantType, ResponseType, TokenEndpointAuthMethod};
 pub use document::Document;
-pub use ids::{new_okta_id, AuthServerId, ClientId, InvalidId, Kid, UserId};
+pub use ids::{new_okta_id, AuthServerId, ClientId, InvalidId, Kid, SessionId, UserId};
 pub use key::{KeyState, SigningAlg, SigningKey};
+pub use session::Session;
 pub use time::Timestamp;
+pub use token::{PlainToken, TokenHash};
 pub use user::{User, UserStatus};
 pub use wire_enum::UnknownValue;
 

@@ -21,3 +21,25 @@ impl Timestamp {
         Self(self.0.saturating_add(by))
     }
 }
+
+impl Timestamp {
+    /// ISO 8601 in UTC with milliseconds, as Okta writes times: `2015-11-03T10:15:57.000Z`.
+    pub fn to_okta_string(self) -> String {
+        let seconds = u64::try_from(self.0).unwrap_or(0);
+        let time = std::time::UNIX_EPOCH + Duration::from_secs(seconds);
+        humantime::format_rfc3339_millis(time).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn okta_timestamps_have_milliseconds_and_zulu() {
+        assert_eq!(
+            Timestamp::from_unix(1_446_545_757).to_okta_string(),
+            "2015-11-03T10:15:57.000Z"
+        );
+    }
+}

@@ -47,6 +47,37 @@ pub struct User {
     pub updated_at: Timestamp,
     /// When the password last changed.
     pub password_changed_at: Option<Timestamp>,
+    /// Consecutive failed sign-ins; kept by the store, never written through user updates.
+    pub failed_sign_ins: u32,
+    /// While in the future, sign-in is refused (lockout); kept by the store like the counter.
+    pub locked_until: Option<Timestamp>,
+}
+
+impl User {
+    /// Whether a lockout is in force at `now`.
+    pub fn is_locked(&self, now: Timestamp) -> bool {
+        self.locked_until.is_some_and(|until| now < until)
+    }
+
+    /// Whether the user may sign in at all at `now` (their password still decides).
+    pub fn may_sign_in(&self, now: Timestamp) -> bool {
+        match self.status {
+            UserStatus::Active | UserStatus::PasswordExpired | UserStatus::Recovery => {
+                !self.is_locked(now)
+            }
+            // A lockout whose time has passed ends at the next successful sign-in.
+            UserStatus::LockedOut => !self.is_locked(now),
+            UserStatus::Staged
+            | UserStatus::Provisioned
+            | UserStatus::Suspended
+            | UserStatus::Deprovisioned => false,
+        }
+    }
+
+    /// The profile attribute as text, if set.
+    pub fn profile_text(&self, key: &str) -> Option<&str> {
+        self.profile.get(key).and_then(serde_json::Value::as_str)
+    }
 }
 
 impl std::fmt::Debug for User {

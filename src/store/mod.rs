@@ -15,7 +15,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::config::DatabaseUrl;
-use crate::model::{AuthServer, AuthServerId, Client, ClientId, Kid, SigningKey, Timestamp, User};
+use crate::model::{
+    AuthServer, AuthServerId, Client, ClientId, Kid, LockoutPolicy, PendingAuthn, Session,
+    SessionId, SessionTokenGrant, SigningKey, Timestamp, TokenHash, User, UserId,
+};
 
 /// Storage failures, with the database's own types kept inside.
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +127,8 @@ pub trait AuthServerStore: Send + Sync {
 pub trait ClientStore: Send + Sync {
     /// One client; [`Error::NotFound`] if there is none.
     async fn get_client(&self, id: &ClientId) -> Result<Client>;
+    /// Every client.
+    async fn list_clients(&self) -> Result<Vec<Client>>;
     /// Adds a client; [`Error::Conflict`] if the id is taken.
     async fn insert_client(&self, client: &Client) -> Result<()>;
     /// Replaces a client's fields; [`Error::NotFound`] if there is none.
@@ -135,10 +140,87 @@ pub trait ClientStore: Send + Sync {
 pub trait UserStore: Send + Sync {
     /// The user with this login (case-insensitive); [`Error::NotFound`] if there is none.
     async fn get_user_by_login(&self, login: &str) -> Result<User>;
+    /// The user with this id; [`Error::NotFound`] if there is none.
+    async fn get_user(&self, id: &UserId) -> Result<User>;
     /// Adds a user; [`Error::Conflict`] if the id or login is taken.
     async fn insert_user(&self, user: &User) -> Result<()>;
-    /// Replaces a user's fields; [`Error::NotFound`] if there is none.
+    /// Replaces a user's fields except the lockout counters; [`Error::NotFound`] if none.
     async fn update_user(&self, user: &User) -> Result<()>;
+}
+
+/// Sign-in state that must hold across replicas: lockout counters, one-time session tokens and
+/// authentication transactions.
+#[async_trait]
+pub trait AuthnStore: Send + Sync {
+    /// Counts a failed password in one statement; locks the user when the count reaches the
+    /// policy's threshold. Returns the user as it now is.
+    async fn record_failed_sign_in(
+        &self,
+        user: &UserId,
+        now: Timestamp,
+        policy: LockoutPolicy,
+    ) -> Result<User>;
+    /// Clears the failure count and any expired lockout, records the sign-in time, and stores
+    /// an upgraded password hash if one is given.
+    async fn record_successful_sign_in(
+        &self,
+        user: &UserId,
+        now: Timestamp,
+        rehashed_password: Option<&str>,
+    ) -> Result<()>;
+    /// Stores a new one-time session token by its hash.
+    async fn insert_session_token(
+        &self,
+        token: &TokenHash,
+        grant: &SessionTokenGrant,
+    ) -> Result<()>;
+    /// Deletes and returns the token's grant in one statement, so it works exactly once;
+    /// `None` if unknown, used or expired.
+    async fn consume_session_token(
+        &self,
+        token: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<SessionTokenGrant>>;
+    /// Stores a transaction by its state token's hash.
+    async fn insert_transaction(&self, state: &TokenHash, pending: &PendingAuthn) -> Result<()>;
+    /// The unexpired transaction with this state token.
+    async fn get_transaction(
+        &self,
+        state: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<PendingAuthn>>;
+    /// Deletes and returns the unexpired transaction in one statement.
+    async fn consume_transaction(
+        &self,
+        state: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<PendingAuthn>>;
+}
+
+/// Browser sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a session with the hash of its `sid` cookie.
+    async fn insert_session(&self, session: &Session, cookie: &TokenHash) -> Result<()>;
+    /// The unexpired session with this id.
+    async fn get_session(&self, id: &SessionId, now: Timestamp) -> Result<Option<Session>>;
+    /// The unexpired session whose `sid` cookie has this hash.
+    async fn get_session_by_cookie(
+        &self,
+        cookie: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<Session>>;
+    /// Moves an unexpired session's end to `expires_at`, capped by its absolute limit.
+    async fn refresh_session(
+        &self,
+        id: &SessionId,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<Option<Session>>;
+    /// Ends an unexpired session; whether there was one.
+    async fn delete_session(&self, id: &SessionId, now: Timestamp) -> Result<bool>;
+    /// Deletes expired session tokens, transactions and sessions; how many rows.
+    async fn purge_expired_sign_ins(&self, now: Timestamp) -> Result<u64>;
 }
 
 /// Signing keys.
@@ -159,7 +241,9 @@ pub trait KeyStore: Send + Sync {
 
 /// Everything authd stores.
 #[async_trait]
-pub trait Store: AuthServerStore + ClientStore + UserStore + KeyStore + Send + Sync {
+pub trait Store:
+    AuthServerStore + ClientStore + UserStore + AuthnStore + SessionStore + KeyStore + Send + Sync
+{
     /// Applies the embedded migrations for this backend.
     async fn migrate(&self) -> Result<()>;
     /// Checks that the database answers.

@@ -19,6 +19,9 @@ pub const UPDATE_AUTH_SERVER: &str = "UPDATE authorization_servers SET name = $2
 pub const GET_CLIENT: &str = "SELECT id, label, application_type, redirect_uris, \
      post_logout_redirect_uris, grant_types, response_types, token_endpoint_auth_method, \
      secret_hash, status, created_at, updated_at FROM clients WHERE id = $1";
+pub const LIST_CLIENTS: &str = "SELECT id, label, application_type, redirect_uris, \
+     post_logout_redirect_uris, grant_types, response_types, token_endpoint_auth_method, \
+     secret_hash, status, created_at, updated_at FROM clients ORDER BY id";
 pub const INSERT_CLIENT: &str = "INSERT INTO clients (id, label, application_type, \
      redirect_uris, post_logout_redirect_uris, grant_types, response_types, \
      token_endpoint_auth_method, secret_hash, status, created_at, updated_at) \
@@ -29,11 +32,70 @@ pub const UPDATE_CLIENT: &str = "UPDATE clients SET label = $2, application_type
      updated_at = $12 WHERE id = $1";
 
 pub const GET_USER_BY_LOGIN: &str = "SELECT id, status, login, profile, password_hash, \
-     created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at \
-     FROM users WHERE login_lower = $1";
+     created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at, \
+     failed_sign_ins, locked_until FROM users WHERE login_lower = $1";
+pub const GET_USER: &str = "SELECT id, status, login, profile, password_hash, \
+     created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at, \
+     failed_sign_ins, locked_until FROM users WHERE id = $1";
+
+// In an UPDATE every expression sees the row as it was, so the new count is spelled out where
+// it is needed. A lock whose time has passed starts the count again.
+pub const RECORD_FAILED_SIGN_IN: &str = "UPDATE users SET \
+     failed_sign_ins = CASE WHEN locked_until <= $2 THEN 1 ELSE failed_sign_ins + 1 END, \
+     locked_until = CASE WHEN locked_until > $2 THEN locked_until \
+         WHEN (CASE WHEN locked_until <= $2 THEN 1 ELSE failed_sign_ins + 1 END) >= $3 THEN $4 \
+         ELSE NULL END, \
+     status = CASE WHEN locked_until > $2 THEN status \
+         WHEN (CASE WHEN locked_until <= $2 THEN 1 ELSE failed_sign_ins + 1 END) >= $3 \
+             THEN 'LOCKED_OUT' \
+         WHEN status = 'LOCKED_OUT' THEN 'ACTIVE' ELSE status END, \
+     status_changed_at = CASE WHEN locked_until > $2 THEN status_changed_at \
+         WHEN (CASE WHEN locked_until <= $2 THEN 1 ELSE failed_sign_ins + 1 END) >= $3 THEN $2 \
+         ELSE status_changed_at END \
+     WHERE id = $1 \
+     RETURNING id, status, login, profile, password_hash, created_at, activated_at, \
+     status_changed_at, last_login_at, updated_at, password_changed_at, failed_sign_ins, \
+     locked_until";
+pub const RECORD_SUCCESSFUL_SIGN_IN: &str = "UPDATE users SET failed_sign_ins = 0, \
+     locked_until = NULL, last_login_at = $2, \
+     status = CASE WHEN status = 'LOCKED_OUT' THEN 'ACTIVE' ELSE status END, \
+     status_changed_at = CASE WHEN status = 'LOCKED_OUT' THEN $2 ELSE status_changed_at END, \
+     password_hash = COALESCE($3, password_hash) WHERE id = $1";
+
+pub const INSERT_SESSION_TOKEN: &str = "INSERT INTO session_tokens (token_hash, user_id, \
+     auth_time, amr, expires_at) VALUES ($1, $2, $3, $4, $5)";
+pub const CONSUME_SESSION_TOKEN: &str = "DELETE FROM session_tokens WHERE token_hash = $1 \
+     RETURNING user_id, auth_time, amr, expires_at";
+pub const INSERT_TRANSACTION: &str = "INSERT INTO authn_transactions (state_hash, user_id, state, \
+     relay_state, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
+pub const GET_TRANSACTION: &str = "SELECT user_id, state, relay_state, auth_time, expires_at \
+     FROM authn_transactions WHERE state_hash = $1 AND expires_at > $2";
+pub const CONSUME_TRANSACTION: &str = "DELETE FROM authn_transactions \
+     WHERE state_hash = $1 AND expires_at > $2 \
+     RETURNING user_id, state, relay_state, auth_time, expires_at";
+
+pub const INSERT_SESSION: &str = "INSERT INTO sessions (id, cookie_hash, user_id, created_at, \
+     expires_at, max_expires_at, last_password_verification, amr) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+pub const GET_SESSION: &str = "SELECT s.id, s.user_id, u.login, s.created_at, s.expires_at, \
+     s.max_expires_at, s.last_password_verification, s.amr \
+     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.expires_at > $2";
+pub const GET_SESSION_BY_COOKIE: &str = "SELECT s.id, s.user_id, u.login, s.created_at, \
+     s.expires_at, s.max_expires_at, s.last_password_verification, s.amr \
+     FROM sessions s JOIN users u ON u.id = s.user_id \
+     WHERE s.cookie_hash = $1 AND s.expires_at > $2";
+pub const REFRESH_SESSION: &str = "UPDATE sessions SET expires_at = \
+     CASE WHEN $3 < max_expires_at THEN $3 ELSE max_expires_at END \
+     WHERE id = $1 AND expires_at > $2";
+pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id = $1 AND expires_at > $2";
+pub const PURGE_SESSION_TOKENS: &str = "DELETE FROM session_tokens WHERE expires_at <= $1";
+pub const PURGE_TRANSACTIONS: &str = "DELETE FROM authn_transactions WHERE expires_at <= $1";
+pub const PURGE_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at <= $1";
 pub const INSERT_USER: &str = "INSERT INTO users (id, status, login, login_lower, profile, \
      password_hash, created_at, activated_at, status_changed_at, last_login_at, updated_at, \
      password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+// Lockout columns are left to the sign-in statements, so an update never undoes a failure
+// counted meanwhile.
 pub const UPDATE_USER: &str = "UPDATE users SET status = $2, login = $3, login_lower = $4, \
      profile = $5, password_hash = $6, created_at = $7, activated_at = $8, \
      status_changed_at = $9, last_login_at = $10, updated_at = $11, password_changed_at = $12 \
@@ -60,13 +122,17 @@ pub const PURGE_RETIRED_KEYS: &str = "DELETE FROM signing_keys \
 macro_rules! portable_stores {
     ($store:ty, lock_keys = $lock_keys:expr) => {
         use $crate::model::{
-            AuthServer, AuthServerId, Client, ClientId, KeyState, Kid, SigningKey, Timestamp, User,
+            AuthServer, AuthServerId, Client, ClientId, KeyState, Kid, LockoutPolicy, PendingAuthn,
+            Session, SessionId, SessionTokenGrant, SigningKey, Timestamp, TokenHash, User, UserId,
         };
         use $crate::store::portable as sql;
-        use $crate::store::rows::{json, AuthServerRow, ClientRow, SigningKeyRow, UserRow};
+        use $crate::store::rows::{
+            json, AuthServerRow, ClientRow, PendingAuthnRow, SessionRow, SessionTokenRow,
+            SigningKeyRow, UserRow,
+        };
         use $crate::store::{
-            AuthServerStore, ClientStore, Error, KeyChange, KeyStore, Result, RotationOutcome,
-            RotationPlan, UserStore,
+            AuthServerStore, AuthnStore, ClientStore, Error, KeyChange, KeyStore, Result,
+            RotationOutcome, RotationPlan, SessionStore, UserStore,
         };
 
         #[async_trait::async_trait]
@@ -133,6 +199,16 @@ macro_rules! portable_stores {
                     .try_into()
             }
 
+            async fn list_clients(&self) -> Result<Vec<Client>> {
+                sqlx::query_as::<_, ClientRow>(sql::LIST_CLIENTS)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect()
+            }
+
             async fn insert_client(&self, client: &Client) -> Result<()> {
                 write_client(&self.pool, sql::INSERT_CLIENT, client).await
             }
@@ -174,6 +250,16 @@ macro_rules! portable_stores {
                     .try_into()
             }
 
+            async fn get_user(&self, id: &UserId) -> Result<User> {
+                sqlx::query_as::<_, UserRow>(sql::GET_USER)
+                    .bind(id.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .ok_or(Error::NotFound)?
+                    .try_into()
+            }
+
             async fn insert_user(&self, user: &User) -> Result<()> {
                 write_user(&self.pool, sql::INSERT_USER, user).await
             }
@@ -201,6 +287,211 @@ macro_rules! portable_stores {
                 .await
                 .map_err(map_err)?;
             found(written.rows_affected())
+        }
+
+        #[async_trait::async_trait]
+        impl AuthnStore for $store {
+            async fn record_failed_sign_in(
+                &self,
+                user: &UserId,
+                now: Timestamp,
+                policy: LockoutPolicy,
+            ) -> Result<User> {
+                sqlx::query_as::<_, UserRow>(sql::RECORD_FAILED_SIGN_IN)
+                    .bind(user.as_str())
+                    .bind(now.unix())
+                    .bind(i64::from(policy.threshold))
+                    .bind(now.plus(policy.duration).unix())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .ok_or(Error::NotFound)?
+                    .try_into()
+            }
+
+            async fn record_successful_sign_in(
+                &self,
+                user: &UserId,
+                now: Timestamp,
+                rehashed_password: Option<&str>,
+            ) -> Result<()> {
+                let written = sqlx::query(sql::RECORD_SUCCESSFUL_SIGN_IN)
+                    .bind(user.as_str())
+                    .bind(now.unix())
+                    .bind(rehashed_password)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                found(written.rows_affected())
+            }
+
+            async fn insert_session_token(
+                &self,
+                token: &TokenHash,
+                grant: &SessionTokenGrant,
+            ) -> Result<()> {
+                sqlx::query(sql::INSERT_SESSION_TOKEN)
+                    .bind(token.as_str())
+                    .bind(grant.user_id.as_str())
+                    .bind(grant.auth_time.unix())
+                    .bind(json(&grant.amr))
+                    .bind(grant.expires_at.unix())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn consume_session_token(
+                &self,
+                token: &TokenHash,
+                now: Timestamp,
+            ) -> Result<Option<SessionTokenGrant>> {
+                let row = sqlx::query_as::<_, SessionTokenRow>(sql::CONSUME_SESSION_TOKEN)
+                    .bind(token.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                let Some(row) = row else { return Ok(None) };
+                let grant = SessionTokenGrant::try_from(row)?;
+                Ok((grant.expires_at > now).then_some(grant))
+            }
+
+            async fn insert_transaction(
+                &self,
+                state: &TokenHash,
+                pending: &PendingAuthn,
+            ) -> Result<()> {
+                sqlx::query(sql::INSERT_TRANSACTION)
+                    .bind(state.as_str())
+                    .bind(pending.user_id.as_str())
+                    .bind(pending.state.as_str())
+                    .bind(pending.relay_state.as_deref())
+                    .bind(pending.auth_time.unix())
+                    .bind(pending.expires_at.unix())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn get_transaction(
+                &self,
+                state: &TokenHash,
+                now: Timestamp,
+            ) -> Result<Option<PendingAuthn>> {
+                sqlx::query_as::<_, PendingAuthnRow>(sql::GET_TRANSACTION)
+                    .bind(state.as_str())
+                    .bind(now.unix())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn consume_transaction(
+                &self,
+                state: &TokenHash,
+                now: Timestamp,
+            ) -> Result<Option<PendingAuthn>> {
+                sqlx::query_as::<_, PendingAuthnRow>(sql::CONSUME_TRANSACTION)
+                    .bind(state.as_str())
+                    .bind(now.unix())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl SessionStore for $store {
+            async fn insert_session(&self, session: &Session, cookie: &TokenHash) -> Result<()> {
+                sqlx::query(sql::INSERT_SESSION)
+                    .bind(session.id.as_str())
+                    .bind(cookie.as_str())
+                    .bind(session.user_id.as_str())
+                    .bind(session.created_at.unix())
+                    .bind(session.expires_at.unix())
+                    .bind(session.max_expires_at.unix())
+                    .bind(session.last_password_verification.unix())
+                    .bind(json(&session.amr))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn get_session(&self, id: &SessionId, now: Timestamp) -> Result<Option<Session>> {
+                sqlx::query_as::<_, SessionRow>(sql::GET_SESSION)
+                    .bind(id.as_str())
+                    .bind(now.unix())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn get_session_by_cookie(
+                &self,
+                cookie: &TokenHash,
+                now: Timestamp,
+            ) -> Result<Option<Session>> {
+                sqlx::query_as::<_, SessionRow>(sql::GET_SESSION_BY_COOKIE)
+                    .bind(cookie.as_str())
+                    .bind(now.unix())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn refresh_session(
+                &self,
+                id: &SessionId,
+                now: Timestamp,
+                expires_at: Timestamp,
+            ) -> Result<Option<Session>> {
+                sqlx::query(sql::REFRESH_SESSION)
+                    .bind(id.as_str())
+                    .bind(now.unix())
+                    .bind(expires_at.unix())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                self.get_session(id, now).await
+            }
+
+            async fn delete_session(&self, id: &SessionId, now: Timestamp) -> Result<bool> {
+                let deleted = sqlx::query(sql::DELETE_SESSION)
+                    .bind(id.as_str())
+                    .bind(now.unix())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(deleted.rows_affected() > 0)
+            }
+
+            async fn purge_expired_sign_ins(&self, now: Timestamp) -> Result<u64> {
+                let mut purged = 0;
+                for statement in [
+                    sql::PURGE_SESSION_TOKENS,
+                    sql::PURGE_TRANSACTIONS,
+                    sql::PURGE_SESSIONS,
+                ] {
+                    purged += sqlx::query(statement)
+                        .bind(now.unix())
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err)?
+                        .rows_affected();
+                }
+                Ok(purged)
+            }
         }
 
         #[async_trait::async_trait]

@@ -1,7 +1,9 @@
 //! Row shapes shared by both backends (the schemas have the same columns and the same
 //! Rust-side types) and their conversion into the model.
 
-use crate::model::{AuthServer, Client, SigningKey, Timestamp, User};
+use crate::model::{
+    AuthServer, Client, PendingAuthn, Session, SessionTokenGrant, SigningKey, Timestamp, User,
+};
 
 use super::columns::{json_list, parse, to_json};
 use super::Error;
@@ -87,6 +89,8 @@ pub struct UserRow {
     pub last_login_at: Option<i64>,
     pub updated_at: i64,
     pub password_changed_at: Option<i64>,
+    pub failed_sign_ins: i64,
+    pub locked_until: Option<i64>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -105,6 +109,8 @@ impl TryFrom<UserRow> for User {
             last_login_at: row.last_login_at.map(Timestamp::from_unix),
             updated_at: Timestamp::from_unix(row.updated_at),
             password_changed_at: row.password_changed_at.map(Timestamp::from_unix),
+            failed_sign_ins: u32::try_from(row.failed_sign_ins).unwrap_or(u32::MAX),
+            locked_until: row.locked_until.map(Timestamp::from_unix),
         })
     }
 }
@@ -138,6 +144,79 @@ impl TryFrom<SigningKeyRow> for SigningKey {
             activated_at: row.activated_at.map(Timestamp::from_unix),
             retired_at: row.retired_at.map(Timestamp::from_unix),
             remove_after: row.remove_after.map(Timestamp::from_unix),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: String,
+    pub user_id: String,
+    pub login: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub max_expires_at: i64,
+    pub last_password_verification: i64,
+    pub amr: String,
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = Error;
+
+    fn try_from(row: SessionRow) -> Result<Self, Error> {
+        Ok(Session {
+            id: parse_id(row.id)?,
+            user_id: parse_id(row.user_id)?,
+            login: row.login,
+            created_at: Timestamp::from_unix(row.created_at),
+            expires_at: Timestamp::from_unix(row.expires_at),
+            max_expires_at: Timestamp::from_unix(row.max_expires_at),
+            last_password_verification: Timestamp::from_unix(row.last_password_verification),
+            amr: json_list(&row.amr)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct SessionTokenRow {
+    pub user_id: String,
+    pub auth_time: i64,
+    pub amr: String,
+    pub expires_at: i64,
+}
+
+impl TryFrom<SessionTokenRow> for SessionTokenGrant {
+    type Error = Error;
+
+    fn try_from(row: SessionTokenRow) -> Result<Self, Error> {
+        Ok(SessionTokenGrant {
+            user_id: parse_id(row.user_id)?,
+            auth_time: Timestamp::from_unix(row.auth_time),
+            amr: json_list(&row.amr)?,
+            expires_at: Timestamp::from_unix(row.expires_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct PendingAuthnRow {
+    pub user_id: String,
+    pub state: String,
+    pub relay_state: Option<String>,
+    pub auth_time: i64,
+    pub expires_at: i64,
+}
+
+impl TryFrom<PendingAuthnRow> for PendingAuthn {
+    type Error = Error;
+
+    fn try_from(row: PendingAuthnRow) -> Result<Self, Error> {
+        Ok(PendingAuthn {
+            user_id: parse_id(row.user_id)?,
+            state: parse(&row.state)?,
+            relay_state: row.relay_state,
+            auth_time: Timestamp::from_unix(row.auth_time),
+            expires_at: Timestamp::from_unix(row.expires_at),
         })
     }
 }

@@ -233,7 +233,7 @@ async fn keys_rotate_from_the_command_line_is_picked_up_by_a_running_server() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).starts_with("rotated the keys of default"));
 
-    app.state.maintain_keys().await.unwrap();
+    app.state.maintain().await.unwrap();
     let after = app
         .state
         .engine

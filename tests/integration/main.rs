@@ -7,9 +7,12 @@
 
 mod common;
 
+mod authn;
 mod cli;
 mod discovery;
 mod jwks;
+mod login_page;
 mod ops;
 mod rotation;
 mod seed;
+mod sessions;

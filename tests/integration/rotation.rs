@@ -65,12 +65,12 @@ async fn the_next_key_is_published_before_it_signs_and_rotation_follows_the_sche
 
     // A day short of the 90-day interval nothing changes.
     app.clock.advance(89 * DAY);
-    app.state.maintain_keys().await.unwrap();
+    app.state.maintain().await.unwrap();
     assert_eq!(signing_kid(&app).await, first_active);
     assert_eq!(published_kids(&app, jwks).await, before);
 
     app.clock.advance(DAY);
-    app.state.maintain_keys().await.unwrap();
+    app.state.maintain().await.unwrap();
     assert_eq!(
         signing_kid(&app).await,
         first_next,
@@ -124,11 +124,11 @@ async fn a_retired_key_stays_while_its_tokens_may_live_and_disappears_after() {
     // Just before that moment the key is still published.
     let wait = (remove_after.unix() - retired_at.unix() - 1) as u64;
     app.clock.advance(Duration::from_secs(wait));
-    app.state.maintain_keys().await.unwrap();
+    app.state.maintain().await.unwrap();
     assert!(published_kids(&app, jwks).await.contains(&retiring));
 
     app.clock.advance(Duration::from_secs(1));
-    app.state.maintain_keys().await.unwrap();
+    app.state.maintain().await.unwrap();
     assert!(!published_kids(&app, jwks).await.contains(&retiring));
     assert_eq!(
         stored_key_count(&app).await,
@@ -175,7 +175,7 @@ async fn two_server_instances_on_one_database_rotate_once() {
 
     // Both replicas find the schedule due at the same moment.
     first.clock.advance(90 * DAY);
-    let (a, b) = tokio::join!(first.state.maintain_keys(), second.state.maintain_keys());
+    let (a, b) = tokio::join!(first.state.maintain(), second.state.maintain());
     a.unwrap();
     b.unwrap();
     assert_eq!(

@@ -19,6 +19,9 @@ pub use database::TestDatabase;
 /// The key-encryption secret every test server uses.
 pub const TEST_SECRET: &str = "6f1c2d3e4f5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 
+/// The bootstrap admin API token every test server accepts (`SSWS …`).
+pub const TEST_ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
+
 /// Where every test clock starts: 2026-01-01T00:00:00Z.
 pub const TEST_START: Timestamp = Timestamp::from_unix(1_767_225_600);
 
@@ -38,6 +41,9 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
+/// A change to the test configuration.
+pub type Tweak = Option<Box<dyn FnOnce(&mut SettingsArgs)>>;
+
 /// How to start a test server.
 #[derive(Default)]
 pub struct Options {
@@ -47,6 +53,8 @@ pub struct Options {
     pub database: Option<Arc<TestDatabase>>,
     /// Share another server's clock.
     pub clock: Option<Arc<TestClock>>,
+    /// Changes to the test configuration (flags and environment, as strings).
+    pub settings: Tweak,
 }
 
 impl TestApp {
@@ -74,21 +82,25 @@ impl TestApp {
             std::fs::write(&path, text).unwrap();
             path.display().to_string()
         });
+        let mut settings = SettingsArgs {
+            config: Some(empty_config),
+            base_url: Some(base_url.clone()),
+            database_url: Some(database.url().to_owned()),
+            seed_file,
+            // Cheap hashing keeps tests fast; production cost is the default.
+            argon2_memory_kib: Some("64".into()),
+            argon2_iterations: Some("1".into()),
+            // Tests drive maintenance themselves after moving the clock.
+            key_check_interval: Some("1h".into()),
+            ..SettingsArgs::default()
+        };
+        if let Some(change) = options.settings {
+            change(&mut settings);
+        }
         let config = Config::resolve(
-            SettingsArgs {
-                config: Some(empty_config),
-                base_url: Some(base_url.clone()),
-                database_url: Some(database.url().to_owned()),
-                seed_file,
-                // Cheap hashing keeps tests fast; production cost is the default.
-                argon2_memory_kib: Some("64".into()),
-                argon2_iterations: Some("1".into()),
-                // Tests drive maintenance themselves after moving the clock.
-                key_check_interval: Some("1h".into()),
-                ..SettingsArgs::default()
-            },
+            settings,
             Some(TEST_SECRET.to_owned()),
-            None,
+            Some(TEST_ADMIN_TOKEN.to_owned()),
         )
         .unwrap();
         init_test_logging();
@@ -117,6 +129,16 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.base_url))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A POST of a JSON body to a path of this server.
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base_url))
+            .json(body)
             .send()
             .await
             .unwrap()

@@ -1,0 +1,432 @@
+//! Okta's Authentication API as a state machine: primary authentication with a password, then
+//! either SUCCESS (a one-time session token) or a transaction that waits at a state
+//! ([`TransactionState`]) named by a state token. MFA states join as new `TransactionState`
+//! variants with their own transitions; nothing here needs rewriting for them.
+
+use std::net::IpAddr;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::model::{
+    PendingAuthn, PlainToken, SessionTokenGrant, Timestamp, TransactionState, User, UserStatus,
+};
+use crate::store;
+
+use super::rate_limit::RateInfo;
+use super::{Engine, Error, Result};
+
+/// `POST /api/v1/authn` with a username and password.
+#[derive(Debug)]
+pub struct PrimaryAuthentication {
+    /// The login.
+    pub username: String,
+    /// The password.
+    pub password: SecretString,
+    /// Echoed back in every response of the transaction.
+    pub relay_state: Option<String>,
+    /// Whether the client wants PASSWORD_WARN before expiry.
+    pub warn_before_password_expired: bool,
+}
+
+/// Where a transaction stands after a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthnStatus {
+    /// Done: a session token was issued.
+    Success,
+    /// The password expires soon; change it or skip.
+    PasswordWarn,
+    /// The password has expired; change it.
+    PasswordExpired,
+    /// Too many failed passwords. Shown to the client only when configured.
+    LockedOut,
+}
+
+/// A token handed out once.
+#[derive(Debug)]
+pub struct Issued {
+    /// The token.
+    pub token: PlainToken,
+    /// When it stops working.
+    pub expires_at: Timestamp,
+}
+
+/// The result of a step of an authentication transaction.
+#[derive(Debug)]
+pub struct AuthnResult {
+    /// Where the transaction stands.
+    pub status: AuthnStatus,
+    /// The user signing in; `None` when locked out.
+    pub user: Option<User>,
+    /// On SUCCESS: the one-time session token.
+    pub session_token: Option<Issued>,
+    /// When waiting at a state: the state token.
+    pub state_token: Option<Issued>,
+    /// The client's relay state.
+    pub relay_state: Option<String>,
+    /// On PASSWORD_WARN: whole days until the password expires.
+    pub password_expire_days: Option<u64>,
+}
+
+/// The password rules new passwords must meet (Okta's default complexity).
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordComplexity {
+    /// Minimum length.
+    pub min_length: usize,
+}
+
+/// The complexity every new password must meet.
+pub const COMPLEXITY: PasswordComplexity = PasswordComplexity { min_length: 8 };
+
+impl Engine {
+    /// Counts a request against the per-IP and per-username limits; the tighter standing is
+    /// returned (for `X-Rate-Limit-*`), or [`Error::RateLimited`].
+    pub fn check_sign_in_rate(
+        &self,
+        ip: Option<IpAddr>,
+        username: Option<&str>,
+    ) -> Result<RateInfo> {
+        let now = self.now();
+        let mut standings = Vec::with_capacity(2);
+        if let Some(ip) = ip {
+            standings.push(self.rate_limits.per_ip.hit(&ip.to_string(), now));
+        }
+        if let Some(username) = username {
+            standings.push(
+                self.rate_limits
+                    .per_username
+                    .hit(&username.to_lowercase(), now),
+            );
+        }
+        if let Some(Err(over)) = standings.iter().find(|standing| standing.is_err()) {
+            return Err(Error::RateLimited(*over));
+        }
+        standings
+            .into_iter()
+            .filter_map(std::result::Result::ok)
+            .min_by_key(|info| info.remaining)
+            .ok_or_else(|| Error::Internal("no rate limit applies".into()))
+    }
+
+    /// Primary authentication. Unknown user, wrong password, a user who may not sign in and
+    /// (unless configured otherwise) a locked user all fail alike, in the same time.
+    #[tracing::instrument(skip_all)]
+    pub async fn authenticate(&self, request: PrimaryAuthentication) -> Result<AuthnResult> {
+        let now = self.now();
+        let user = match self.store.get_user_by_login(&request.username).await {
+            Ok(user) => Some(user),
+            Err(store::Error::NotFound) => None,
+            Err(err) => return Err(err.into()),
+        };
+        let Some(user) = user.filter(|user| user.may_sign_in(now) || user.is_locked(now)) else {
+            self.passwords.verify_decoy(request.password).await?;
+            return Err(Error::AuthenticationFailed);
+        };
+        if user.is_locked(now) {
+            self.passwords.verify_decoy(request.password).await?;
+            return self.locked_out();
+        }
+        let Some(stored_hash) = user.password_hash.clone() else {
+            self.passwords.verify_decoy(request.password).await?;
+            return Err(Error::AuthenticationFailed);
+        };
+        let verified = self
+            .passwords
+            .verify(stored_hash, request.password.clone())
+            .await?;
+        if !verified.matches {
+            let user = self
+                .store
+                .record_failed_sign_in(&user.id, now, self.lockout_policy())
+                .await?;
+            if user.is_locked(now) {
+                tracing::warn!(user.id = %user.id, failures = user.failed_sign_ins, "user locked out after repeated failed sign-ins");
+                return self.locked_out();
+            }
+            return Err(Error::AuthenticationFailed);
+        }
+        let rehashed = if verified.needs_rehash {
+            Some(self.passwords.hash(request.password).await?)
+        } else {
+            None
+        };
+        self.store
+            .record_successful_sign_in(&user.id, now, rehashed.as_deref())
+            .await?;
+        let user = self.store.get_user(&user.id).await?;
+
+        match self.password_expiry(&user, now) {
+            Expiry::Expired => {
+                self.wait_at(
+                    user,
+                    TransactionState::PasswordExpired,
+                    request.relay_state,
+                    now,
+                    None,
+                )
+                .await
+            }
+            Expiry::Soon(days) if request.warn_before_password_expired => {
+                self.wait_at(
+                    user,
+                    TransactionState::PasswordWarn,
+                    request.relay_state,
+                    now,
+                    Some(days),
+                )
+                .await
+            }
+            Expiry::Soon(_) | Expiry::NotSoon => self.succeed(user, now, request.relay_state).await,
+        }
+    }
+
+    /// The current state of a transaction (`POST /api/v1/authn` with only a state token).
+    pub async fn transaction(&self, state_token: &PlainToken) -> Result<AuthnResult> {
+        let now = self.now();
+        let pending = self
+            .store
+            .get_transaction(&state_token.hash(), now)
+            .await?
+            .ok_or(Error::InvalidToken)?;
+        let user = self.store.get_user(&pending.user_id).await?;
+        let days = match self.password_expiry(&user, now) {
+            Expiry::Soon(days) => Some(days),
+            _ => None,
+        };
+        Ok(AuthnResult {
+            status: match pending.state {
+                TransactionState::PasswordExpired => AuthnStatus::PasswordExpired,
+                TransactionState::PasswordWarn => AuthnStatus::PasswordWarn,
+            },
+            user: Some(user),
+            session_token: None,
+            state_token: Some(Issued {
+                token: state_token.clone(),
+                expires_at: pending.expires_at,
+            }),
+            relay_state: pending.relay_state,
+            password_expire_days: days.filter(|_| pending.state == TransactionState::PasswordWarn),
+        })
+    }
+
+    /// `POST /api/v1/authn/credentials/change_password`: allowed while the password is
+    /// expired or about to expire; completes the sign-in.
+    #[tracing::instrument(skip_all)]
+    pub async fn change_expired_password(
+        &self,
+        state_token: &PlainToken,
+        old_password: SecretString,
+        new_password: SecretString,
+    ) -> Result<AuthnResult> {
+        let now = self.now();
+        let pending = self
+            .store
+            .get_transaction(&state_token.hash(), now)
+            .await?
+            .ok_or(Error::InvalidToken)?;
+        let user = self.store.get_user(&pending.user_id).await?;
+        let stored_hash = user.password_hash.clone().unwrap_or_default();
+        if !self
+            .passwords
+            .verify(stored_hash, old_password.clone())
+            .await?
+            .matches
+        {
+            self.store
+                .record_failed_sign_in(&user.id, now, self.lockout_policy())
+                .await?;
+            return Err(Error::CredentialsUpdateFailed(vec![
+                "oldPassword: The credentials provided were incorrect.".to_owned(),
+            ]));
+        }
+        check_complexity(&user, &old_password, &new_password)?;
+        let pending = self
+            .store
+            .consume_transaction(&state_token.hash(), now)
+            .await?
+            .ok_or(Error::InvalidToken)?;
+        let mut updated = user.clone();
+        updated.password_hash = Some(self.passwords.hash(new_password).await?);
+        updated.password_changed_at = Some(now);
+        updated.updated_at = now;
+        if updated.status == UserStatus::PasswordExpired {
+            updated.status = UserStatus::Active;
+            updated.status_changed_at = Some(now);
+        }
+        self.store.update_user(&updated).await?;
+        tracing::info!(user.id = %updated.id, "password changed during sign-in");
+        self.succeed(updated, now, pending.relay_state).await
+    }
+
+    /// `POST /api/v1/authn/skip`: continue past PASSWORD_WARN without changing the password.
+    pub async fn skip_password_warning(&self, state_token: &PlainToken) -> Result<AuthnResult> {
+        let now = self.now();
+        let pending = self
+            .store
+            .get_transaction(&state_token.hash(), now)
+            .await?
+            .ok_or(Error::InvalidToken)?;
+        if pending.state != TransactionState::PasswordWarn {
+            return Err(Error::OperationNotAllowed);
+        }
+        let pending = self
+            .store
+            .consume_transaction(&state_token.hash(), now)
+            .await?
+            .ok_or(Error::InvalidToken)?;
+        let user = self.store.get_user(&pending.user_id).await?;
+        self.succeed(user, now, pending.relay_state).await
+    }
+
+    /// `POST /api/v1/authn/cancel`: ends the transaction; returns its relay state.
+    pub async fn cancel_transaction(&self, state_token: &PlainToken) -> Result<Option<String>> {
+        let pending = self
+            .store
+            .consume_transaction(&state_token.hash(), self.now())
+            .await?
+            .ok_or(Error::InvalidToken)?;
+        Ok(pending.relay_state)
+    }
+
+    fn locked_out(&self) -> Result<AuthnResult> {
+        if !self.sign_in.show_lockout_failures {
+            return Err(Error::AuthenticationFailed);
+        }
+        Ok(AuthnResult {
+            status: AuthnStatus::LockedOut,
+            user: None,
+            session_token: None,
+            state_token: None,
+            relay_state: None,
+            password_expire_days: None,
+        })
+    }
+
+    async fn succeed(
+        &self,
+        user: User,
+        auth_time: Timestamp,
+        relay_state: Option<String>,
+    ) -> Result<AuthnResult> {
+        let token = PlainToken::generate();
+        let expires_at = self.now().plus(self.sign_in.session_token_lifetime);
+        self.store
+            .insert_session_token(
+                &token.hash(),
+                &SessionTokenGrant {
+                    user_id: user.id.clone(),
+                    auth_time,
+                    amr: vec!["pwd".to_owned()],
+                    expires_at,
+                },
+            )
+            .await?;
+        tracing::info!(user.id = %user.id, "user signed in");
+        Ok(AuthnResult {
+            status: AuthnStatus::Success,
+            user: Some(user),
+            session_token: Some(Issued { token, expires_at }),
+            state_token: None,
+            relay_state,
+            password_expire_days: None,
+        })
+    }
+
+    async fn wait_at(
+        &self,
+        user: User,
+        state: TransactionState,
+        relay_state: Option<String>,
+        auth_time: Timestamp,
+        password_expire_days: Option<u64>,
+    ) -> Result<AuthnResult> {
+        let token = PlainToken::generate();
+        let expires_at = self.now().plus(self.sign_in.session_token_lifetime);
+        self.store
+            .insert_transaction(
+                &token.hash(),
+                &PendingAuthn {
+                    user_id: user.id.clone(),
+                    state,
+                    relay_state: relay_state.clone(),
+                    auth_time,
+                    expires_at,
+                },
+            )
+            .await?;
+        Ok(AuthnResult {
+            status: match state {
+                TransactionState::PasswordExpired => AuthnStatus::PasswordExpired,
+                TransactionState::PasswordWarn => AuthnStatus::PasswordWarn,
+            },
+            user: Some(user),
+            session_token: None,
+            state_token: Some(Issued { token, expires_at }),
+            relay_state,
+            password_expire_days,
+        })
+    }
+
+    fn password_expiry(&self, user: &User, now: Timestamp) -> Expiry {
+        if user.status == UserStatus::PasswordExpired {
+            return Expiry::Expired;
+        }
+        let (Some(max_age), Some(changed)) =
+            (self.sign_in.password_max_age, user.password_changed_at)
+        else {
+            return Expiry::NotSoon;
+        };
+        let expires = changed.plus(max_age);
+        if now >= expires {
+            Expiry::Expired
+        } else if now.plus(self.sign_in.password_expiry_warning) >= expires {
+            let seconds = u64::try_from(expires.unix() - now.unix()).unwrap_or(0);
+            Expiry::Soon(seconds.div_ceil(86_400))
+        } else {
+            Expiry::NotSoon
+        }
+    }
+}
+
+enum Expiry {
+    Expired,
+    Soon(u64),
+    NotSoon,
+}
+
+fn check_complexity(user: &User, old: &SecretString, new: &SecretString) -> Result<()> {
+    let new = new.expose_secret();
+    let mut unmet = Vec::new();
+    if new.chars().count() < COMPLEXITY.min_length {
+        unmet.push(format!("at least {} characters", COMPLEXITY.min_length));
+    }
+    if !new.chars().any(char::is_lowercase) {
+        unmet.push("a lowercase letter".to_owned());
+    }
+    if !new.chars().any(char::is_uppercase) {
+        unmet.push("an uppercase letter".to_owned());
+    }
+    if !new.chars().any(|c| c.is_ascii_digit()) {
+        unmet.push("a number".to_owned());
+    }
+    let local_part = user
+        .login
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
+    if local_part.len() >= 3 && new.to_lowercase().contains(&local_part) {
+        unmet.push("no parts of your username".to_owned());
+    }
+    if !unmet.is_empty() {
+        return Err(Error::CredentialsUpdateFailed(vec![format!(
+            "newPassword: Passwords must have {}",
+            unmet.join(", ")
+        )]));
+    }
+    if new == old.expose_secret() {
+        return Err(Error::CredentialsUpdateFailed(vec![
+            "newPassword: Password cannot be your current password".to_owned(),
+        ]));
+    }
+    Ok(())
+}

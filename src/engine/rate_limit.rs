@@ -1,0 +1,85 @@
+//! Fixed-window request limits per key (client IP, username), as Okta reports them in
+//! `X-Rate-Limit-*` headers.
+//!
+//! Counts live in this process: with several replicas each enforces its own share. The lockout
+//! counter, which must hold across replicas, lives in the database instead.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::model::Timestamp;
+
+const WINDOW_SECONDS: i64 = 60;
+/// Beyond this many tracked keys, windows that have ended are dropped.
+const TRACKED_KEYS_BEFORE_SWEEP: usize = 100_000;
+
+/// Where a caller stands against a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateInfo {
+    /// Requests allowed per window.
+    pub limit: u32,
+    /// Requests left in this window.
+    pub remaining: u32,
+    /// When the window ends.
+    pub reset: Timestamp,
+}
+
+/// Requests per minute per key.
+pub struct RateLimiter {
+    per_window: u32,
+    windows: Mutex<HashMap<String, (i64, u32)>>,
+}
+
+impl RateLimiter {
+    /// A limiter allowing `per_minute` requests per key per minute.
+    pub fn new(per_minute: u32) -> Self {
+        Self {
+            per_window: per_minute,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one request for `key`; `Err` if it is over the limit.
+    pub fn hit(&self, key: &str, now: Timestamp) -> Result<RateInfo, RateInfo> {
+        let window_start = now.unix() - now.unix().rem_euclid(WINDOW_SECONDS);
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if windows.len() >= TRACKED_KEYS_BEFORE_SWEEP {
+            windows.retain(|_, (start, _)| *start == window_start);
+        }
+        let entry = windows.entry(key.to_owned()).or_insert((window_start, 0));
+        if entry.0 != window_start {
+            *entry = (window_start, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+        let info = RateInfo {
+            limit: self.per_window,
+            remaining: self.per_window.saturating_sub(entry.1),
+            reset: Timestamp::from_unix(window_start + WINDOW_SECONDS),
+        };
+        if entry.1 > self.per_window {
+            Err(info)
+        } else {
+            Ok(info)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_holds_within_a_window_and_resets_after() {
+        let limiter = RateLimiter::new(2);
+        let t = Timestamp::from_unix(120);
+        assert_eq!(limiter.hit("ip", t).unwrap().remaining, 1);
+        assert_eq!(limiter.hit("ip", t).unwrap().remaining, 0);
+        let over = limiter.hit("ip", Timestamp::from_unix(179)).unwrap_err();
+        assert_eq!(over.reset, Timestamp::from_unix(180));
+        assert!(limiter.hit("other", t).is_ok(), "keys are independent");
+        assert!(limiter.hit("ip", Timestamp::from_unix(180)).is_ok());
+    }
+}

@@ -1,0 +1,125 @@
+//! Browser sessions (Okta's Sessions API): created from a one-time session token, named by
+//! an Okta id in the API and by a separate secret in the `sid` cookie.
+
+use crate::model::{PlainToken, Session, SessionId, Status};
+use crate::store;
+
+use super::{Engine, Error, Result};
+
+/// A new session and the secret for its `sid` cookie, handed out once.
+#[derive(Debug)]
+pub struct NewSession {
+    /// The session.
+    pub session: Session,
+    /// The `sid` cookie's value.
+    pub cookie: PlainToken,
+}
+
+impl Engine {
+    /// Redeems a one-time session token for a session. The token works once; a user who has
+    /// since been locked out or deactivated gets no session.
+    #[tracing::instrument(skip_all)]
+    pub async fn create_session(&self, session_token: &PlainToken) -> Result<NewSession> {
+        let now = self.now();
+        let grant = self
+            .store
+            .consume_session_token(&session_token.hash(), now)
+            .await?
+            .ok_or(Error::AuthenticationFailed)?;
+        let user = match self.store.get_user(&grant.user_id).await {
+            Ok(user) => user,
+            Err(store::Error::NotFound) => return Err(Error::AuthenticationFailed),
+            Err(err) => return Err(err.into()),
+        };
+        if !user.may_sign_in(now) {
+            tracing::warn!(user.id = %user.id, "session token refused: the user may no longer sign in");
+            return Err(Error::AuthenticationFailed);
+        }
+        let max_expires_at = now.plus(self.sign_in.session_max_lifetime);
+        let session = Session {
+            id: SessionId::generate(),
+            user_id: user.id,
+            login: user.login,
+            created_at: now,
+            expires_at: now
+                .plus(self.sign_in.session_idle_lifetime)
+                .min(max_expires_at),
+            max_expires_at,
+            last_password_verification: grant.auth_time,
+            amr: grant.amr,
+        };
+        let cookie = PlainToken::generate();
+        self.store.insert_session(&session, &cookie.hash()).await?;
+        tracing::info!(user.id = %session.user_id, session.id = %session.id, "session created");
+        Ok(NewSession { session, cookie })
+    }
+
+    /// An active session by id.
+    pub async fn session(&self, id: &SessionId) -> Result<Session> {
+        self.store
+            .get_session(id, self.now())
+            .await?
+            .ok_or_else(|| session_not_found(id.as_str()))
+    }
+
+    /// The active session a `sid` cookie names.
+    pub async fn session_for_cookie(&self, cookie: &PlainToken) -> Result<Session> {
+        self.store
+            .get_session_by_cookie(&cookie.hash(), self.now())
+            .await?
+            .ok_or_else(|| session_not_found("me"))
+    }
+
+    /// Extends an active session by the idle lifetime, up to its absolute limit.
+    pub async fn refresh_session(&self, id: &SessionId) -> Result<Session> {
+        let now = self.now();
+        self.store
+            .refresh_session(id, now, now.plus(self.sign_in.session_idle_lifetime))
+            .await?
+            .ok_or_else(|| session_not_found(id.as_str()))
+    }
+
+    /// Ends an active session.
+    pub async fn end_session(&self, id: &SessionId) -> Result<()> {
+        if self.store.delete_session(id, self.now()).await? {
+            tracing::info!(session.id = %id, "session ended");
+            Ok(())
+        } else {
+            Err(session_not_found(id.as_str()))
+        }
+    }
+
+    /// Whether the browser may be sent to `url` after sign-in: this server itself, or the
+    /// origin of a redirect URI an active app registered (DESIGN §6: no open redirect).
+    pub async fn is_trusted_redirect(&self, url: &str) -> Result<bool> {
+        let Ok(target) = url::Url::parse(url) else {
+            return Ok(false);
+        };
+        if !matches!(target.scheme(), "http" | "https") {
+            return Ok(false);
+        }
+        let origin = target.origin();
+        if url::Url::parse(&self.base_url).is_ok_and(|base| base.origin() == origin) {
+            return Ok(true);
+        }
+        let clients = self.store.list_clients().await?;
+        Ok(clients
+            .iter()
+            .filter(|client| client.status == Status::Active)
+            .flat_map(|client| {
+                client
+                    .redirect_uris
+                    .iter()
+                    .chain(&client.post_logout_redirect_uris)
+            })
+            .filter_map(|registered| url::Url::parse(registered).ok())
+            .any(|registered| registered.origin() == origin))
+    }
+}
+
+fn session_not_found(id: &str) -> Error {
+    Error::NotFound {
+        kind: "Session",
+        id: id.to_owned(),
+    }
+}

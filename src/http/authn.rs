@@ -1,0 +1,247 @@
+//! `/api/v1/authn`: Okta's Authentication API (primary authentication, password change,
+//! skip, cancel).
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::app::AppState;
+use crate::engine::authn::{AuthnResult, AuthnStatus, PrimaryAuthentication, COMPLEXITY};
+use crate::model::{PlainToken, User};
+
+use super::error::{add_rate_limit_headers, OktaError};
+use super::extract::{ClientIp, OktaJson};
+
+/// `POST /api/v1/authn`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthnRequest {
+    username: Option<String>,
+    password: Option<String>,
+    relay_state: Option<String>,
+    state_token: Option<String>,
+    #[serde(default)]
+    options: AuthnOptions,
+    // Accepted as Okta does; device tokens only matter to Okta's risk engine.
+    #[serde(default)]
+    #[expect(dead_code, reason = "accepted for compatibility, not used")]
+    context: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AuthnOptions {
+    #[serde(default)]
+    warn_before_password_expired: bool,
+    #[serde(default)]
+    #[expect(
+        dead_code,
+        reason = "accepted for compatibility; no factors to enroll yet"
+    )]
+    multi_optional_factor_enroll: bool,
+}
+
+/// A body carrying only a state token.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateTokenRequest {
+    state_token: String,
+}
+
+/// `POST /api/v1/authn/credentials/change_password`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangePasswordRequest {
+    state_token: String,
+    old_password: String,
+    new_password: String,
+}
+
+const MAX_RELAY_STATE: usize = 2048;
+
+/// `POST /api/v1/authn`: primary authentication, or the state of a transaction.
+pub async fn authn(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    OktaJson(request): OktaJson<AuthnRequest>,
+) -> Result<Response, OktaError> {
+    if let (Some(state_token), None) = (&request.state_token, &request.username) {
+        let result = app
+            .engine
+            .transaction(&PlainToken::from_presented(state_token.as_str()))
+            .await?;
+        return Ok(Json(render(&app, result)).into_response());
+    }
+    let mut causes = Vec::new();
+    let username = request.username.unwrap_or_default();
+    let password = request.password.unwrap_or_default();
+    if username.trim().is_empty() {
+        causes.push("username: The field cannot be left blank".to_owned());
+    }
+    if password.is_empty() {
+        causes.push("password: The field cannot be left blank".to_owned());
+    }
+    if request
+        .relay_state
+        .as_ref()
+        .is_some_and(|relay| relay.len() > MAX_RELAY_STATE)
+    {
+        causes.push(format!(
+            "relayState: The field cannot exceed {MAX_RELAY_STATE} characters"
+        ));
+    }
+    if !causes.is_empty() {
+        return Err(OktaError::validation(causes));
+    }
+    let rate = app.engine.check_sign_in_rate(ip, Some(username.trim()))?;
+    let result = app
+        .engine
+        .authenticate(PrimaryAuthentication {
+            username: username.trim().to_owned(),
+            password: password.into(),
+            relay_state: request.relay_state,
+            warn_before_password_expired: request.options.warn_before_password_expired,
+        })
+        .await?;
+    let mut response = Json(render(&app, result)).into_response();
+    add_rate_limit_headers(&mut response, rate);
+    Ok(response)
+}
+
+/// `POST /api/v1/authn/credentials/change_password`.
+pub async fn change_password(
+    State(app): State<AppState>,
+    OktaJson(request): OktaJson<ChangePasswordRequest>,
+) -> Result<Json<Value>, OktaError> {
+    let result = app
+        .engine
+        .change_expired_password(
+            &PlainToken::from_presented(request.state_token),
+            request.old_password.into(),
+            request.new_password.into(),
+        )
+        .await?;
+    Ok(Json(render(&app, result)))
+}
+
+/// `POST /api/v1/authn/skip`.
+pub async fn skip(
+    State(app): State<AppState>,
+    OktaJson(request): OktaJson<StateTokenRequest>,
+) -> Result<Json<Value>, OktaError> {
+    let result = app
+        .engine
+        .skip_password_warning(&PlainToken::from_presented(request.state_token))
+        .await?;
+    Ok(Json(render(&app, result)))
+}
+
+/// `POST /api/v1/authn/cancel`.
+pub async fn cancel(
+    State(app): State<AppState>,
+    OktaJson(request): OktaJson<StateTokenRequest>,
+) -> Result<Json<Value>, OktaError> {
+    let relay_state = app
+        .engine
+        .cancel_transaction(&PlainToken::from_presented(request.state_token))
+        .await?;
+    let mut body = json!({ "status": "UNAUTHENTICATED" });
+    if let Some(relay_state) = relay_state {
+        body["relayState"] = relay_state.into();
+    }
+    Ok(Json(body))
+}
+
+/// The transaction object in Okta's shape.
+fn render(app: &AppState, result: AuthnResult) -> Value {
+    let base = &app.config.base_url;
+    let mut body = Map::new();
+    if let Some(state) = &result.state_token {
+        body.insert("stateToken".into(), state.token.expose().into());
+        body.insert("expiresAt".into(), state.expires_at.to_okta_string().into());
+    }
+    let status = match result.status {
+        AuthnStatus::Success => "SUCCESS",
+        AuthnStatus::PasswordWarn => "PASSWORD_WARN",
+        AuthnStatus::PasswordExpired => "PASSWORD_EXPIRED",
+        AuthnStatus::LockedOut => "LOCKED_OUT",
+    };
+    body.insert("status".into(), status.into());
+    if let Some(session) = &result.session_token {
+        body.insert(
+            "expiresAt".into(),
+            session.expires_at.to_okta_string().into(),
+        );
+        body.insert("sessionToken".into(), session.token.expose().into());
+    }
+    if let Some(relay_state) = &result.relay_state {
+        body.insert("relayState".into(), relay_state.as_str().into());
+    }
+
+    let mut embedded = Map::new();
+    if let Some(user) = &result.user {
+        embedded.insert("user".into(), user_summary(user));
+    }
+    let link = |path: &str, name: Option<&str>| {
+        let mut link = json!({ "href": format!("{base}{path}"), "hints": { "allow": ["POST"] } });
+        if let Some(name) = name {
+            link["name"] = name.into();
+        }
+        link
+    };
+    let mut links = Map::new();
+    match result.status {
+        AuthnStatus::PasswordExpired | AuthnStatus::PasswordWarn => {
+            let mut policy = json!({
+                "complexity": {
+                    "minLength": COMPLEXITY.min_length,
+                    "minLowerCase": 1,
+                    "minUpperCase": 1,
+                    "minNumber": 1,
+                    "minSymbol": 0,
+                    "excludeUsername": true,
+                }
+            });
+            if let Some(days) = result.password_expire_days {
+                policy["expiration"] = json!({ "passwordExpireDays": days });
+            }
+            embedded.insert("policy".into(), policy);
+            links.insert(
+                "next".into(),
+                link(
+                    "/api/v1/authn/credentials/change_password",
+                    Some("changePassword"),
+                ),
+            );
+            if result.status == AuthnStatus::PasswordWarn {
+                links.insert("skip".into(), link("/api/v1/authn/skip", Some("skip")));
+            }
+            links.insert("cancel".into(), link("/api/v1/authn/cancel", None));
+        }
+        AuthnStatus::Success | AuthnStatus::LockedOut => {}
+    }
+    if !embedded.is_empty() {
+        body.insert("_embedded".into(), Value::Object(embedded));
+    }
+    if !links.is_empty() {
+        body.insert("_links".into(), Value::Object(links));
+    }
+    Value::Object(body)
+}
+
+/// `_embedded.user` of an authentication transaction.
+fn user_summary(user: &User) -> Value {
+    json!({
+        "id": user.id,
+        "passwordChanged": user.password_changed_at.map(|at| at.to_okta_string()),
+        "profile": {
+            "login": user.login,
+            "firstName": user.profile_text("firstName"),
+            "lastName": user.profile_text("lastName"),
+            "locale": user.profile_text("locale").unwrap_or("en_US"),
+            "timeZone": user.profile_text("timeZone").unwrap_or("America/Los_Angeles"),
+        }
+    })
+}

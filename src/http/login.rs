@@ -1,0 +1,329 @@
+//! The hosted sign-in page, `GET/POST /login`: a server-rendered form that works without
+//! JavaScript, authenticates through the same engine as `/api/v1/authn`, sets `sid` and
+//! continues to `fromURI` — which must be on this server (DESIGN §6).
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::engine::authn::{AuthnStatus, PrimaryAuthentication};
+use crate::engine::Error;
+use crate::model::{PlainToken, TokenHash};
+
+use super::cookies;
+use super::extract::{cookie, ClientIp};
+use super::sessions::secure;
+
+/// `GET /login` query.
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    #[serde(rename = "fromURI")]
+    from_uri: Option<String>,
+}
+
+/// `POST /login` form.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(rename = "fromURI", default)]
+    from_uri: String,
+}
+
+/// `GET /login`: the form, or straight on to `fromURI` if the browser is signed in.
+pub async fn show(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    let from_uri = query.from_uri.filter(|uri| !uri.is_empty());
+    if let Some(uri) = &from_uri {
+        if !is_on_this_server(&app, uri) {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "The sign-in page can only continue to this server.",
+            );
+        }
+    }
+    if let Some(value) = cookie(&headers, cookies::SESSION_COOKIE) {
+        if let Ok(session) = app
+            .engine
+            .session_for_cookie(&PlainToken::from_presented(value))
+            .await
+        {
+            return match from_uri {
+                Some(uri) => see_other(&uri, None),
+                None => signed_in_page(&session.login),
+            };
+        }
+    }
+    form_page(
+        &app,
+        StatusCode::OK,
+        "",
+        from_uri.as_deref().unwrap_or(""),
+        None,
+    )
+}
+
+/// `POST /login`: checks the CSRF token, signs in, sets `sid` and continues.
+pub async fn submit(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let from_uri = form.from_uri.trim();
+    if !from_uri.is_empty() && !is_on_this_server(&app, from_uri) {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "The sign-in page can only continue to this server.",
+        );
+    }
+    let csrf_cookie = cookie(&headers, cookies::CSRF_COOKIE).unwrap_or_default();
+    // Double-submit check; comparing digests keeps the timing independent of the token.
+    if csrf_cookie.is_empty() || TokenHash::of(&csrf_cookie) != TokenHash::of(&form.csrf) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "The sign-in form expired. Reload the page and sign in again.",
+        );
+    }
+    let username = form.username.trim();
+    if username.is_empty() || form.password.is_empty() {
+        return form_page(
+            &app,
+            StatusCode::BAD_REQUEST,
+            username,
+            from_uri,
+            Some("Enter your username and password."),
+        );
+    }
+    if app.engine.check_sign_in_rate(ip, Some(username)).is_err() {
+        return form_page(
+            &app,
+            StatusCode::TOO_MANY_REQUESTS,
+            username,
+            from_uri,
+            Some("Too many sign-in attempts. Wait a minute and try again."),
+        );
+    }
+    let result = app
+        .engine
+        .authenticate(PrimaryAuthentication {
+            username: username.to_owned(),
+            password: form.password.into(),
+            relay_state: None,
+            warn_before_password_expired: false,
+        })
+        .await;
+    let message = match result {
+        Ok(result) => match (result.status, result.session_token) {
+            (AuthnStatus::Success, Some(issued)) => {
+                match app.engine.create_session(&issued.token).await {
+                    Ok(created) => {
+                        let target = if from_uri.is_empty() { "/login" } else { from_uri };
+                        return see_other(
+                            target,
+                            Some(cookies::session(&created.cookie, secure(&app))),
+                        );
+                    }
+                    Err(_) => "Sign-in failed. Try again.",
+                }
+            }
+            (AuthnStatus::LockedOut, _) => {
+                "Your account is locked after too many failed sign-ins. Try again later or ask your administrator to unlock it."
+            }
+            (AuthnStatus::PasswordExpired, _) => {
+                "Your password has expired. Ask your administrator to reset it."
+            }
+            _ => "Sign-in failed. Try again.",
+        },
+        Err(Error::AuthenticationFailed) => "Sign-in failed. Check your username and password.",
+        Err(err) => {
+            tracing::error!(error = %super::error::error_chain(&err), "sign-in page failed");
+            return error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong. Try again later.",
+            );
+        }
+    };
+    form_page(
+        &app,
+        StatusCode::UNAUTHORIZED,
+        username,
+        from_uri,
+        Some(message),
+    )
+}
+
+/// A relative path on this server, or an absolute URL with this server's origin.
+fn is_on_this_server(app: &AppState, uri: &str) -> bool {
+    if uri.starts_with('/') {
+        // `//host` and `/\host` are network paths to another host in browsers.
+        return !uri.starts_with("//") && !uri.starts_with("/\\");
+    }
+    match (url::Url::parse(uri), url::Url::parse(&app.config.base_url)) {
+        (Ok(target), Ok(base)) => target.origin() == base.origin(),
+        _ => false,
+    }
+}
+
+fn see_other(location: &str, cookie: Option<HeaderValue>) -> Response {
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+    if let Some(cookie) = cookie {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+fn form_page(
+    app: &AppState,
+    status: StatusCode,
+    username: &str,
+    from_uri: &str,
+    error: Option<&str>,
+) -> Response {
+    let csrf = PlainToken::generate();
+    let error_html = error.map_or(String::new(), |message| {
+        format!(
+            r#"<p class="error" role="alert" id="error">{}</p>"#,
+            escape(message)
+        )
+    });
+    let body = FORM_TEMPLATE
+        .replace("{error}", &error_html)
+        .replace("{username}", &escape(username))
+        .replace("{csrf}", &escape(csrf.expose()))
+        .replace("{from_uri}", &escape(from_uri));
+    let mut response = html(status, &page("Sign in", &body));
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, cookies::csrf(&csrf, secure(app)));
+    response
+}
+
+fn signed_in_page(login: &str) -> Response {
+    html(
+        StatusCode::OK,
+        &page(
+            "Signed in",
+            &format!(
+                r#"<h1>Signed in</h1><p id="signed-in">You are signed in as {}.</p>"#,
+                escape(login)
+            ),
+        ),
+    )
+}
+
+/// A page explaining why a browser request cannot go on.
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    html(
+        status,
+        &page(
+            "Sign-in problem",
+            &format!(
+                r#"<h1>Sign-in problem</h1><p class="error" role="alert">{}</p>"#,
+                escape(message)
+            ),
+        ),
+    )
+}
+
+fn html(status: StatusCode, body: &str) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            // The page must not be framed (clickjacking), and loads nothing but itself.
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
+                 frame-ancestors 'none'; base-uri 'none'",
+            ),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        body.to_owned(),
+    )
+        .into_response()
+}
+
+fn page(title: &str, main: &str) -> String {
+    PAGE_TEMPLATE
+        .replace("{title}", &escape(title))
+        .replace("{main}", main)
+}
+
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+const PAGE_TEMPLATE: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body { font-family: system-ui, sans-serif; background: #f4f5f7; margin: 0; }
+main { max-width: 22rem; margin: 4rem auto; background: #fff; padding: 2rem; border-radius: 8px; box-shadow: 0 1px 4px rgba(0,0,0,.15); }
+label { display: block; margin-top: 1rem; font-weight: 600; }
+input { width: 100%; box-sizing: border-box; padding: .6rem; margin-top: .3rem; font-size: 1rem; }
+button { margin-top: 1.5rem; width: 100%; padding: .7rem; font-size: 1rem; background: #1662dd; color: #fff; border: 0; border-radius: 4px; cursor: pointer; }
+button:focus, input:focus { outline: 3px solid #8ab4f8; }
+.error { color: #a4000f; background: #fde8ea; padding: .6rem; border-radius: 4px; }
+</style>
+</head>
+<body>
+<main>
+{main}
+</main>
+</body>
+</html>
+"#;
+
+const FORM_TEMPLATE: &str = r#"<h1>Sign in</h1>
+{error}
+<form method="post" action="/login">
+<label for="username">Username</label>
+<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required value="{username}">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<input type="hidden" name="csrf" value="{csrf}">
+<input type="hidden" name="fromURI" value="{from_uri}">
+<button type="submit" id="sign-in">Sign in</button>
+</form>
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn html_special_characters_are_escaped() {
+        assert_eq!(
+            escape(r#"<script>"x" & 'y'</script>"#),
+            "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;"
+        );
+    }
+}
