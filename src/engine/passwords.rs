@@ -7,7 +7,7 @@ use std::sync::Arc;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, Semaphore};
 
 use crate::config::PasswordSettings;
 
@@ -20,6 +20,9 @@ pub struct Passwords {
     /// A hash of nothing in particular, verified when there is no user, so that an unknown
     /// login costs the same time as a wrong password.
     decoy: Arc<OnceCell<String>>,
+    /// One hash at a time per core: more would only share the cores slower and queue the
+    /// rest of the server's work behind them.
+    permits: Arc<Semaphore>,
 }
 
 /// The outcome of checking a password against a stored hash.
@@ -41,16 +44,18 @@ impl Passwords {
             None,
         )
         .map_err(|err| Error::Validation(vec![format!("argon2 parameters: {err}")]))?;
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Ok(Self {
             params,
             decoy: Arc::new(OnceCell::new()),
+            permits: Arc::new(Semaphore::new(cores)),
         })
     }
 
     /// A PHC string (`$argon2id$v=19$…`) for the password, with a random salt.
     pub async fn hash(&self, password: SecretString) -> Result<String> {
         let params = self.params.clone();
-        run_blocking(move || {
+        self.run_blocking(move || {
             let salt = SaltString::generate(&mut rand::rngs::OsRng);
             Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
                 .hash_password(password.expose_secret().as_bytes(), &salt)
@@ -64,7 +69,8 @@ impl Passwords {
     /// matches nothing.
     pub async fn verify(&self, stored_hash: String, password: SecretString) -> Result<Verified> {
         let params = self.params.clone();
-        run_blocking(move || Ok(verify_blocking(&stored_hash, &password, &params))).await
+        self.run_blocking(move || Ok(verify_blocking(&stored_hash, &password, &params)))
+            .await
     }
 
     /// Spends the time of one verification without a user, and never matches.
@@ -110,12 +116,21 @@ fn verify_blocking(stored_hash: &str, password: &SecretString, params: &Params) 
     }
 }
 
-async fn run_blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|err| Error::Internal(Box::new(err)))?
+impl Passwords {
+    /// Runs CPU-heavy work on the blocking pool, at most one task per core at a time.
+    async fn run_blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|err| Error::Internal(Box::new(err)))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|err| Error::Internal(Box::new(err)))?
+    }
 }
 
 #[cfg(test)]

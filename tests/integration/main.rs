@@ -2,14 +2,17 @@
 
 #![expect(
     clippy::unwrap_used,
+    clippy::expect_used,
     reason = "in the harness as in the tests, a failure should panic the test"
 )]
 
 mod common;
 
 mod authn;
+mod browser;
 mod cli;
 mod discovery;
+mod interop_js;
 mod jwks;
 mod login_page;
 mod ops;

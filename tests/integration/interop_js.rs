@@ -1,0 +1,102 @@
+//! Okta's own JavaScript SDK against authd: `@okta/okta-auth-js` signs in as it does against
+//! Okta. Needs Node.js and the packages `scripts/install-test-deps` installs.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use crate::authn::{spawn, PASSWORD};
+
+static INSTALL: Mutex<bool> = Mutex::new(false);
+
+/// Runs `scripts/install-test-deps` once per test process, failing loudly if it cannot.
+pub fn install_test_deps() {
+    let mut installed = INSTALL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if *installed {
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new(root.join("scripts/install-test-deps"))
+        .current_dir(root)
+        .status()
+        .expect("scripts/install-test-deps runs");
+    assert!(
+        status.success(),
+        "scripts/install-test-deps failed: the browser and JavaScript tests need Chromium, \
+         ChromeDriver and Node.js with npm (see README, Tests)"
+    );
+    *installed = true;
+}
+
+async fn node(script: &str, args: Vec<String>) -> Value {
+    tokio::task::spawn_blocking(install_test_deps)
+        .await
+        .unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
+    let script = script.to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .current_dir(&dir)
+            .arg(&script)
+            .args(&args)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "node failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|err| panic!("{err}: {stdout}"))
+}
+
+#[tokio::test]
+async fn okta_auth_js_signs_in_with_credentials() {
+    let app = spawn(None).await;
+    let result = node(
+        "signin.mjs",
+        vec![
+            app.base_url.clone(),
+            "alice@example.com".into(),
+            PASSWORD.into(),
+        ],
+    )
+    .await;
+    assert_eq!(result["status"], "SUCCESS", "{result}");
+    assert_eq!(result["user"]["profile"]["login"], "alice@example.com");
+    let token = result["sessionToken"].as_str().unwrap();
+
+    // The token the SDK received is a real one: it buys a session once.
+    let response = app
+        .post_json(
+            "/api/v1/sessions",
+            &serde_json::json!({ "sessionToken": token }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn okta_auth_js_reports_a_wrong_password_as_oktas_error() {
+    let app = spawn(None).await;
+    let result = node(
+        "signin.mjs",
+        vec![
+            app.base_url.clone(),
+            "alice@example.com".into(),
+            "wrong".into(),
+        ],
+    )
+    .await;
+    assert_eq!(result["error"], "AuthApiError", "{result}");
+    assert_eq!(result["errorCode"], "E0000004");
+    assert_eq!(result["errorSummary"], "Authentication failed");
+}
