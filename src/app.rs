@@ -101,20 +101,25 @@ impl App {
         self.maintain().await
     }
 
-    /// One pass of key maintenance over every active server, and removal of expired
-    /// sign-in state.
+    /// One pass of key maintenance over every server, and removal of expired sign-in state.
+    /// A failure on one server does not keep the others from their rotation; the first failure
+    /// is returned after all were tried.
     pub async fn maintain(&self) -> anyhow::Result<()> {
-        self.engine.purge_expired_sign_ins().await?;
-        for server in self.engine.auth_servers().await? {
-            self.engine
-                .keys()
-                .maintain(&server)
-                .await
-                .with_context(|| {
-                    format!("key maintenance of authorization server {}", server.id)
-                })?;
+        let mut first_failure = None;
+        if let Err(err) = self.engine.purge_expired_sign_ins().await {
+            first_failure = Some(anyhow::Error::new(err).context("removing expired sign-ins"));
         }
-        Ok(())
+        for server in self.engine.auth_servers().await? {
+            if let Err(err) = self.engine.keys().maintain(&server).await {
+                let err = anyhow::Error::new(err).context(format!(
+                    "key maintenance of authorization server {}",
+                    server.id
+                ));
+                tracing::error!(error = format!("{err:#}"), "maintenance failed");
+                first_failure.get_or_insert(err);
+            }
+        }
+        first_failure.map_or(Ok(()), Err)
     }
 
     /// Closes the database pool.

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::{self, Change, Engine, UserSpec};
 use crate::model::{
@@ -56,7 +56,7 @@ pub struct Seed {
     users: Vec<SeedUser>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct SeedAuthServer {
     id: AuthServerId,
@@ -70,7 +70,7 @@ struct SeedAuthServer {
     status: Status,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct SeedApp {
     client_id: ClientId,
@@ -89,7 +89,7 @@ struct SeedApp {
     status: Status,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct SeedUser {
     login: String,
@@ -227,7 +227,9 @@ impl Seed {
         Ok(())
     }
 
-    /// Applies the seed through the engine.
+    /// Applies the seed through the engine. An entry unchanged since it was last applied
+    /// leaves its object as it is now (a password the user changed stays changed); a changed
+    /// entry updates the object; a missing object is created either way.
     pub async fn apply(self, engine: &Engine, source: &Path) -> Result<Report, Error> {
         let apply_error = |source_err| Error::Apply {
             path: source.display().to_string(),
@@ -236,60 +238,106 @@ impl Seed {
         let mut report = Report::default();
         let placeholder = Timestamp::from_unix(0);
         for server in self.authorization_servers {
+            let key = server.id.to_string();
+            let digest = changed(engine, "authorization_server", &key, &server)
+                .await
+                .map_err(apply_error)?;
             let audiences = server
                 .audiences
                 .unwrap_or_else(|| vec![format!("api://{}", server.id)]);
+            let desired = AuthServer {
+                name: server.name.unwrap_or_else(|| server.id.to_string()),
+                id: server.id,
+                description: server.description,
+                audiences,
+                issuer_mode: IssuerMode::OrgUrl,
+                status: server.status,
+                signing_alg: server.signing_alg,
+                created_at: placeholder,
+                updated_at: placeholder,
+            };
             let change = engine
-                .put_auth_server(AuthServer {
-                    name: server.name.unwrap_or_else(|| server.id.to_string()),
-                    id: server.id,
-                    description: server.description,
-                    audiences,
-                    issuer_mode: IssuerMode::OrgUrl,
-                    status: server.status,
-                    signing_alg: server.signing_alg,
-                    created_at: placeholder,
-                    updated_at: placeholder,
-                })
+                .put_auth_server(desired, digest.is_some())
+                .await
+                .map_err(apply_error)?;
+            record(engine, "authorization_server", &key, digest)
                 .await
                 .map_err(apply_error)?;
             report.count(change);
         }
         for app in self.apps {
+            let key = app.client_id.to_string();
+            let digest = changed(engine, "app", &key, &app)
+                .await
+                .map_err(apply_error)?;
             let method = app_auth_method(&app);
+            let desired = Client {
+                id: app.client_id,
+                label: app.label,
+                application_type: app.application_type,
+                redirect_uris: app.redirect_uris,
+                post_logout_redirect_uris: app.post_logout_redirect_uris,
+                grant_types: app.grant_types,
+                response_types: app.response_types,
+                token_endpoint_auth_method: method,
+                secret_hash: app.client_secret.as_deref().map(crate::engine::secret_hash),
+                status: app.status,
+                created_at: placeholder,
+                updated_at: placeholder,
+            };
             let change = engine
-                .put_client(Client {
-                    id: app.client_id,
-                    label: app.label,
-                    application_type: app.application_type,
-                    redirect_uris: app.redirect_uris,
-                    post_logout_redirect_uris: app.post_logout_redirect_uris,
-                    grant_types: app.grant_types,
-                    response_types: app.response_types,
-                    token_endpoint_auth_method: method,
-                    secret_hash: app.client_secret.as_deref().map(crate::engine::secret_hash),
-                    status: app.status,
-                    created_at: placeholder,
-                    updated_at: placeholder,
-                })
+                .put_client(desired, digest.is_some())
+                .await
+                .map_err(apply_error)?;
+            record(engine, "app", &key, digest)
                 .await
                 .map_err(apply_error)?;
             report.count(change);
         }
         for user in self.users {
+            let key = user.login.to_lowercase();
+            let digest = changed(engine, "user", &key, &user)
+                .await
+                .map_err(apply_error)?;
+            let spec = UserSpec {
+                login: user.login,
+                status: user.status,
+                profile: user.profile,
+                password: user.password.map(SecretString::from),
+                password_hash: user.password_hash,
+            };
             let change = engine
-                .put_user(UserSpec {
-                    login: user.login,
-                    status: user.status,
-                    profile: user.profile,
-                    password: user.password.map(SecretString::from),
-                    password_hash: user.password_hash,
-                })
+                .put_user(spec, digest.is_some())
+                .await
+                .map_err(apply_error)?;
+            record(engine, "user", &key, digest)
                 .await
                 .map_err(apply_error)?;
             report.count(change);
         }
         Ok(report)
+    }
+}
+
+async fn changed(
+    engine: &Engine,
+    kind: &str,
+    key: &str,
+    entry: &impl Serialize,
+) -> Result<Option<String>, engine::Error> {
+    let entry = serde_json::to_value(entry).map_err(|err| engine::Error::Internal(err.into()))?;
+    engine.changed_seed_entry(kind, key, &entry).await
+}
+
+async fn record(
+    engine: &Engine,
+    kind: &str,
+    key: &str,
+    digest: Option<String>,
+) -> Result<(), engine::Error> {
+    match digest {
+        Some(digest) => engine.record_seed_entry(kind, key, &digest).await,
+        None => Ok(()),
     }
 }
 

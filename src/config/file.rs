@@ -35,6 +35,7 @@ pub struct FileSettings {
     pub authn_rate_limit_per_username: Option<Scalar>,
     pub password_max_age: Option<Scalar>,
     pub password_expiry_warning: Option<Scalar>,
+    pub trusted_proxies: Option<Scalar>,
 }
 
 /// A setting's value as written: numbers need no quotes.

@@ -110,6 +110,9 @@ pub struct SettingsArgs {
     /// Sign-in warns (PASSWORD_WARN) this long before a password expires [default: 7d]
     #[arg(long, env = "AUTHD_PASSWORD_EXPIRY_WARNING", global = true)]
     pub password_expiry_warning: Option<String>,
+    /// Load balancers whose X-Forwarded-For is believed: comma-separated IPs or CIDRs [default: none]
+    #[arg(long, env = "AUTHD_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
 }
 
 /// Sign-in rules (Okta's password and session policies).
@@ -331,6 +334,8 @@ pub struct Config {
     pub passwords: PasswordSettings,
     /// Sign-in rules.
     pub sign_in: SignInSettings,
+    /// `AUTHD_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Collects the values that clap left unset from the file, then from the defaults.
@@ -573,7 +578,26 @@ impl Config {
             }
         }
 
+        let trusted_proxies = layered!(layers, trusted_proxies)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        Error::invalid(
+                            "AUTHD_TRUSTED_PROXIES",
+                            format!("{entry:?} is not an IP address or CIDR like 10.0.0.0/8"),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
         Ok(Config {
+            trusted_proxies,
             sign_in,
             listen,
             base_url,
@@ -683,7 +707,9 @@ fn parse_base_url(text: &str) -> Result<String, String> {
     if url.host_str().is_none() {
         return Err(format!("{text:?} has no host"));
     }
-    Ok(text.trim_end_matches('/').to_owned())
+    // The serialized form has a lower-case scheme and host, so the issuer and the `Secure`
+    // decision do not depend on how the operator typed it.
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 fn duration(
@@ -692,13 +718,23 @@ fn duration(
     default: &str,
 ) -> Result<Duration, Error> {
     let text = value.unwrap_or_else(|| default.to_owned());
-    humantime::parse_duration(&text).map_err(|err| {
+    let parsed = humantime::parse_duration(&text).map_err(|err| {
         Error::invalid(
             setting,
             format!("{text:?} is not a duration like 90s, 15m, 24h or 90d ({err})"),
         )
-    })
+    })?;
+    if parsed > MAX_DURATION {
+        return Err(Error::invalid(
+            setting,
+            format!("{text:?} is longer than 10 years"),
+        ));
+    }
+    Ok(parsed)
 }
+
+/// Longer durations would put expiry times past what timestamps are written for.
+const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 86_400);
 
 fn number(
     setting: &'static str,

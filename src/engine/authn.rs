@@ -86,23 +86,29 @@ impl Engine {
         username: Option<&str>,
     ) -> Result<RateInfo> {
         let now = self.now();
-        let mut standings = Vec::with_capacity(2);
-        if let Some(ip) = ip {
-            standings.push(self.rate_limits.per_ip.hit(&ip.to_string(), now));
-        }
-        if let Some(username) = username {
-            standings.push(
+        // The IP is checked first, and a caller over its limit is not counted against the
+        // username: one client cannot fill the username table.
+        let by_ip = match ip {
+            Some(ip) => Some(
+                self.rate_limits
+                    .per_ip
+                    .hit(&ip.to_string(), now)
+                    .map_err(Error::RateLimited)?,
+            ),
+            None => None,
+        };
+        let by_username = match username {
+            Some(username) => Some(
                 self.rate_limits
                     .per_username
-                    .hit(&username.to_lowercase(), now),
-            );
-        }
-        if let Some(Err(over)) = standings.iter().find(|standing| standing.is_err()) {
-            return Err(Error::RateLimited(*over));
-        }
-        standings
+                    .hit(&username.to_lowercase(), now)
+                    .map_err(Error::RateLimited)?,
+            ),
+            None => None,
+        };
+        [by_ip, by_username]
             .into_iter()
-            .filter_map(std::result::Result::ok)
+            .flatten()
             .min_by_key(|info| info.remaining)
             .ok_or_else(|| Error::Internal("no rate limit applies".into()))
     }
@@ -131,7 +137,7 @@ impl Engine {
         };
         let verified = self
             .passwords
-            .verify(stored_hash, request.password.clone())
+            .verify(stored_hash.clone(), request.password.clone())
             .await?;
         if !verified.matches {
             let user = self
@@ -149,9 +155,13 @@ impl Engine {
         } else {
             None
         };
-        self.store
-            .record_successful_sign_in(&user.id, now, rehashed.as_deref())
-            .await?;
+        if !self
+            .store
+            .record_successful_sign_in(&user.id, now, &stored_hash, rehashed.as_deref())
+            .await?
+        {
+            return self.locked_out();
+        }
         let user = self.store.get_user(&user.id).await?;
 
         match self.password_expiry(&user, now) {
@@ -224,10 +234,13 @@ impl Engine {
             .await?
             .ok_or(Error::InvalidToken)?;
         let user = self.store.get_user(&pending.user_id).await?;
+        if !user.may_sign_in(now) {
+            return Err(Error::AuthenticationFailed);
+        }
         let stored_hash = user.password_hash.clone().unwrap_or_default();
         if !self
             .passwords
-            .verify(stored_hash, old_password.clone())
+            .verify(stored_hash.clone(), old_password.clone())
             .await?
             .matches
         {
@@ -244,17 +257,18 @@ impl Engine {
             .consume_transaction(&state_token.hash(), now)
             .await?
             .ok_or(Error::InvalidToken)?;
-        let mut updated = user.clone();
-        updated.password_hash = Some(self.passwords.hash(new_password).await?);
-        updated.password_changed_at = Some(now);
-        updated.updated_at = now;
-        if updated.status == UserStatus::PasswordExpired {
-            updated.status = UserStatus::Active;
-            updated.status_changed_at = Some(now);
+        let new_hash = self.passwords.hash(new_password).await?;
+        if !self
+            .store
+            .replace_password(&user.id, &stored_hash, &new_hash, now)
+            .await?
+        {
+            // Someone else changed the password since it was verified.
+            return Err(Error::InvalidToken);
         }
-        self.store.update_user(&updated).await?;
-        tracing::info!(user.id = %updated.id, "password changed during sign-in");
-        self.succeed(updated, now, pending.relay_state).await
+        tracing::info!(user.id = %user.id, "password changed during sign-in");
+        let user = self.store.get_user(&user.id).await?;
+        self.succeed(user, now, pending.relay_state).await
     }
 
     /// `POST /api/v1/authn/skip`: continue past PASSWORD_WARN without changing the password.

@@ -48,7 +48,13 @@ pub struct Engine {
     sign_in: SignInSettings,
     rate_limits: Arc<RateLimits>,
     base_url: String,
+    trusted_origins: Arc<TrustedOrigins>,
+    seed_key: Arc<ring::hmac::Key>,
 }
+
+/// When the trusted origins were last read, and what they were.
+type TrustedOrigins =
+    std::sync::RwLock<Option<(Timestamp, Arc<std::collections::HashSet<String>>)>>;
 
 struct RateLimits {
     per_ip: RateLimiter,
@@ -90,6 +96,17 @@ impl Engine {
                 per_username: RateLimiter::new(config.sign_in.rate_limit_per_username),
             }),
             base_url: config.base_url.clone(),
+            trusted_origins: Arc::new(std::sync::RwLock::new(None)),
+            // Keyed, so that the digests of seed entries (which hold passwords) reveal nothing
+            // to someone who reads the database.
+            seed_key: Arc::new(ring::hmac::Key::new(
+                ring::hmac::HMAC_SHA256,
+                ring::hmac::sign(
+                    &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, config.secret_key.expose()),
+                    b"authd seed entry digest v1",
+                )
+                .as_ref(),
+            )),
         })
     }
 
@@ -212,8 +229,27 @@ impl Engine {
         Ok(())
     }
 
-    /// Creates or updates an authorization server so that it has the given fields.
-    pub async fn put_auth_server(&self, desired: AuthServer) -> Result<Change> {
+    /// The digest of a seed entry if it differs from the one last applied (the entry must be
+    /// applied, then [`Engine::record_seed_entry`] called); `None` if it is unchanged.
+    pub async fn changed_seed_entry(
+        &self,
+        kind: &str,
+        key: &str,
+        entry: &serde_json::Value,
+    ) -> Result<Option<String>> {
+        let tag = ring::hmac::sign(&self.seed_key, entry.to_string().as_bytes());
+        let digest: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        let recorded = self.store.seed_digest(kind, key).await?;
+        Ok((recorded.as_deref() != Some(digest.as_str())).then_some(digest))
+    }
+
+    /// Remembers that a seed entry was applied.
+    pub async fn record_seed_entry(&self, kind: &str, key: &str, digest: &str) -> Result<()> {
+        Ok(self.store.record_seed_digest(kind, key, digest).await?)
+    }
+
+    /// Creates an authorization server, or updates it to the given fields if `update` is set.
+    pub async fn put_auth_server(&self, desired: AuthServer, update: bool) -> Result<Change> {
         match self.store.get_auth_server(&desired.id).await {
             Err(store::Error::NotFound) => {
                 let now = self.now();
@@ -229,6 +265,7 @@ impl Engine {
                 Ok(Change::Created)
             }
             Err(err) => Err(err.into()),
+            Ok(_) if !update => Ok(Change::Unchanged),
             Ok(existing) => {
                 let desired = AuthServer {
                     created_at: existing.created_at,
@@ -251,8 +288,8 @@ impl Engine {
         }
     }
 
-    /// Creates or updates a client so that it has the given fields.
-    pub async fn put_client(&self, desired: Client) -> Result<Change> {
+    /// Creates a client, or updates it to the given fields if `update` is set.
+    pub async fn put_client(&self, desired: Client, update: bool) -> Result<Change> {
         match self.store.get_client(&desired.id).await {
             Err(store::Error::NotFound) => {
                 let now = self.now();
@@ -268,6 +305,7 @@ impl Engine {
                 Ok(Change::Created)
             }
             Err(err) => Err(err.into()),
+            Ok(_) if !update => Ok(Change::Unchanged),
             Ok(existing) => {
                 let desired = Client {
                     created_at: existing.created_at,
@@ -287,9 +325,10 @@ impl Engine {
         }
     }
 
-    /// Creates or updates the user with the spec's login. A password is re-hashed only if it
-    /// differs from the stored one, so applying the same spec twice writes nothing.
-    pub async fn put_user(&self, spec: UserSpec) -> Result<Change> {
+    /// Creates the user with the spec's login, or updates it if `update` is set. A password is
+    /// re-hashed only if it differs from the stored one, so applying the same spec twice writes
+    /// nothing.
+    pub async fn put_user(&self, spec: UserSpec, update: bool) -> Result<Change> {
         let existing = match self.store.get_user_by_login(&spec.login).await {
             Ok(user) => Some(user),
             Err(store::Error::NotFound) => None,
@@ -322,6 +361,9 @@ impl Engine {
                 .map_err(conflict_as_validation)?;
             return Ok(Change::Created);
         };
+        if !update {
+            return Ok(Change::Unchanged);
+        }
 
         let mut user = existing.clone();
         user.login = spec.login;

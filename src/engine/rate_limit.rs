@@ -10,8 +10,10 @@ use std::sync::Mutex;
 use crate::model::Timestamp;
 
 const WINDOW_SECONDS: i64 = 60;
-/// Beyond this many tracked keys, windows that have ended are dropped.
-const TRACKED_KEYS_BEFORE_SWEEP: usize = 100_000;
+/// The most keys tracked at once. Ended windows are dropped when a new window starts; keys
+/// beyond this within one window are not tracked (the per-IP limit, checked first, still
+/// holds), so a flood of distinct usernames cannot grow memory without bound.
+const MAX_TRACKED_KEYS: usize = 100_000;
 
 /// Where a caller stands against a limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +29,14 @@ pub struct RateInfo {
 /// Requests per minute per key.
 pub struct RateLimiter {
     per_window: u32,
-    windows: Mutex<HashMap<String, (i64, u32)>>,
+    windows: Mutex<Windows>,
+}
+
+#[derive(Default)]
+struct Windows {
+    /// Start of the window the map was last swept in.
+    swept: i64,
+    counts: HashMap<String, (i64, u32)>,
 }
 
 impl RateLimiter {
@@ -35,7 +44,7 @@ impl RateLimiter {
     pub fn new(per_minute: u32) -> Self {
         Self {
             per_window: per_minute,
-            windows: Mutex::new(HashMap::new()),
+            windows: Mutex::new(Windows::default()),
         }
     }
 
@@ -46,10 +55,26 @@ impl RateLimiter {
             .windows
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if windows.len() >= TRACKED_KEYS_BEFORE_SWEEP {
-            windows.retain(|_, (start, _)| *start == window_start);
+        if windows.swept != window_start {
+            windows
+                .counts
+                .retain(|_, (start, _)| *start == window_start);
+            windows.swept = window_start;
         }
-        let entry = windows.entry(key.to_owned()).or_insert((window_start, 0));
+        let untracked = RateInfo {
+            limit: self.per_window,
+            remaining: self.per_window.saturating_sub(1),
+            reset: Timestamp::from_unix(window_start + WINDOW_SECONDS),
+        };
+        let tracked = windows.counts.len();
+        let entry = match windows.counts.get_mut(key) {
+            Some(entry) => entry,
+            None if tracked >= MAX_TRACKED_KEYS => return Ok(untracked),
+            None => windows
+                .counts
+                .entry(key.to_owned())
+                .or_insert((window_start, 0)),
+        };
         if entry.0 != window_start {
             *entry = (window_start, 0);
         }

@@ -60,6 +60,8 @@ pub struct ChangePasswordRequest {
 }
 
 const MAX_RELAY_STATE: usize = 2048;
+/// Okta's limit on a login's length.
+const MAX_USERNAME: usize = 100;
 
 /// `POST /api/v1/authn`: primary authentication, or the state of a transaction.
 pub async fn authn(
@@ -79,6 +81,11 @@ pub async fn authn(
     let password = request.password.unwrap_or_default();
     if username.trim().is_empty() {
         causes.push("username: The field cannot be left blank".to_owned());
+    }
+    if username.len() > MAX_USERNAME {
+        causes.push(format!(
+            "username: The field cannot exceed {MAX_USERNAME} characters"
+        ));
     }
     if password.is_empty() {
         causes.push("password: The field cannot be left blank".to_owned());
@@ -104,7 +111,8 @@ pub async fn authn(
             relay_state: request.relay_state,
             warn_before_password_expired: request.options.warn_before_password_expired,
         })
-        .await?;
+        .await
+        .map_err(|err| OktaError::from(err).with_rate(rate))?;
     let mut response = Json(render(&app, result)).into_response();
     add_rate_limit_headers(&mut response, rate);
     Ok(response)

@@ -31,6 +31,12 @@ impl OktaError {
         }
     }
 
+    /// Adds `X-Rate-Limit-*` headers, as Okta sends them on every answer of a limited API.
+    pub fn with_rate(mut self, rate: RateInfo) -> Self {
+        self.rate.get_or_insert(rate);
+        self
+    }
+
     fn with_causes(mut self, causes: Vec<String>) -> Self {
         self.causes = causes;
         self

@@ -52,19 +52,48 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     }
 }
 
-/// The client's IP address as the socket sees it, if the server was started with connect info.
+/// The client's IP address: the socket's peer, or, when the peer is a trusted proxy
+/// (`AUTHD_TRUSTED_PROXIES`), the right-most `X-Forwarded-For` address that is not one.
 pub struct ClientIp(pub Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<crate::app::AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| info.0.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &crate::app::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        let trusted = |ip: &std::net::IpAddr| {
+            app.config
+                .trusted_proxies
+                .iter()
+                .any(|proxy| proxy.contains(ip))
+        };
+        let Some(peer) = peer.filter(|peer| trusted(peer)) else {
+            return Ok(ClientIp(peer));
+        };
+        // Each proxy appends the address it received from; the right-most untrusted one is
+        // the first that no trusted party vouches for.
+        let forwarded: Vec<std::net::IpAddr> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .filter_map(|entry| entry.trim().parse().ok())
+            .collect();
+        let client = forwarded
+            .iter()
+            .rev()
+            .find(|ip| !trusted(ip))
+            .or(forwarded.first())
+            .copied()
+            .unwrap_or(peer);
+        Ok(ClientIp(Some(client)))
     }
 }
 

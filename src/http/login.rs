@@ -43,15 +43,18 @@ pub async fn show(
     headers: HeaderMap,
     Query(query): Query<LoginQuery>,
 ) -> Response {
-    let from_uri = query.from_uri.filter(|uri| !uri.is_empty());
-    if let Some(uri) = &from_uri {
-        if !is_on_this_server(&app, uri) {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                "The sign-in page can only continue to this server.",
-            );
-        }
-    }
+    let from_uri = match query.from_uri.filter(|uri| !uri.is_empty()) {
+        None => None,
+        Some(uri) => match on_this_server(&app, &uri) {
+            Some(url) => Some(url),
+            None => {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    "The sign-in page can only continue to this server.",
+                )
+            }
+        },
+    };
     if let Some(value) = cookie(&headers, cookies::SESSION_COOKIE) {
         if let Ok(session) = app
             .engine
@@ -81,12 +84,19 @@ pub async fn submit(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let from_uri = form.from_uri.trim();
-    if !from_uri.is_empty() && !is_on_this_server(&app, from_uri) {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "The sign-in page can only continue to this server.",
-        );
-    }
+    let continue_to = if from_uri.is_empty() {
+        None
+    } else {
+        match on_this_server(&app, from_uri) {
+            Some(url) => Some(url),
+            None => {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    "The sign-in page can only continue to this server.",
+                )
+            }
+        }
+    };
     let csrf_cookie = cookie(&headers, cookies::CSRF_COOKIE).unwrap_or_default();
     // Double-submit check; comparing digests keeps the timing independent of the token.
     if csrf_cookie.is_empty() || TokenHash::of(&csrf_cookie) != TokenHash::of(&form.csrf) {
@@ -128,7 +138,7 @@ pub async fn submit(
             (AuthnStatus::Success, Some(issued)) => {
                 match app.engine.create_session(&issued.token).await {
                     Ok(created) => {
-                        let target = if from_uri.is_empty() { "/login" } else { from_uri };
+                        let target = continue_to.as_deref().unwrap_or("/login");
                         return see_other(
                             target,
                             Some(cookies::session(&created.cookie, secure(&app))),
@@ -163,16 +173,13 @@ pub async fn submit(
     )
 }
 
-/// A relative path on this server, or an absolute URL with this server's origin.
-fn is_on_this_server(app: &AppState, uri: &str) -> bool {
-    if uri.starts_with('/') {
-        // `//host` and `/\host` are network paths to another host in browsers.
-        return !uri.starts_with("//") && !uri.starts_with("/\\");
-    }
-    match (url::Url::parse(uri), url::Url::parse(&app.config.base_url)) {
-        (Ok(target), Ok(base)) => target.origin() == base.origin(),
-        _ => false,
-    }
+/// `uri` resolved against the base URL, if it stays on this server's origin. The result is the
+/// parsed URL re-serialized: browsers drop tabs and newlines from `Location`, so a raw
+/// `/\t/evil.example` would turn into `//evil.example` there (DESIGN §6).
+fn on_this_server(app: &AppState, uri: &str) -> Option<String> {
+    let base = url::Url::parse(&app.config.base_url).ok()?;
+    let target = base.join(uri).ok()?;
+    (target.origin() == base.origin()).then(|| target.to_string())
 }
 
 fn see_other(location: &str, cookie: Option<HeaderValue>) -> Response {

@@ -90,9 +90,9 @@ fn browser_api(state: AppState) -> Router<AppState> {
                 match origin.to_str() {
                     Ok(origin) => state
                         .engine
-                        .is_trusted_redirect(origin)
+                        .trusted_redirect(origin)
                         .await
-                        .unwrap_or(false),
+                        .is_ok_and(|trusted| trusted.is_some()),
                     Err(_) => false,
                 }
             }

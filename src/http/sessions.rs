@@ -126,16 +126,16 @@ pub async fn session_cookie_redirect(
             "The sign-in link has no redirectUrl.",
         );
     };
-    match app.engine.is_trusted_redirect(&redirect_url).await {
-        Ok(true) => {}
-        Ok(false) => {
+    let redirect_url = match app.engine.trusted_redirect(&redirect_url).await {
+        Ok(Some(url)) => url.to_string(),
+        Ok(None) => {
             return error_page(
                 StatusCode::BAD_REQUEST,
                 "The sign-in link leads to an address this server does not trust.",
             )
         }
         Err(err) => return OktaError::from(err).into_response(),
-    }
+    };
     // Okta ignores the token when the browser already has a session.
     if let Some(existing) = cookie(&headers, cookies::SESSION_COOKIE) {
         if app

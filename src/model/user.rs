@@ -65,8 +65,9 @@ impl User {
             UserStatus::Active | UserStatus::PasswordExpired | UserStatus::Recovery => {
                 !self.is_locked(now)
             }
-            // A lockout whose time has passed ends at the next successful sign-in.
-            UserStatus::LockedOut => !self.is_locked(now),
+            // A lockout whose time has passed ends at the next successful sign-in; one without
+            // a time (set by an administrator) lasts until unlocked.
+            UserStatus::LockedOut => self.locked_until.is_some() && !self.is_locked(now),
             UserStatus::Staged
             | UserStatus::Provisioned
             | UserStatus::Suspended

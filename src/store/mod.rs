@@ -160,14 +160,25 @@ pub trait AuthnStore: Send + Sync {
         now: Timestamp,
         policy: LockoutPolicy,
     ) -> Result<User>;
-    /// Clears the failure count and any expired lockout, records the sign-in time, and stores
-    /// an upgraded password hash if one is given.
+    /// Clears the failure count and any expired lockout, records the sign-in time, and
+    /// replaces `verified_hash` with an upgraded hash if one is given. `false` (nothing
+    /// written) if a lock is in force, perhaps set by a concurrent failure.
     async fn record_successful_sign_in(
         &self,
         user: &UserId,
         now: Timestamp,
+        verified_hash: &str,
         rehashed_password: Option<&str>,
-    ) -> Result<()>;
+    ) -> Result<bool>;
+    /// Sets a new password hash if the stored one is still `expected_hash`; an expired
+    /// password's user becomes active. `false` if the password changed meanwhile.
+    async fn replace_password(
+        &self,
+        user: &UserId,
+        expected_hash: &str,
+        new_hash: &str,
+        now: Timestamp,
+    ) -> Result<bool>;
     /// Stores a new one-time session token by its hash.
     async fn insert_session_token(
         &self,
@@ -195,6 +206,15 @@ pub trait AuthnStore: Send + Sync {
         state: &TokenHash,
         now: Timestamp,
     ) -> Result<Option<PendingAuthn>>;
+}
+
+/// What the seed file last applied, per object.
+#[async_trait]
+pub trait SeedStore: Send + Sync {
+    /// The digest recorded for a seed entry.
+    async fn seed_digest(&self, kind: &str, key: &str) -> Result<Option<String>>;
+    /// Records (or replaces) the digest of a seed entry.
+    async fn record_seed_digest(&self, kind: &str, key: &str, digest: &str) -> Result<()>;
 }
 
 /// Browser sessions.
@@ -242,7 +262,15 @@ pub trait KeyStore: Send + Sync {
 /// Everything authd stores.
 #[async_trait]
 pub trait Store:
-    AuthServerStore + ClientStore + UserStore + AuthnStore + SessionStore + KeyStore + Send + Sync
+    AuthServerStore
+    + ClientStore
+    + UserStore
+    + AuthnStore
+    + SessionStore
+    + SeedStore
+    + KeyStore
+    + Send
+    + Sync
 {
     /// Applies the embedded migrations for this backend.
     async fn migrate(&self) -> Result<()>;

@@ -56,11 +56,21 @@ pub const RECORD_FAILED_SIGN_IN: &str = "UPDATE users SET \
      RETURNING id, status, login, profile, password_hash, created_at, activated_at, \
      status_changed_at, last_login_at, updated_at, password_changed_at, failed_sign_ins, \
      locked_until";
+// Refused while a lock set by a concurrent failure is in force, so a right guess cannot undo
+// it; the upgraded hash replaces only the hash that was verified.
 pub const RECORD_SUCCESSFUL_SIGN_IN: &str = "UPDATE users SET failed_sign_ins = 0, \
      locked_until = NULL, last_login_at = $2, \
      status = CASE WHEN status = 'LOCKED_OUT' THEN 'ACTIVE' ELSE status END, \
      status_changed_at = CASE WHEN status = 'LOCKED_OUT' THEN $2 ELSE status_changed_at END, \
-     password_hash = COALESCE($3, password_hash) WHERE id = $1";
+     password_hash = CASE WHEN password_hash = $4 THEN COALESCE($3, password_hash) \
+         ELSE password_hash END \
+     WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)";
+pub const REPLACE_PASSWORD: &str = "UPDATE users SET password_hash = $2, \
+     password_changed_at = $3, updated_at = $3, \
+     status = CASE WHEN status = 'PASSWORD_EXPIRED' THEN 'ACTIVE' ELSE status END, \
+     status_changed_at = CASE WHEN status = 'PASSWORD_EXPIRED' THEN $3 \
+         ELSE status_changed_at END \
+     WHERE id = $1 AND password_hash = $4";
 
 pub const INSERT_SESSION_TOKEN: &str = "INSERT INTO session_tokens (token_hash, user_id, \
      auth_time, amr, expires_at) VALUES ($1, $2, $3, $4, $5)";
@@ -101,6 +111,10 @@ pub const UPDATE_USER: &str = "UPDATE users SET status = $2, login = $3, login_l
      status_changed_at = $9, last_login_at = $10, updated_at = $11, password_changed_at = $12 \
      WHERE id = $1";
 
+pub const GET_SEED_DIGEST: &str = "SELECT digest FROM seed_entries WHERE kind = $1 AND key = $2";
+pub const RECORD_SEED_DIGEST: &str = "INSERT INTO seed_entries (kind, key, digest) \
+     VALUES ($1, $2, $3) ON CONFLICT (kind, key) DO UPDATE SET digest = excluded.digest";
+
 pub const LIST_KEYS: &str = "SELECT kid, auth_server_id, alg, state, public_jwk, \
      sealed_private_key, created_at, activated_at, retired_at, remove_after \
      FROM signing_keys WHERE auth_server_id = $1 ORDER BY created_at DESC, kid";
@@ -132,7 +146,7 @@ macro_rules! portable_stores {
         };
         use $crate::store::{
             AuthServerStore, AuthnStore, ClientStore, Error, KeyChange, KeyStore, Result,
-            RotationOutcome, RotationPlan, SessionStore, UserStore,
+            RotationOutcome, RotationPlan, SeedStore, SessionStore, UserStore,
         };
 
         #[async_trait::async_trait]
@@ -313,16 +327,36 @@ macro_rules! portable_stores {
                 &self,
                 user: &UserId,
                 now: Timestamp,
+                verified_hash: &str,
                 rehashed_password: Option<&str>,
-            ) -> Result<()> {
+            ) -> Result<bool> {
                 let written = sqlx::query(sql::RECORD_SUCCESSFUL_SIGN_IN)
                     .bind(user.as_str())
                     .bind(now.unix())
                     .bind(rehashed_password)
+                    .bind(verified_hash)
                     .execute(&self.pool)
                     .await
                     .map_err(map_err)?;
-                found(written.rows_affected())
+                Ok(written.rows_affected() > 0)
+            }
+
+            async fn replace_password(
+                &self,
+                user: &UserId,
+                expected_hash: &str,
+                new_hash: &str,
+                now: Timestamp,
+            ) -> Result<bool> {
+                let written = sqlx::query(sql::REPLACE_PASSWORD)
+                    .bind(user.as_str())
+                    .bind(new_hash)
+                    .bind(now.unix())
+                    .bind(expected_hash)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(written.rows_affected() > 0)
             }
 
             async fn insert_session_token(
@@ -491,6 +525,30 @@ macro_rules! portable_stores {
                         .rows_affected();
                 }
                 Ok(purged)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl SeedStore for $store {
+            async fn seed_digest(&self, kind: &str, key: &str) -> Result<Option<String>> {
+                let row: Option<(String,)> = sqlx::query_as(sql::GET_SEED_DIGEST)
+                    .bind(kind)
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(row.map(|(digest,)| digest))
+            }
+
+            async fn record_seed_digest(&self, kind: &str, key: &str, digest: &str) -> Result<()> {
+                sqlx::query(sql::RECORD_SEED_DIGEST)
+                    .bind(kind)
+                    .bind(key)
+                    .bind(digest)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
             }
         }
 

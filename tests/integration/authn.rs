@@ -535,3 +535,90 @@ async fn an_imported_bcrypt_hash_signs_in_and_is_upgraded_to_argon2id() {
         200
     );
 }
+
+#[tokio::test]
+async fn a_password_changed_at_sign_in_survives_reapplying_the_seed() {
+    let app = spawn(None).await;
+    let (_, body) = sign_in(&app, "expired@example.com", PASSWORD).await;
+    let changed = app
+        .post_json(
+            "/api/v1/authn/credentials/change_password",
+            &json!({
+                "stateToken": body["stateToken"],
+                "oldPassword": PASSWORD,
+                "newPassword": "Brand-new-pass-1"
+            }),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+
+    // What every restart does: the same seed, applied again.
+    let report = authd::seed::Seed::parse(&seed())
+        .unwrap()
+        .apply(&app.state.engine, std::path::Path::new("seed.toml"))
+        .await
+        .unwrap();
+    assert_eq!((report.created, report.updated), (0, 0));
+    let (status, body) = sign_in(&app, "expired@example.com", "Brand-new-pass-1").await;
+    assert_eq!((status, &body["status"]), (200, &json!("SUCCESS")));
+}
+
+#[tokio::test]
+async fn wrong_passwords_also_carry_rate_limit_headers() {
+    let app = spawn(None).await;
+    let response = app
+        .post_json(
+            "/api/v1/authn",
+            &json!({ "username": "alice@example.com", "password": "wrong" }),
+        )
+        .await;
+    assert_eq!(response.status(), 401);
+    assert!(response.headers().contains_key("x-rate-limit-remaining"));
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_rate_limited() {
+    let app = spawn(Some(Box::new(|settings| {
+        settings.trusted_proxies = Some("127.0.0.1".into());
+        settings.authn_rate_limit_per_ip = Some("2".into());
+    })))
+    .await;
+    let attempt = |client: &'static str| {
+        app.http
+            .post(format!("{}/api/v1/authn", app.base_url))
+            .header("x-forwarded-for", format!("198.51.100.9, {client}"))
+            .json(&json!({ "username": "alice@example.com", "password": "wrong" }))
+            .send()
+    };
+    assert_eq!(attempt("203.0.113.5").await.unwrap().status(), 401);
+    assert_eq!(attempt("203.0.113.5").await.unwrap().status(), 401);
+    assert_eq!(attempt("203.0.113.5").await.unwrap().status(), 429);
+    assert_eq!(
+        attempt("203.0.113.6").await.unwrap().status(),
+        401,
+        "another client"
+    );
+}
+
+#[tokio::test]
+async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
+    let app = spawn(Some(Box::new(|settings| {
+        settings.authn_rate_limit_per_ip = Some("2".into());
+    })))
+    .await;
+    for (client, expected) in [
+        ("203.0.113.5", 401),
+        ("203.0.113.6", 401),
+        ("203.0.113.7", 429),
+    ] {
+        let response = app
+            .http
+            .post(format!("{}/api/v1/authn", app.base_url))
+            .header("x-forwarded-for", client)
+            .json(&json!({ "username": "alice@example.com", "password": "wrong" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected, "{client}");
+    }
+}

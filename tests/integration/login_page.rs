@@ -93,7 +93,10 @@ async fn signing_in_sets_sid_and_continues_to_from_uri() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(response.headers()["location"], "/health/live");
+    assert_eq!(
+        response.headers()["location"],
+        format!("{}/health/live", app.base_url).as_str()
+    );
     let sid = response.headers()["set-cookie"].to_str().unwrap();
     assert!(sid.starts_with("sid=") && sid.contains("HttpOnly"), "{sid}");
 }
@@ -178,4 +181,23 @@ async fn from_uri_must_stay_on_this_server() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn from_uri_with_control_characters_cannot_leave_this_server() {
+    let app = spawn(None).await;
+    for sneaky in [
+        "/\t/evil.example.net",
+        "/\n/evil.example.net",
+        "/\\\t\\evil.example.net",
+    ] {
+        let response = app
+            .http
+            .get(format!("{}/login", app.base_url))
+            .query(&[("fromURI", sneaky)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{sneaky:?}");
+    }
 }

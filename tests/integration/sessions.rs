@@ -291,3 +291,21 @@ async fn browser_endpoints_answer_cors_preflights_for_registered_origins_only() 
         .get("access-control-allow-origin")
         .is_none());
 }
+
+#[tokio::test]
+async fn a_redirect_url_with_a_newline_is_normalised_not_a_500() {
+    let app = spawn(None).await;
+    let token = session_token(&app).await;
+    let response = app
+        .http
+        .get(format!("{}/login/sessionCookieRedirect", app.base_url))
+        .query(&[
+            ("token", token.as_str()),
+            ("redirectUrl", "http://app.example.com/\nx"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "http://app.example.com/x");
+}
