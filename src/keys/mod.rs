@@ -171,9 +171,7 @@ impl KeyRing {
         match rotation::scheduled(&keys, now, &self.settings) {
             Due::Nothing => {}
             Due::Bootstrap => {
-                let active = self.new_key(server).await?;
-                let next = self.new_key(server).await?;
-                self.apply(&keys, server, KeyChange::Bootstrap { active, next })
+                self.apply(&keys, server, self.bootstrap(server).await?)
                     .await?;
             }
             Due::AddNext => {
@@ -196,9 +194,7 @@ impl KeyRing {
         let keys = self.store.list_keys(&server.id).await?;
         let outcome = match rotation::current(&keys) {
             (None, _) => {
-                let active = self.new_key(server).await?;
-                let next = self.new_key(server).await?;
-                self.apply(&keys, server, KeyChange::Bootstrap { active, next })
+                self.apply(&keys, server, self.bootstrap(server).await?)
                     .await?
             }
             (Some(_), _) => self.rotate_from(&keys, server).await?,
@@ -252,6 +248,13 @@ impl KeyRing {
             }
         }
         Ok(outcome)
+    }
+
+    /// A server's first ACTIVE and NEXT keys, generated side by side: RSA generation is what
+    /// a first start spends its time on.
+    async fn bootstrap(&self, server: &AuthServer) -> Result<KeyChange> {
+        let (active, next) = tokio::try_join!(self.new_key(server), self.new_key(server))?;
+        Ok(KeyChange::Bootstrap { active, next })
     }
 
     async fn new_key(&self, server: &AuthServer) -> Result<SigningKey> {
