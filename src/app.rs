@@ -106,8 +106,9 @@ impl App {
     /// is returned after all were tried.
     pub async fn maintain(&self) -> anyhow::Result<()> {
         let mut first_failure = None;
-        if let Err(err) = self.engine.purge_expired_sign_ins().await {
-            first_failure = Some(anyhow::Error::new(err).context("removing expired sign-ins"));
+        if let Err(err) = self.engine.purge_expired().await {
+            first_failure =
+                Some(anyhow::Error::new(err).context("removing expired sign-in state and grants"));
         }
         for server in self.engine.auth_servers().await? {
             if let Err(err) = self.engine.keys().maintain(&server).await {

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{self, Change, Engine, UserSpec};
 use crate::model::{
-    ApplicationType, AuthServer, AuthServerId, Client, ClientId, GrantType, IssuerMode,
-    ResponseType, SigningAlg, Status, Timestamp, TokenEndpointAuthMethod, UserStatus,
+    ApplicationType, AuthServer, AuthServerId, Client, ClientId, CustomClaim, GrantType,
+    IssuerMode, ResponseType, SigningAlg, Status, Timestamp, TokenEndpointAuthMethod, UserStatus,
 };
 
 /// Why a seed file cannot be applied.
@@ -68,6 +68,12 @@ struct SeedAuthServer {
     signing_alg: SigningAlg,
     #[serde(default = "active")]
     status: Status,
+    /// Custom scopes, besides the OpenID Connect ones.
+    #[serde(default)]
+    scopes: Vec<String>,
+    /// Custom claims.
+    #[serde(default)]
+    claims: Vec<CustomClaim>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -87,6 +93,11 @@ struct SeedApp {
     token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
     #[serde(default = "active")]
     status: Status,
+    /// Accept PKCE `plain` as well as S256.
+    #[serde(default)]
+    allow_plain_pkce: bool,
+    /// The JWKS (JSON text) for `private_key_jwt`.
+    jwks: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -253,6 +264,8 @@ impl Seed {
                 issuer_mode: IssuerMode::OrgUrl,
                 status: server.status,
                 signing_alg: server.signing_alg,
+                scopes: server.scopes,
+                claims: server.claims,
                 created_at: placeholder,
                 updated_at: placeholder,
             };
@@ -282,6 +295,8 @@ impl Seed {
                 token_endpoint_auth_method: method,
                 secret_hash: app.client_secret.as_deref().map(crate::engine::secret_hash),
                 status: app.status,
+                allow_plain_pkce: app.allow_plain_pkce,
+                jwks: app.jwks,
                 created_at: placeholder,
                 updated_at: placeholder,
             };

@@ -22,6 +22,8 @@ pub struct FileSettings {
     pub key_check_interval: Option<Scalar>,
     pub access_token_lifetime: Option<Scalar>,
     pub id_token_lifetime: Option<Scalar>,
+    pub refresh_token_idle_lifetime: Option<Scalar>,
+    pub refresh_token_max_lifetime: Option<Scalar>,
     pub argon2_memory_kib: Option<Scalar>,
     pub argon2_iterations: Option<Scalar>,
     pub argon2_parallelism: Option<Scalar>,

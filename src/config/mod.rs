@@ -71,6 +71,12 @@ pub struct SettingsArgs {
     /// Lifetime of ID tokens [default: 1h]
     #[arg(long, env = "AUTHD_ID_TOKEN_LIFETIME", global = true)]
     pub id_token_lifetime: Option<String>,
+    /// A refresh token expires unused after this long [default: 7d]
+    #[arg(long, env = "AUTHD_REFRESH_TOKEN_IDLE_LIFETIME", global = true)]
+    pub refresh_token_idle_lifetime: Option<String>,
+    /// A refresh token family ends this long after the grant, however used [default: 90d]
+    #[arg(long, env = "AUTHD_REFRESH_TOKEN_MAX_LIFETIME", global = true)]
+    pub refresh_token_max_lifetime: Option<String>,
     /// argon2id memory cost in KiB [default: 19456]
     #[arg(long, env = "AUTHD_ARGON2_MEMORY_KIB", global = true)]
     pub argon2_memory_kib: Option<String>,
@@ -294,6 +300,10 @@ pub struct TokenSettings {
     pub access_token_lifetime: Duration,
     /// ID tokens.
     pub id_token_lifetime: Duration,
+    /// Refresh tokens expire unused after this long.
+    pub refresh_token_idle_lifetime: Duration,
+    /// Refresh token families end this long after the grant.
+    pub refresh_token_max_lifetime: Duration,
 }
 
 /// argon2id cost parameters for new password hashes.
@@ -459,7 +469,25 @@ impl Config {
             layered!(layers, id_token_lifetime),
             "1h",
         )?;
+        let refresh_token_idle_lifetime = duration(
+            "AUTHD_REFRESH_TOKEN_IDLE_LIFETIME",
+            layered!(layers, refresh_token_idle_lifetime),
+            "7d",
+        )?;
+        let refresh_token_max_lifetime = duration(
+            "AUTHD_REFRESH_TOKEN_MAX_LIFETIME",
+            layered!(layers, refresh_token_max_lifetime),
+            "90d",
+        )?;
         for (setting, value) in [
+            (
+                "AUTHD_REFRESH_TOKEN_IDLE_LIFETIME",
+                refresh_token_idle_lifetime,
+            ),
+            (
+                "AUTHD_REFRESH_TOKEN_MAX_LIFETIME",
+                refresh_token_max_lifetime,
+            ),
             ("AUTHD_KEY_ROTATION_INTERVAL", rotation_interval),
             ("AUTHD_JWKS_CACHE_LIFETIME", jwks_cache_lifetime),
             ("AUTHD_KEY_CHECK_INTERVAL", check_interval),
@@ -616,6 +644,8 @@ impl Config {
             tokens: TokenSettings {
                 access_token_lifetime,
                 id_token_lifetime,
+                refresh_token_idle_lifetime,
+                refresh_token_max_lifetime,
             },
             passwords,
         })
@@ -675,6 +705,14 @@ impl Config {
             (
                 "AUTHD_ID_TOKEN_LIFETIME",
                 humantime::format_duration(self.tokens.id_token_lifetime).to_string(),
+            ),
+            (
+                "AUTHD_REFRESH_TOKEN_IDLE_LIFETIME",
+                humantime::format_duration(self.tokens.refresh_token_idle_lifetime).to_string(),
+            ),
+            (
+                "AUTHD_REFRESH_TOKEN_MAX_LIFETIME",
+                humantime::format_duration(self.tokens.refresh_token_max_lifetime).to_string(),
             ),
             (
                 "AUTHD_ARGON2_MEMORY_KIB",

@@ -118,52 +118,13 @@ impl Engine {
     #[tracing::instrument(skip_all)]
     pub async fn authenticate(&self, request: PrimaryAuthentication) -> Result<AuthnResult> {
         let now = self.now();
-        let user = match self.store.get_user_by_login(&request.username).await {
-            Ok(user) => Some(user),
-            Err(store::Error::NotFound) => None,
-            Err(err) => return Err(err.into()),
-        };
-        let Some(user) = user.filter(|user| user.may_sign_in(now) || user.is_locked(now)) else {
-            self.passwords.verify_decoy(request.password).await?;
-            return Err(Error::AuthenticationFailed);
-        };
-        if user.is_locked(now) {
-            self.passwords.verify_decoy(request.password).await?;
-            return self.locked_out();
-        }
-        let Some(stored_hash) = user.password_hash.clone() else {
-            self.passwords.verify_decoy(request.password).await?;
-            return Err(Error::AuthenticationFailed);
-        };
-        let verified = self
-            .passwords
-            .verify(stored_hash.clone(), request.password.clone())
-            .await?;
-        if !verified.matches {
-            let user = self
-                .store
-                .record_failed_sign_in(&user.id, now, self.lockout_policy())
-                .await?;
-            if user.is_locked(now) {
-                tracing::warn!(user.id = %user.id, failures = user.failed_sign_ins, "user locked out after repeated failed sign-ins");
-                return self.locked_out();
-            }
-            return Err(Error::AuthenticationFailed);
-        }
-        let rehashed = if verified.needs_rehash {
-            Some(self.passwords.hash(request.password).await?)
-        } else {
-            None
-        };
-        if !self
-            .store
-            .record_successful_sign_in(&user.id, now, &stored_hash, rehashed.as_deref())
+        let user = match self
+            .verify_credentials(&request.username, request.password, now)
             .await?
         {
-            return self.locked_out();
-        }
-        let user = self.store.get_user(&user.id).await?;
-
+            Credentials::Valid(user) => user,
+            Credentials::LockedOut => return self.locked_out(),
+        };
         match self.password_expiry(&user, now) {
             Expiry::Expired => {
                 self.wait_at(
@@ -187,6 +148,66 @@ impl Engine {
             }
             Expiry::Soon(_) | Expiry::NotSoon => self.succeed(user, now, request.relay_state).await,
         }
+    }
+
+    /// Checks a username and password, counting failures towards lockout. Shared by the
+    /// Authentication API, the sign-in page and the resource-owner password grant.
+    pub(crate) async fn verify_credentials(
+        &self,
+        username: &str,
+        password: SecretString,
+        now: Timestamp,
+    ) -> Result<Credentials> {
+        let user = match self.store.get_user_by_login(username).await {
+            Ok(user) => Some(user),
+            Err(store::Error::NotFound) => None,
+            Err(err) => return Err(err.into()),
+        };
+        let Some(user) = user.filter(|user| user.may_sign_in(now) || user.is_locked(now)) else {
+            self.passwords.verify_decoy(password).await?;
+            return Err(Error::AuthenticationFailed);
+        };
+        if user.is_locked(now) {
+            self.passwords.verify_decoy(password).await?;
+            return Ok(Credentials::LockedOut);
+        }
+        let Some(stored_hash) = user.password_hash.clone() else {
+            self.passwords.verify_decoy(password).await?;
+            return Err(Error::AuthenticationFailed);
+        };
+        let verified = self
+            .passwords
+            .verify(stored_hash.clone(), password.clone())
+            .await?;
+        if !verified.matches {
+            let user = self
+                .store
+                .record_failed_sign_in(&user.id, now, self.lockout_policy())
+                .await?;
+            if user.is_locked(now) {
+                tracing::warn!(user.id = %user.id, failures = user.failed_sign_ins, "user locked out after repeated failed sign-ins");
+                return Ok(Credentials::LockedOut);
+            }
+            return Err(Error::AuthenticationFailed);
+        }
+        let rehashed = if verified.needs_rehash {
+            Some(self.passwords.hash(password).await?)
+        } else {
+            None
+        };
+        if !self
+            .store
+            .record_successful_sign_in(&user.id, now, &stored_hash, rehashed.as_deref())
+            .await?
+        {
+            return Ok(Credentials::LockedOut);
+        }
+        Ok(Credentials::Valid(self.store.get_user(&user.id).await?))
+    }
+
+    /// Whether the user's password has expired (or must be changed).
+    pub(crate) fn password_has_expired(&self, user: &User, now: Timestamp) -> bool {
+        matches!(self.password_expiry(user, now), Expiry::Expired)
     }
 
     /// The current state of a transaction (`POST /api/v1/authn` with only a state token).
@@ -399,6 +420,14 @@ impl Engine {
             Expiry::NotSoon
         }
     }
+}
+
+/// What checking a username and password found.
+pub(crate) enum Credentials {
+    /// Right password; the user as now stored.
+    Valid(User),
+    /// A lockout is in force (possibly just begun).
+    LockedOut,
 }
 
 enum Expiry {

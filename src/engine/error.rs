@@ -29,6 +29,45 @@ pub enum Error {
     /// Too many requests; retry after the window resets.
     #[error("rate limit exceeded")]
     RateLimited(crate::engine::rate_limit::RateInfo),
+    /// RFC 6749 §5.2 `invalid_request`: a parameter is missing, repeated or malformed.
+    #[error("invalid_request: {0}")]
+    InvalidRequest(String),
+    /// RFC 6749 §5.2 `invalid_client`: client authentication failed.
+    #[error("invalid_client: {reason}")]
+    InvalidClient {
+        /// What failed, for `error_description`.
+        reason: String,
+        /// The client tried HTTP Basic, so the answer needs `WWW-Authenticate`.
+        used_basic: bool,
+    },
+    /// RFC 6749 §5.2 `invalid_grant`: the code, refresh token or password is not valid.
+    #[error("invalid_grant: {0}")]
+    InvalidGrant(String),
+    /// RFC 6749 §5.2 `unauthorized_client`: the client may not use this grant.
+    #[error("unauthorized_client: {0}")]
+    UnauthorizedClient(String),
+    /// RFC 6749 §5.2 `unsupported_grant_type`.
+    #[error("unsupported_grant_type: {0}")]
+    UnsupportedGrantType(String),
+    /// RFC 6749 §5.2 `invalid_scope`.
+    #[error("invalid_scope: {0}")]
+    InvalidScope(String),
+    /// RFC 6749 §4.1.2.1 `unsupported_response_type`.
+    #[error("unsupported_response_type: {0}")]
+    UnsupportedResponseType(String),
+    /// RFC 6749 §4.1.2.1 `access_denied`.
+    #[error("access_denied: {0}")]
+    AccessDenied(String),
+    /// OIDC Core §3.1.2.6 `login_required`: `prompt=none` and no usable session.
+    #[error("login_required: {0}")]
+    LoginRequired(String),
+    /// RFC 6750 §3.1 `invalid_token`: a bearer token that is missing, malformed, expired,
+    /// revoked or for another audience.
+    #[error("invalid_token: {0}")]
+    InvalidAccessToken(String),
+    /// RFC 6750 §3.1 `insufficient_scope`.
+    #[error("insufficient_scope: {0}")]
+    InsufficientScope(String),
     /// A failure that is not the caller's fault.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),

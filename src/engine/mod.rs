@@ -3,11 +3,19 @@
 //! Depends on `model`, `store` (the trait only), `keys` and `config` settings. No axum or http
 //! types in here: the engine is testable without a socket.
 
+pub mod access;
 pub mod authn;
+pub mod authorize;
+pub mod client_auth;
 mod error;
+mod grants;
+pub mod mint;
 pub mod passwords;
+pub mod pkce;
 pub mod rate_limit;
+pub mod scope;
 pub mod sessions;
+pub mod token;
 
 use std::sync::Arc;
 
@@ -122,9 +130,9 @@ impl Engine {
         }
     }
 
-    /// Deletes expired session tokens, transactions and sessions.
-    pub async fn purge_expired_sign_ins(&self) -> Result<u64> {
-        Ok(self.store.purge_expired_sign_ins(self.now()).await?)
+    /// Deletes expired sign-in state, codes, refresh tokens and revocations.
+    pub async fn purge_expired(&self) -> Result<u64> {
+        Ok(self.store.purge_expired(self.now()).await?)
     }
 
     /// Default token lifetimes.
@@ -214,6 +222,8 @@ impl Engine {
                         issuer_mode: IssuerMode::OrgUrl,
                         status: Status::Active,
                         signing_alg: SigningAlg::RS256,
+                        scopes: vec![],
+                        claims: vec![],
                         created_at: now,
                         updated_at: now,
                     };
@@ -424,4 +434,9 @@ pub fn secret_hash(secret: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }

@@ -12,11 +12,11 @@ use axum::response::Response;
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::model::{AuthServer, AuthServerId, Document};
+use crate::model::{AuthServer, AuthServerId, Document, OIDC_SCOPES};
 
 use super::document::respond;
 use super::error::OktaError;
-use super::extract::AuthServerPath;
+use super::oauth2::Server;
 
 /// One server's metadata documents.
 pub struct ServerDocuments {
@@ -30,17 +30,83 @@ impl ServerDocuments {
     /// Builds the documents for a server under the given base URL.
     pub fn build(server: &AuthServer, base_url: &str) -> Self {
         let endpoints = server.endpoint_base(base_url);
-        // RFC 8414 §2 and OpenID Connect Discovery §3, restricted to what is served today.
-        let metadata = json!({
+        let mut scopes: Vec<&str> = OIDC_SCOPES.to_vec();
+        scopes.extend(server.scopes.iter().map(String::as_str));
+        let auth_methods = [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none",
+        ];
+        // RFC 8414 §2: what the server does, nothing it does not.
+        let mut metadata = json!({
             "issuer": server.issuer(base_url),
+            "authorization_endpoint": format!("{endpoints}/v1/authorize"),
+            "token_endpoint": format!("{endpoints}/v1/token"),
             "jwks_uri": format!("{endpoints}/v1/keys"),
+            "response_types_supported": [
+                "code", "token", "id_token", "id_token token", "code id_token", "code token",
+                "code id_token token"
+            ],
+            "response_modes_supported": ["query", "fragment", "form_post", "okta_post_message"],
+            "grant_types_supported": [
+                "authorization_code", "implicit", "refresh_token", "password", "client_credentials"
+            ],
+            "subject_types_supported": ["public"],
+            "scopes_supported": scopes,
+            "token_endpoint_auth_methods_supported": auth_methods,
+            "token_endpoint_auth_signing_alg_values_supported": CLIENT_ASSERTION_ALGS,
+            "code_challenge_methods_supported": ["S256"],
+            "introspection_endpoint": format!("{endpoints}/v1/introspect"),
+            "introspection_endpoint_auth_methods_supported": auth_methods,
+            "revocation_endpoint": format!("{endpoints}/v1/revoke"),
+            "revocation_endpoint_auth_methods_supported": auth_methods,
+            "end_session_endpoint": format!("{endpoints}/v1/logout"),
+            "request_parameter_supported": false,
+            "claims_parameter_supported": false,
         });
+        let oauth_authorization_server = Document::json(&metadata);
+        // OpenID Connect Discovery §3 adds the ID token and userinfo.
+        metadata["userinfo_endpoint"] = format!("{endpoints}/v1/userinfo").into();
+        metadata["id_token_signing_alg_values_supported"] = json!([server.signing_alg.as_str()]);
+        metadata["claims_supported"] = json!([
+            "iss",
+            "ver",
+            "sub",
+            "aud",
+            "iat",
+            "exp",
+            "jti",
+            "auth_time",
+            "amr",
+            "idp",
+            "nonce",
+            "name",
+            "nickname",
+            "preferred_username",
+            "given_name",
+            "middle_name",
+            "family_name",
+            "profile",
+            "zoneinfo",
+            "locale",
+            "updated_at",
+            "email",
+            "email_verified",
+            "address",
+            "phone_number",
+            "at_hash",
+            "c_hash"
+        ]);
         Self {
             openid_configuration: Document::json(&metadata),
-            oauth_authorization_server: Document::json(&metadata),
+            oauth_authorization_server,
         }
     }
 }
+
+/// Signature algorithms accepted on `private_key_jwt` client assertions.
+const CLIENT_ASSERTION_ALGS: [&str; 6] = ["RS256", "RS384", "RS512", "ES256", "ES384", "EdDSA"];
 
 /// Every server's documents, built on first request.
 #[derive(Default)]
@@ -87,42 +153,22 @@ async fn serve(
     ))
 }
 
+/// `GET /.well-known/openid-configuration` (org) and
 /// `GET /oauth2/{as}/.well-known/openid-configuration`.
 pub async fn openid_configuration(
     State(app): State<AppState>,
-    AuthServerPath(id): AuthServerPath,
+    Server(id): Server,
     headers: HeaderMap,
 ) -> Result<Response, OktaError> {
     serve(&app, &id, &headers, |d| &d.openid_configuration).await
 }
 
+/// `GET /.well-known/oauth-authorization-server` (org) and
 /// `GET /oauth2/{as}/.well-known/oauth-authorization-server`.
 pub async fn oauth_authorization_server(
     State(app): State<AppState>,
-    AuthServerPath(id): AuthServerPath,
+    Server(id): Server,
     headers: HeaderMap,
 ) -> Result<Response, OktaError> {
     serve(&app, &id, &headers, |d| &d.oauth_authorization_server).await
-}
-
-/// `GET /.well-known/openid-configuration`: the org server's.
-pub async fn org_openid_configuration(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, OktaError> {
-    serve(&app, &AuthServerId::org(), &headers, |d| {
-        &d.openid_configuration
-    })
-    .await
-}
-
-/// `GET /.well-known/oauth-authorization-server`: the org server's.
-pub async fn org_oauth_authorization_server(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, OktaError> {
-    serve(&app, &AuthServerId::org(), &headers, |d| {
-        &d.oauth_authorization_server
-    })
-    .await
 }

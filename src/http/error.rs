@@ -132,7 +132,137 @@ impl From<engine::Error> for OktaError {
                 tracing::error!(error = %error_chain(source.as_ref()), "internal error");
                 OktaError::internal()
             }
+            // OAuth outcomes reach Okta-shaped endpoints only as request problems.
+            other => OktaError::validation(vec![other.to_string()]),
         }
+    }
+}
+
+/// An OAuth 2.0 error (RFC 6749 §5.2, RFC 6750 §3) as JSON with `error` and
+/// `error_description` — okta-auth-js recognises an OAuth error only with both.
+#[derive(Debug)]
+pub struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+    /// `WWW-Authenticate` value, for Basic client authentication and bearer tokens.
+    challenge: Option<String>,
+}
+
+impl OAuthError {
+    /// `invalid_request` with a description.
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_request",
+            description: description.into(),
+            challenge: None,
+        }
+    }
+
+    /// The `error` code.
+    pub fn code(&self) -> &'static str {
+        self.error
+    }
+
+    /// The `error_description`.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+}
+
+impl From<engine::Error> for OAuthError {
+    fn from(err: engine::Error) -> Self {
+        use engine::Error as E;
+        let (status, error, challenge) = match &err {
+            E::InvalidRequest(_) | E::Validation(_) => {
+                (StatusCode::BAD_REQUEST, "invalid_request", None)
+            }
+            E::InvalidClient { used_basic, .. } => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                // RFC 6749 §5.2: a client that tried Basic is told which scheme to use.
+                used_basic.then(|| "Basic realm=\"authd\"".to_owned()),
+            ),
+            E::InvalidGrant(_) => (StatusCode::BAD_REQUEST, "invalid_grant", None),
+            E::UnauthorizedClient(_) => (StatusCode::BAD_REQUEST, "unauthorized_client", None),
+            E::UnsupportedGrantType(_) => (StatusCode::BAD_REQUEST, "unsupported_grant_type", None),
+            E::InvalidScope(_) => (StatusCode::BAD_REQUEST, "invalid_scope", None),
+            E::UnsupportedResponseType(_) => {
+                (StatusCode::BAD_REQUEST, "unsupported_response_type", None)
+            }
+            E::AccessDenied(_) => (StatusCode::FORBIDDEN, "access_denied", None),
+            E::LoginRequired(_) => (StatusCode::BAD_REQUEST, "login_required", None),
+            E::InvalidAccessToken(description) => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                Some(format!(
+                    "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                    description.replace('"', "'")
+                )),
+            ),
+            E::InsufficientScope(description) => (
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                Some(format!(
+                    "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
+                    description.replace('"', "'")
+                )),
+            ),
+            E::NotFound { .. } => (StatusCode::NOT_FOUND, "invalid_request", None),
+            E::AuthenticationFailed | E::InvalidToken => {
+                (StatusCode::BAD_REQUEST, "invalid_grant", None)
+            }
+            E::OperationNotAllowed | E::CredentialsUpdateFailed(_) => {
+                (StatusCode::BAD_REQUEST, "invalid_request", None)
+            }
+            E::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "slow_down", None),
+            E::Internal(source) => {
+                tracing::error!(error = %error_chain(source.as_ref()), "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "server_error", None)
+            }
+        };
+        let description = match err {
+            E::Internal(_) => "The server encountered an internal error.".to_owned(),
+            E::InvalidRequest(d)
+            | E::InvalidGrant(d)
+            | E::UnauthorizedClient(d)
+            | E::UnsupportedGrantType(d)
+            | E::InvalidScope(d)
+            | E::UnsupportedResponseType(d)
+            | E::AccessDenied(d)
+            | E::LoginRequired(d)
+            | E::InvalidAccessToken(d)
+            | E::InsufficientScope(d) => d,
+            E::InvalidClient { reason, .. } => reason,
+            other => other.to_string(),
+        };
+        Self {
+            status,
+            error,
+            description,
+            challenge,
+        }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            [
+                (axum::http::header::CACHE_CONTROL, "no-store"),
+                (axum::http::header::PRAGMA, "no-cache"),
+            ],
+            Json(json!({ "error": self.error, "error_description": self.description })),
+        )
+            .into_response();
+        if let Some(challenge) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, challenge);
+        }
+        response
     }
 }
 

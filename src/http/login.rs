@@ -229,6 +229,17 @@ fn signed_in_page(login: &str) -> Response {
     )
 }
 
+/// The page shown after logout without a redirect.
+pub fn signed_out_page() -> Response {
+    html(
+        StatusCode::OK,
+        &page(
+            "Signed out",
+            r#"<h1>Signed out</h1><p id="signed-out">You are signed out.</p>"#,
+        ),
+    )
+}
+
 /// A page explaining why a browser request cannot go on.
 pub fn error_page(status: StatusCode, message: &str) -> Response {
     html(

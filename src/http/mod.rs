@@ -10,8 +10,8 @@ pub mod discovery;
 pub mod document;
 pub mod error;
 pub mod extract;
-pub mod keys;
 pub mod login;
+pub mod oauth2;
 pub mod ops;
 pub mod sessions;
 
@@ -33,13 +33,12 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(
             "/.well-known/openid-configuration",
-            get(discovery::org_openid_configuration),
+            get(discovery::openid_configuration),
         )
         .route(
             "/.well-known/oauth-authorization-server",
-            get(discovery::org_oauth_authorization_server),
+            get(discovery::oauth_authorization_server),
         )
-        .route("/oauth2/v1/keys", get(keys::org_keys))
         .route(
             "/oauth2/{as}/.well-known/openid-configuration",
             get(discovery::openid_configuration),
@@ -48,7 +47,21 @@ pub fn router(state: AppState) -> Router {
             "/oauth2/{as}/.well-known/oauth-authorization-server",
             get(discovery::oauth_authorization_server),
         )
-        .route("/oauth2/{as}/v1/keys", get(keys::keys))
+        .route(
+            "/oauth2/v1/authorize",
+            get(oauth2::authorize::authorize_get).post(oauth2::authorize::authorize_post),
+        )
+        .route(
+            "/oauth2/{as}/v1/authorize",
+            get(oauth2::authorize::authorize_get).post(oauth2::authorize::authorize_post),
+        )
+        .route("/oauth2/v1/introspect", post(oauth2::token::introspect))
+        .route(
+            "/oauth2/{as}/v1/introspect",
+            post(oauth2::token::introspect),
+        )
+        .route("/oauth2/v1/logout", get(oauth2::logout::logout))
+        .route("/oauth2/{as}/v1/logout", get(oauth2::logout::logout))
         .route("/health/live", get(ops::live))
         .route("/health/ready", get(ops::ready))
         .route("/api/v1/sessions", post(sessions::create_session))
@@ -113,6 +126,20 @@ fn browser_api(state: AppState) -> Router<AppState> {
         ])
         .max_age(Duration::from_secs(3600));
     Router::new()
+        .route("/oauth2/v1/token", post(oauth2::token::token))
+        .route("/oauth2/{as}/v1/token", post(oauth2::token::token))
+        .route("/oauth2/v1/revoke", post(oauth2::token::revoke))
+        .route("/oauth2/{as}/v1/revoke", post(oauth2::token::revoke))
+        .route(
+            "/oauth2/v1/userinfo",
+            get(oauth2::userinfo::userinfo).post(oauth2::userinfo::userinfo),
+        )
+        .route(
+            "/oauth2/{as}/v1/userinfo",
+            get(oauth2::userinfo::userinfo).post(oauth2::userinfo::userinfo),
+        )
+        .route("/oauth2/v1/keys", get(oauth2::keys::keys))
+        .route("/oauth2/{as}/v1/keys", get(oauth2::keys::keys))
         .route("/api/v1/authn", post(authn::authn))
         .route("/api/v1/authn/cancel", post(authn::cancel))
         .route(

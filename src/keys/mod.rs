@@ -51,6 +51,18 @@ pub struct ServerKeys {
     pub signer: Option<Arc<Signer>>,
     /// `{"keys":[…]}`: ACTIVE, NEXT and still-valid RETIRED public keys.
     pub jwks: Document,
+    /// The published keys, parsed for verifying this server's own tokens.
+    pub verifiers: Vec<Verifier>,
+}
+
+/// A published public key, ready to verify signatures.
+pub struct Verifier {
+    /// Its `kid`.
+    pub kid: String,
+    /// The algorithm it verifies.
+    pub algorithm: jsonwebtoken::Algorithm,
+    /// The key.
+    pub key: jsonwebtoken::DecodingKey,
 }
 
 /// Every server's keys, cached, and the operations that change them.
@@ -128,6 +140,23 @@ impl KeyRing {
             .map(|key| serde_json::from_str(&key.public_jwk))
             .collect::<Result<_, _>>()
             .map_err(|_| store::Error::Corrupt(format!("public JWK of a key of {id}")))?;
+        let verifiers = published
+            .iter()
+            .zip(&jwks)
+            .filter_map(|(key, jwk)| {
+                let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone()).ok()?;
+                let algorithm = match key.alg {
+                    crate::model::SigningAlg::RS256 => jsonwebtoken::Algorithm::RS256,
+                    crate::model::SigningAlg::ES256 => jsonwebtoken::Algorithm::ES256,
+                    crate::model::SigningAlg::EdDSA => jsonwebtoken::Algorithm::EdDSA,
+                };
+                Some(Verifier {
+                    kid: key.kid.to_string(),
+                    algorithm,
+                    key: jsonwebtoken::DecodingKey::from_jwk(&jwk).ok()?,
+                })
+            })
+            .collect();
         let signer = match rotation::current(&keys).0 {
             Some(active) => Some(Arc::new(self.open(active)?)),
             None => None,
@@ -135,6 +164,7 @@ impl KeyRing {
         let server_keys = Arc::new(ServerKeys {
             signer,
             jwks: Document::json(&json!({ "keys": jwks })),
+            verifiers,
         });
         self.servers
             .write()

@@ -1,6 +1,37 @@
 use super::{AuthServerId, SigningAlg, Status, Timestamp};
 
 wire_enum!(
+    /// Which token a custom claim goes into (Okta's `claimType`).
+    ClaimType, "claim type" {
+        /// The access token.
+        Resource = "RESOURCE",
+        /// The ID token.
+        Identity = "IDENTITY",
+    }
+);
+
+/// A claim an authorization server adds to its tokens. The value is an expression limited to
+/// `user.profile.<attribute>`, `user.id`, `user.login`, `app.id`, `app.label`, or a quoted
+/// string literal.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CustomClaim {
+    /// The claim's name in the token.
+    pub name: String,
+    /// The value expression.
+    pub value: String,
+    /// Which token it goes into.
+    #[serde(rename = "claim_type", default = "resource")]
+    pub claim_type: ClaimType,
+    /// Added only when one of these scopes is granted; always when empty.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+fn resource() -> ClaimType {
+    ClaimType::Resource
+}
+
+wire_enum!(
     /// How the issuer URL of an authorization server is formed (Okta's `issuerMode`).
     IssuerMode, "issuer mode" {
         /// The issuer is built from the configured base URL.
@@ -25,6 +56,10 @@ pub struct AuthServer {
     pub status: Status,
     /// The algorithm its keys sign with.
     pub signing_alg: SigningAlg,
+    /// Custom scopes it grants, besides the OpenID Connect ones.
+    pub scopes: Vec<String>,
+    /// Custom claims it adds to tokens.
+    pub claims: Vec<CustomClaim>,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -66,6 +101,8 @@ mod tests {
             issuer_mode: IssuerMode::OrgUrl,
             status: Status::Active,
             signing_alg: SigningAlg::RS256,
+            scopes: vec![],
+            claims: vec![],
             created_at: Timestamp::from_unix(0),
             updated_at: Timestamp::from_unix(0),
         }

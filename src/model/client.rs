@@ -29,6 +29,21 @@ wire_enum!(
 );
 
 wire_enum!(
+    /// How the authorization response reaches the client (OAuth 2.0 Multiple Response Type
+    /// Encoding Practices, Form Post Response Mode, and Okta's `okta_post_message`).
+    ResponseMode, "response mode" {
+        /// Parameters in the redirect URI's query.
+        Query = "query",
+        /// Parameters in the redirect URI's fragment.
+        Fragment = "fragment",
+        /// An auto-submitting HTML form POSTed to the redirect URI.
+        FormPost = "form_post",
+        /// An HTML page that `postMessage`s the parameters to the redirect URI's origin.
+        OktaPostMessage = "okta_post_message",
+    }
+);
+
+wire_enum!(
     /// How a client authenticates at the token endpoint (OIDC Core §9).
     TokenEndpointAuthMethod, "token endpoint auth method" {
         /// HTTP Basic with the client secret.
@@ -77,6 +92,10 @@ pub struct Client {
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     /// SHA-256 of its secret, hex; `None` for public clients.
     pub secret_hash: Option<String>,
+    /// Whether PKCE `plain` is accepted (S256 otherwise only; DESIGN §6).
+    pub allow_plain_pkce: bool,
+    /// The JWKS its `private_key_jwt` assertions are signed with.
+    pub jwks: Option<String>,
     /// Whether it may be used.
     pub status: Status,
     /// When it was created.

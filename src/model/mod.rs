@@ -8,19 +8,27 @@ mod auth_server;
 mod authn;
 mod client;
 mod document;
+mod grant;
 mod ids;
 mod key;
+mod scope;
 mod session;
 mod time;
 mod token;
 mod user;
 
-pub use auth_server::{AuthServer, IssuerMode};
+pub use auth_server::{AuthServer, ClaimType, CustomClaim, IssuerMode};
 pub use authn::{LockoutPolicy, PendingAuthn, SessionTokenGrant, TransactionState};
-pub use client::{ApplicationType, Client, GrantType, ResponseType, TokenEndpointAuthMethod};
+pub use client::{
+    ApplicationType, Client, GrantType, ResponseMode, ResponseType, TokenEndpointAuthMethod,
+};
 pub use document::Document;
+pub use grant::{
+    AuthorizationCode, CodeChallengeMethod, GrantContext, Redeemed, RefreshTokenRecord,
+};
 pub use ids::{new_okta_id, AuthServerId, ClientId, InvalidId, Kid, SessionId, UserId};
 pub use key::{KeyState, SigningAlg, SigningKey};
+pub use scope::{InvalidScope, ScopeSet, OIDC_SCOPES};
 pub use session::Session;
 pub use time::Timestamp;
 pub use token::{PlainToken, TokenHash};

@@ -16,8 +16,9 @@ use async_trait::async_trait;
 
 use crate::config::DatabaseUrl;
 use crate::model::{
-    AuthServer, AuthServerId, Client, ClientId, Kid, LockoutPolicy, PendingAuthn, Session,
-    SessionId, SessionTokenGrant, SigningKey, Timestamp, TokenHash, User, UserId,
+    AuthServer, AuthServerId, AuthorizationCode, Client, ClientId, Kid, LockoutPolicy,
+    PendingAuthn, Redeemed, RefreshTokenRecord, Session, SessionId, SessionTokenGrant, SigningKey,
+    Timestamp, TokenHash, User, UserId,
 };
 
 /// Storage failures, with the database's own types kept inside.
@@ -208,6 +209,57 @@ pub trait AuthnStore: Send + Sync {
     ) -> Result<Option<PendingAuthn>>;
 }
 
+/// Authorization codes, refresh tokens and revocations: every single-use or revocable
+/// artefact of the OAuth flows.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// Stores a new authorization code by its hash.
+    async fn insert_authorization_code(
+        &self,
+        code: &TokenHash,
+        grant: &AuthorizationCode,
+    ) -> Result<()>;
+    /// Uses up a code in one statement: exactly one of any number of concurrent redemptions
+    /// gets [`Redeemed::Fresh`]; a later one gets [`Redeemed::Replayed`].
+    async fn redeem_authorization_code(
+        &self,
+        code: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Redeemed<AuthorizationCode>>;
+    /// Stores a new refresh token by its hash.
+    async fn insert_refresh_token(
+        &self,
+        token: &TokenHash,
+        record: &RefreshTokenRecord,
+    ) -> Result<()>;
+    /// Marks a valid refresh token rotated in one statement, returning it; a token already
+    /// rotated is [`Redeemed::Replayed`].
+    async fn rotate_refresh_token(
+        &self,
+        token: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Redeemed<RefreshTokenRecord>>;
+    /// A refresh token that is neither rotated, revoked nor expired.
+    async fn find_refresh_token(
+        &self,
+        token: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<RefreshTokenRecord>>;
+    /// Revokes every refresh token of the grant, and its access tokens until `until`.
+    async fn revoke_grant(&self, grant_id: &str, until: Timestamp) -> Result<()>;
+    /// Revokes one access token until it expires.
+    async fn revoke_access_token(&self, jti: &str, until: Timestamp) -> Result<()>;
+    /// Whether the access token, or the grant it came from, is revoked.
+    async fn is_access_token_revoked(&self, jti: &str, grant_id: &str) -> Result<bool>;
+    /// Records a client assertion's `jti`; `false` if it was seen before (a replay).
+    async fn record_client_assertion(
+        &self,
+        client_id: &ClientId,
+        jti: &str,
+        expires_at: Timestamp,
+    ) -> Result<bool>;
+}
+
 /// What the seed file last applied, per object.
 #[async_trait]
 pub trait SeedStore: Send + Sync {
@@ -239,8 +291,9 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<Option<Session>>;
     /// Ends an unexpired session; whether there was one.
     async fn delete_session(&self, id: &SessionId, now: Timestamp) -> Result<bool>;
-    /// Deletes expired session tokens, transactions and sessions; how many rows.
-    async fn purge_expired_sign_ins(&self, now: Timestamp) -> Result<u64>;
+    /// Deletes expired session tokens, transactions, sessions, codes, refresh tokens,
+    /// revocations and assertion ids; how many rows.
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64>;
 }
 
 /// Signing keys.
@@ -268,6 +321,7 @@ pub trait Store:
     + AuthnStore
     + SessionStore
     + SeedStore
+    + GrantStore
     + KeyStore
     + Send
     + Sync

@@ -5,31 +5,35 @@
 //! statement that locks a server's keys.
 
 pub const GET_AUTH_SERVER: &str = "SELECT id, name, description, audiences, issuer_mode, status, \
-     signing_alg, created_at, updated_at FROM authorization_servers WHERE id = $1";
+     signing_alg, scopes, claims, created_at, updated_at FROM authorization_servers \
+     WHERE id = $1";
 pub const LIST_AUTH_SERVERS: &str = "SELECT id, name, description, audiences, issuer_mode, \
-     status, signing_alg, created_at, updated_at FROM authorization_servers \
+     status, signing_alg, scopes, claims, created_at, updated_at FROM authorization_servers \
      ORDER BY id <> 'org', id";
 pub const INSERT_AUTH_SERVER: &str = "INSERT INTO authorization_servers (id, name, description, \
-     audiences, issuer_mode, status, signing_alg, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+     audiences, issuer_mode, status, signing_alg, scopes, claims, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 pub const UPDATE_AUTH_SERVER: &str = "UPDATE authorization_servers SET name = $2, \
      description = $3, audiences = $4, issuer_mode = $5, status = $6, signing_alg = $7, \
-     created_at = $8, updated_at = $9 WHERE id = $1";
+     scopes = $8, claims = $9, created_at = $10, updated_at = $11 WHERE id = $1";
 
 pub const GET_CLIENT: &str = "SELECT id, label, application_type, redirect_uris, \
      post_logout_redirect_uris, grant_types, response_types, token_endpoint_auth_method, \
-     secret_hash, status, created_at, updated_at FROM clients WHERE id = $1";
+     secret_hash, allow_plain_pkce, jwks, status, created_at, updated_at FROM clients \
+     WHERE id = $1";
 pub const LIST_CLIENTS: &str = "SELECT id, label, application_type, redirect_uris, \
      post_logout_redirect_uris, grant_types, response_types, token_endpoint_auth_method, \
-     secret_hash, status, created_at, updated_at FROM clients ORDER BY id";
+     secret_hash, allow_plain_pkce, jwks, status, created_at, updated_at FROM clients \
+     ORDER BY id";
 pub const INSERT_CLIENT: &str = "INSERT INTO clients (id, label, application_type, \
      redirect_uris, post_logout_redirect_uris, grant_types, response_types, \
-     token_endpoint_auth_method, secret_hash, status, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+     token_endpoint_auth_method, secret_hash, status, created_at, updated_at, \
+     allow_plain_pkce, jwks) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 pub const UPDATE_CLIENT: &str = "UPDATE clients SET label = $2, application_type = $3, \
      redirect_uris = $4, post_logout_redirect_uris = $5, grant_types = $6, response_types = $7, \
      token_endpoint_auth_method = $8, secret_hash = $9, status = $10, created_at = $11, \
-     updated_at = $12 WHERE id = $1";
+     updated_at = $12, allow_plain_pkce = $13, jwks = $14 WHERE id = $1";
 
 pub const GET_USER_BY_LOGIN: &str = "SELECT id, status, login, profile, password_hash, \
      created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at, \
@@ -101,6 +105,49 @@ pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id = $1 AND expires
 pub const PURGE_SESSION_TOKENS: &str = "DELETE FROM session_tokens WHERE expires_at <= $1";
 pub const PURGE_TRANSACTIONS: &str = "DELETE FROM authn_transactions WHERE expires_at <= $1";
 pub const PURGE_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at <= $1";
+pub const PURGE_CODES: &str = "DELETE FROM authorization_codes WHERE expires_at <= $1";
+pub const PURGE_REFRESH_TOKENS: &str = "DELETE FROM refresh_tokens WHERE family_expires_at <= $1";
+pub const PURGE_REVOKED_GRANTS: &str = "DELETE FROM revoked_grants WHERE expires_at <= $1";
+pub const PURGE_REVOKED_ACCESS_TOKENS: &str =
+    "DELETE FROM revoked_access_tokens WHERE expires_at <= $1";
+pub const PURGE_CLIENT_ASSERTIONS: &str = "DELETE FROM client_assertions WHERE expires_at <= $1";
+
+pub const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, grant_id, \
+     auth_server_id, client_id, user_id, scopes, auth_time, amr, session_id, redirect_uri, \
+     nonce, code_challenge, code_challenge_method, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+pub const REDEEM_CODE: &str = "UPDATE authorization_codes SET consumed_at = $2 \
+     WHERE code_hash = $1 AND consumed_at IS NULL AND expires_at > $2 \
+     RETURNING grant_id, auth_server_id, client_id, user_id, scopes, auth_time, amr, session_id, \
+     redirect_uri, nonce, code_challenge, code_challenge_method, expires_at";
+pub const USED_CODE: &str = "SELECT grant_id FROM authorization_codes \
+     WHERE code_hash = $1 AND consumed_at IS NOT NULL";
+pub const INSERT_REFRESH_TOKEN: &str = "INSERT INTO refresh_tokens (token_hash, grant_id, \
+     auth_server_id, client_id, user_id, scopes, auth_time, amr, session_id, created_at, \
+     expires_at, family_expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+pub const ROTATE_REFRESH_TOKEN: &str = "UPDATE refresh_tokens SET rotated_at = $2 \
+     WHERE token_hash = $1 AND rotated_at IS NULL AND revoked = 0 \
+     AND expires_at > $2 AND family_expires_at > $2 \
+     RETURNING grant_id, auth_server_id, client_id, user_id, scopes, auth_time, amr, session_id, \
+     created_at, expires_at, family_expires_at";
+pub const ROTATED_REFRESH_TOKEN: &str = "SELECT grant_id FROM refresh_tokens \
+     WHERE token_hash = $1 AND (rotated_at IS NOT NULL OR revoked <> 0)";
+pub const FIND_REFRESH_TOKEN: &str = "SELECT grant_id, auth_server_id, client_id, user_id, \
+     scopes, auth_time, amr, session_id, created_at, expires_at, family_expires_at \
+     FROM refresh_tokens WHERE token_hash = $1 AND rotated_at IS NULL AND revoked = 0 \
+     AND expires_at > $2 AND family_expires_at > $2";
+pub const REVOKE_REFRESH_FAMILY: &str = "UPDATE refresh_tokens SET revoked = 1 WHERE grant_id = $1";
+pub const REVOKE_GRANT: &str = "INSERT INTO revoked_grants (grant_id, expires_at) \
+     VALUES ($1, $2) ON CONFLICT (grant_id) DO UPDATE SET expires_at = \
+     CASE WHEN excluded.expires_at > revoked_grants.expires_at THEN excluded.expires_at \
+     ELSE revoked_grants.expires_at END";
+pub const REVOKE_ACCESS_TOKEN: &str = "INSERT INTO revoked_access_tokens (jti, expires_at) \
+     VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING";
+pub const IS_ACCESS_TOKEN_REVOKED: &str = "SELECT 1 FROM revoked_access_tokens WHERE jti = $1 \
+     UNION ALL SELECT 1 FROM revoked_grants WHERE grant_id = $2";
+pub const RECORD_CLIENT_ASSERTION: &str = "INSERT INTO client_assertions (client_id, jti, \
+     expires_at) VALUES ($1, $2, $3) ON CONFLICT (client_id, jti) DO NOTHING";
 pub const INSERT_USER: &str = "INSERT INTO users (id, status, login, login_lower, profile, \
      password_hash, created_at, activated_at, status_changed_at, last_login_at, updated_at, \
      password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
@@ -136,17 +183,18 @@ pub const PURGE_RETIRED_KEYS: &str = "DELETE FROM signing_keys \
 macro_rules! portable_stores {
     ($store:ty, lock_keys = $lock_keys:expr) => {
         use $crate::model::{
-            AuthServer, AuthServerId, Client, ClientId, KeyState, Kid, LockoutPolicy, PendingAuthn,
-            Session, SessionId, SessionTokenGrant, SigningKey, Timestamp, TokenHash, User, UserId,
+            AuthServer, AuthServerId, AuthorizationCode, Client, ClientId, GrantContext, KeyState,
+            Kid, LockoutPolicy, PendingAuthn, Redeemed, RefreshTokenRecord, Session, SessionId,
+            SessionTokenGrant, SigningKey, Timestamp, TokenHash, User, UserId,
         };
         use $crate::store::portable as sql;
         use $crate::store::rows::{
-            json, AuthServerRow, ClientRow, PendingAuthnRow, SessionRow, SessionTokenRow,
-            SigningKeyRow, UserRow,
+            json, AuthServerRow, ClientRow, CodeRow, PendingAuthnRow, RefreshRow, SessionRow,
+            SessionTokenRow, SigningKeyRow, UserRow,
         };
         use $crate::store::{
-            AuthServerStore, AuthnStore, ClientStore, Error, KeyChange, KeyStore, Result,
-            RotationOutcome, RotationPlan, SeedStore, SessionStore, UserStore,
+            AuthServerStore, AuthnStore, ClientStore, Error, GrantStore, KeyChange, KeyStore,
+            Result, RotationOutcome, RotationPlan, SeedStore, SessionStore, UserStore,
         };
 
         #[async_trait::async_trait]
@@ -193,6 +241,8 @@ macro_rules! portable_stores {
                 .bind(server.issuer_mode.as_str())
                 .bind(server.status.as_str())
                 .bind(server.signing_alg.as_str())
+                .bind(json(&server.scopes))
+                .bind(json(&server.claims))
                 .bind(server.created_at.unix())
                 .bind(server.updated_at.unix())
                 .execute(pool)
@@ -246,6 +296,8 @@ macro_rules! portable_stores {
                 .bind(client.status.as_str())
                 .bind(client.created_at.unix())
                 .bind(client.updated_at.unix())
+                .bind(i64::from(client.allow_plain_pkce))
+                .bind(client.jwks.as_deref())
                 .execute(pool)
                 .await
                 .map_err(map_err)?;
@@ -510,12 +562,17 @@ macro_rules! portable_stores {
                 Ok(deleted.rows_affected() > 0)
             }
 
-            async fn purge_expired_sign_ins(&self, now: Timestamp) -> Result<u64> {
+            async fn purge_expired(&self, now: Timestamp) -> Result<u64> {
                 let mut purged = 0;
                 for statement in [
                     sql::PURGE_SESSION_TOKENS,
                     sql::PURGE_TRANSACTIONS,
                     sql::PURGE_SESSIONS,
+                    sql::PURGE_CODES,
+                    sql::PURGE_REFRESH_TOKENS,
+                    sql::PURGE_REVOKED_GRANTS,
+                    sql::PURGE_REVOKED_ACCESS_TOKENS,
+                    sql::PURGE_CLIENT_ASSERTIONS,
                 ] {
                     purged += sqlx::query(statement)
                         .bind(now.unix())
@@ -525,6 +582,180 @@ macro_rules! portable_stores {
                         .rows_affected();
                 }
                 Ok(purged)
+            }
+        }
+
+        fn bind_grant<'q, O>(
+            query: sqlx::query::QueryAs<'q, Db, O, <Db as sqlx::Database>::Arguments<'q>>,
+            grant: &'q GrantContext,
+        ) -> sqlx::query::QueryAs<'q, Db, O, <Db as sqlx::Database>::Arguments<'q>> {
+            query
+                .bind(grant.grant_id.as_str())
+                .bind(grant.auth_server_id.as_str())
+                .bind(grant.client_id.as_str())
+                .bind(grant.user_id.as_str())
+                .bind(json(&grant.scopes.to_vec()))
+                .bind(grant.auth_time.unix())
+                .bind(json(&grant.amr))
+                .bind(grant.session_id.as_ref().map(SessionId::as_str))
+        }
+
+        #[async_trait::async_trait]
+        impl GrantStore for $store {
+            async fn insert_authorization_code(
+                &self,
+                code: &TokenHash,
+                grant: &AuthorizationCode,
+            ) -> Result<()> {
+                let (challenge, method) = match &grant.code_challenge {
+                    Some((challenge, method)) => (Some(challenge.as_str()), Some(method.as_str())),
+                    None => (None, None),
+                };
+                let query = sqlx::query_as::<_, (i64,)>(sql::INSERT_CODE).bind(code.as_str());
+                bind_grant(query, &grant.grant)
+                    .bind(grant.redirect_uri.as_str())
+                    .bind(grant.nonce.as_deref())
+                    .bind(challenge)
+                    .bind(method)
+                    .bind(grant.expires_at.unix())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn redeem_authorization_code(
+                &self,
+                code: &TokenHash,
+                now: Timestamp,
+            ) -> Result<Redeemed<AuthorizationCode>> {
+                let fresh = sqlx::query_as::<_, CodeRow>(sql::REDEEM_CODE)
+                    .bind(code.as_str())
+                    .bind(now.unix())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                if let Some(row) = fresh {
+                    return Ok(Redeemed::Fresh(row.try_into()?));
+                }
+                let used: Option<(String,)> = sqlx::query_as(sql::USED_CODE)
+                    .bind(code.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(match used {
+                    Some((grant_id,)) => Redeemed::Replayed { grant_id },
+                    None => Redeemed::Invalid,
+                })
+            }
+
+            async fn insert_refresh_token(
+                &self,
+                token: &TokenHash,
+                record: &RefreshTokenRecord,
+            ) -> Result<()> {
+                let query =
+                    sqlx::query_as::<_, (i64,)>(sql::INSERT_REFRESH_TOKEN).bind(token.as_str());
+                bind_grant(query, &record.grant)
+                    .bind(record.created_at.unix())
+                    .bind(record.expires_at.unix())
+                    .bind(record.family_expires_at.unix())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn rotate_refresh_token(
+                &self,
+                token: &TokenHash,
+                now: Timestamp,
+            ) -> Result<Redeemed<RefreshTokenRecord>> {
+                let fresh = sqlx::query_as::<_, RefreshRow>(sql::ROTATE_REFRESH_TOKEN)
+                    .bind(token.as_str())
+                    .bind(now.unix())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                if let Some(row) = fresh {
+                    return Ok(Redeemed::Fresh(row.try_into()?));
+                }
+                let used: Option<(String,)> = sqlx::query_as(sql::ROTATED_REFRESH_TOKEN)
+                    .bind(token.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(match used {
+                    Some((grant_id,)) => Redeemed::Replayed { grant_id },
+                    None => Redeemed::Invalid,
+                })
+            }
+
+            async fn find_refresh_token(
+                &self,
+                token: &TokenHash,
+                now: Timestamp,
+            ) -> Result<Option<RefreshTokenRecord>> {
+                sqlx::query_as::<_, RefreshRow>(sql::FIND_REFRESH_TOKEN)
+                    .bind(token.as_str())
+                    .bind(now.unix())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn revoke_grant(&self, grant_id: &str, until: Timestamp) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                sqlx::query(sql::REVOKE_REFRESH_FAMILY)
+                    .bind(grant_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                sqlx::query(sql::REVOKE_GRANT)
+                    .bind(grant_id)
+                    .bind(until.unix())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                tx.commit().await.map_err(map_err)
+            }
+
+            async fn revoke_access_token(&self, jti: &str, until: Timestamp) -> Result<()> {
+                sqlx::query(sql::REVOKE_ACCESS_TOKEN)
+                    .bind(jti)
+                    .bind(until.unix())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn is_access_token_revoked(&self, jti: &str, grant_id: &str) -> Result<bool> {
+                let found: Option<(i32,)> = sqlx::query_as(sql::IS_ACCESS_TOKEN_REVOKED)
+                    .bind(jti)
+                    .bind(grant_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(found.is_some())
+            }
+
+            async fn record_client_assertion(
+                &self,
+                client_id: &ClientId,
+                jti: &str,
+                expires_at: Timestamp,
+            ) -> Result<bool> {
+                let written = sqlx::query(sql::RECORD_CLIENT_ASSERTION)
+                    .bind(client_id.as_str())
+                    .bind(jti)
+                    .bind(expires_at.unix())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(written.rows_affected() > 0)
             }
         }
 

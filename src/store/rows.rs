@@ -2,7 +2,8 @@
 //! Rust-side types) and their conversion into the model.
 
 use crate::model::{
-    AuthServer, Client, PendingAuthn, Session, SessionTokenGrant, SigningKey, Timestamp, User,
+    AuthServer, AuthorizationCode, Client, GrantContext, PendingAuthn, RefreshTokenRecord,
+    ScopeSet, Session, SessionTokenGrant, SigningKey, Timestamp, User,
 };
 
 use super::columns::{json_list, parse, to_json};
@@ -17,6 +18,8 @@ pub struct AuthServerRow {
     pub issuer_mode: String,
     pub status: String,
     pub signing_alg: String,
+    pub scopes: String,
+    pub claims: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -33,6 +36,8 @@ impl TryFrom<AuthServerRow> for AuthServer {
             issuer_mode: parse(&row.issuer_mode)?,
             status: parse(&row.status)?,
             signing_alg: parse(&row.signing_alg)?,
+            scopes: json_list(&row.scopes)?,
+            claims: json_list(&row.claims)?,
             created_at: Timestamp::from_unix(row.created_at),
             updated_at: Timestamp::from_unix(row.updated_at),
         })
@@ -50,6 +55,8 @@ pub struct ClientRow {
     pub response_types: String,
     pub token_endpoint_auth_method: String,
     pub secret_hash: Option<String>,
+    pub allow_plain_pkce: i64,
+    pub jwks: Option<String>,
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
@@ -69,6 +76,8 @@ impl TryFrom<ClientRow> for Client {
             response_types: json_list(&row.response_types)?,
             token_endpoint_auth_method: parse(&row.token_endpoint_auth_method)?,
             secret_hash: row.secret_hash,
+            allow_plain_pkce: row.allow_plain_pkce != 0,
+            jwks: row.jwks,
             status: parse(&row.status)?,
             created_at: Timestamp::from_unix(row.created_at),
             updated_at: Timestamp::from_unix(row.updated_at),
@@ -217,6 +226,86 @@ impl TryFrom<PendingAuthnRow> for PendingAuthn {
             relay_state: row.relay_state,
             auth_time: Timestamp::from_unix(row.auth_time),
             expires_at: Timestamp::from_unix(row.expires_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct GrantRow {
+    pub grant_id: String,
+    pub auth_server_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scopes: String,
+    pub auth_time: i64,
+    pub amr: String,
+    pub session_id: Option<String>,
+}
+
+impl TryFrom<GrantRow> for GrantContext {
+    type Error = Error;
+
+    fn try_from(row: GrantRow) -> Result<Self, Error> {
+        Ok(GrantContext {
+            grant_id: row.grant_id,
+            auth_server_id: parse_id(row.auth_server_id)?,
+            client_id: parse_id(row.client_id)?,
+            user_id: parse_id(row.user_id)?,
+            scopes: ScopeSet::from_scopes(json_list::<String>(&row.scopes)?),
+            auth_time: Timestamp::from_unix(row.auth_time),
+            amr: json_list(&row.amr)?,
+            session_id: row.session_id.map(parse_id).transpose()?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct CodeRow {
+    #[sqlx(flatten)]
+    pub grant: GrantRow,
+    pub redirect_uri: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub expires_at: i64,
+}
+
+impl TryFrom<CodeRow> for AuthorizationCode {
+    type Error = Error;
+
+    fn try_from(row: CodeRow) -> Result<Self, Error> {
+        let code_challenge = match (row.code_challenge, row.code_challenge_method) {
+            (Some(challenge), Some(method)) => Some((challenge, parse(&method)?)),
+            _ => None,
+        };
+        Ok(AuthorizationCode {
+            grant: row.grant.try_into()?,
+            redirect_uri: row.redirect_uri,
+            nonce: row.nonce,
+            code_challenge,
+            expires_at: Timestamp::from_unix(row.expires_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct RefreshRow {
+    #[sqlx(flatten)]
+    pub grant: GrantRow,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub family_expires_at: i64,
+}
+
+impl TryFrom<RefreshRow> for RefreshTokenRecord {
+    type Error = Error;
+
+    fn try_from(row: RefreshRow) -> Result<Self, Error> {
+        Ok(RefreshTokenRecord {
+            grant: row.grant.try_into()?,
+            created_at: Timestamp::from_unix(row.created_at),
+            expires_at: Timestamp::from_unix(row.expires_at),
+            family_expires_at: Timestamp::from_unix(row.family_expires_at),
         })
     }
 }

@@ -53,7 +53,20 @@ impl SqliteStore {
 #[async_trait::async_trait]
 impl crate::store::Store for SqliteStore {
     async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await.map_err(Error::Migrate)
+        // sqlx cannot lock an SQLite database while migrating (it does on PostgreSQL), so two
+        // processes starting on one file may both try the same migration; each runs in its own
+        // transaction, the loser's rolls back, and on a second look it is already applied.
+        let mut attempt = 0;
+        loop {
+            match MIGRATOR.run(&self.pool).await {
+                Ok(()) => return Ok(()),
+                Err(_) if attempt < 5 => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                }
+                Err(err) => return Err(Error::Migrate(err)),
+            }
+        }
     }
 
     async fn ping(&self) -> Result<()> {

@@ -33,19 +33,57 @@ async fn org_server_discovery_uses_the_base_url_as_issuer() {
 }
 
 #[tokio::test]
-async fn discovery_advertises_only_implemented_features() {
+async fn discovery_advertises_the_endpoints_and_features_served() {
     let app = TestApp::spawn().await;
     let doc = app
         .get_json("/oauth2/default/.well-known/openid-configuration")
         .await;
-    let mut fields: Vec<&str> = doc
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    fields.sort_unstable();
-    assert_eq!(fields, ["issuer", "jwks_uri"]);
+    let issuer = format!("{}/oauth2/default", app.base_url);
+    for (field, path) in [
+        ("authorization_endpoint", "/v1/authorize"),
+        ("token_endpoint", "/v1/token"),
+        ("userinfo_endpoint", "/v1/userinfo"),
+        ("introspection_endpoint", "/v1/introspect"),
+        ("revocation_endpoint", "/v1/revoke"),
+        ("end_session_endpoint", "/v1/logout"),
+    ] {
+        assert_eq!(doc[field], format!("{issuer}{path}").as_str(), "{field}");
+    }
+    assert_eq!(
+        doc["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(
+        doc["id_token_signing_alg_values_supported"],
+        serde_json::json!(["RS256"])
+    );
+    assert_eq!(
+        doc["response_modes_supported"],
+        serde_json::json!(["query", "fragment", "form_post", "okta_post_message"])
+    );
+    assert!(doc.get("registration_endpoint").is_none(), "not served");
+    assert_eq!(doc["request_parameter_supported"], false);
+
+    let oauth = app
+        .get_json("/oauth2/default/.well-known/oauth-authorization-server")
+        .await;
+    assert!(oauth.get("userinfo_endpoint").is_none());
+    assert_eq!(oauth["token_endpoint"], doc["token_endpoint"]);
+
+    // Every advertised endpoint answers (none is a 404).
+    for field in [
+        "token_endpoint",
+        "introspection_endpoint",
+        "revocation_endpoint",
+    ] {
+        let response = app
+            .http
+            .post(doc[field].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(response.status(), 404, "{field}");
+    }
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ mod discovery;
 mod interop_js;
 mod jwks;
 mod login_page;
+mod oauth;
 mod ops;
 mod rotation;
 mod seed;

@@ -193,7 +193,7 @@ async fn two_server_instances_on_one_database_rotate_once() {
 #[tokio::test]
 async fn replicas_starting_together_on_an_empty_database_create_one_set_of_keys() {
     let database = std::sync::Arc::new(crate::common::TestDatabase::create().await);
-    let clock = std::sync::Arc::new(authd::clock::TestClock::new(crate::common::TEST_START));
+    let clock = std::sync::Arc::new(authd::clock::TestClock::new(crate::common::test_start()));
     let (first, second) = tokio::join!(
         TestApp::spawn_with(Options {
             database: Some(database.clone()),

@@ -22,8 +22,12 @@ pub const TEST_SECRET: &str = "6f1c2d3e4f5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788
 /// The bootstrap admin API token every test server accepts (`SSWS …`).
 pub const TEST_ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
 
-/// Where every test clock starts: 2026-01-01T00:00:00Z.
-pub const TEST_START: Timestamp = Timestamp::from_unix(1_767_225_600);
+/// Where test clocks start: now, so that real client libraries, which check token times
+/// against the wall clock, agree with the server. Tests move it forward, never back.
+pub fn test_start() -> Timestamp {
+    use authd::clock::Clock as _;
+    authd::clock::SystemClock.now()
+}
 
 /// A running authd and what a test needs to drive and inspect it.
 pub struct TestApp {
@@ -71,7 +75,7 @@ impl TestApp {
         };
         let clock = options
             .clock
-            .unwrap_or_else(|| Arc::new(TestClock::new(TEST_START)));
+            .unwrap_or_else(|| Arc::new(TestClock::new(test_start())));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let files = tempfile::tempdir().unwrap();

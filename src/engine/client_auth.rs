@@ -1,0 +1,218 @@
+//! Client authentication at the token, introspection and revocation endpoints (RFC 6749
+//! §2.3, OIDC Core §9): `client_secret_basic`, `client_secret_post`, `private_key_jwt` and
+//! `none` for public clients.
+
+use crate::model::{Client, ClientId, Status, TokenEndpointAuthMethod};
+use crate::store;
+
+use super::{constant_time_eq, secret_hash, Engine, Error, Result};
+
+/// How the request tried to authenticate the client.
+#[derive(Debug, Default)]
+pub struct ClientCredentials {
+    /// From the `Authorization: Basic` header: id and secret.
+    pub basic: Option<(String, String)>,
+    /// `client_id` in the body.
+    pub client_id: Option<String>,
+    /// `client_secret` in the body.
+    pub client_secret: Option<String>,
+    /// `client_assertion` in the body (`private_key_jwt`).
+    pub client_assertion: Option<String>,
+    /// `client_assertion_type` in the body.
+    pub client_assertion_type: Option<String>,
+}
+
+/// RFC 7523 §2.2.
+pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+impl Engine {
+    /// The client the request authenticates as. `audience` is the URL of the endpoint, which a
+    /// client assertion must name.
+    #[tracing::instrument(skip_all)]
+    pub async fn authenticate_client(
+        &self,
+        credentials: ClientCredentials,
+        audience: &str,
+    ) -> Result<Client> {
+        let used_basic = credentials.basic.is_some();
+        let failed = |reason: &str| Error::InvalidClient {
+            reason: reason.to_owned(),
+            used_basic,
+        };
+        let methods = [
+            credentials.basic.is_some(),
+            credentials.client_secret.is_some(),
+            credentials.client_assertion.is_some(),
+        ];
+        if methods.iter().filter(|used| **used).count() > 1 {
+            return Err(Error::InvalidRequest(
+                "The client used more than one authentication method.".to_owned(),
+            ));
+        }
+        if let Some(assertion) = credentials.client_assertion {
+            if credentials.client_assertion_type.as_deref() != Some(JWT_BEARER_ASSERTION) {
+                return Err(Error::InvalidRequest(format!(
+                    "client_assertion_type must be {JWT_BEARER_ASSERTION}"
+                )));
+            }
+            return self
+                .authenticate_assertion(&assertion, credentials.client_id.as_deref(), audience)
+                .await;
+        }
+        let (id, secret) = match (
+            credentials.basic,
+            credentials.client_id,
+            credentials.client_secret,
+        ) {
+            // A body secret beside Basic was refused above as a second method.
+            (Some((id, secret)), body_id, _) => {
+                if body_id.as_ref().is_some_and(|body_id| body_id != &id) {
+                    return Err(failed(
+                        "client_id in the body differs from the Basic credentials",
+                    ));
+                }
+                (id, Some(secret))
+            }
+            (None, Some(id), secret) => (id, secret),
+            (None, None, _) => {
+                return Err(failed(
+                    "Client authentication failed: no client credentials.",
+                ))
+            }
+        };
+        let client = self.active_client(&id, used_basic).await?;
+        match (client.token_endpoint_auth_method, secret) {
+            (TokenEndpointAuthMethod::None, None) => Ok(client),
+            (TokenEndpointAuthMethod::None, Some(_)) => Err(failed(
+                "This client is public: it authenticates with PKCE, not a secret.",
+            )),
+            (
+                TokenEndpointAuthMethod::ClientSecretBasic
+                | TokenEndpointAuthMethod::ClientSecretPost,
+                Some(secret),
+            ) => {
+                let stored = client.secret_hash.as_deref().unwrap_or_default();
+                if constant_time_eq(secret_hash(&secret).as_bytes(), stored.as_bytes()) {
+                    Ok(client)
+                } else {
+                    Err(failed(
+                        "The client secret supplied for a confidential client is invalid.",
+                    ))
+                }
+            }
+            (TokenEndpointAuthMethod::PrivateKeyJwt, _) => Err(failed(
+                "This client authenticates with private_key_jwt: send a client_assertion.",
+            )),
+            (_, None) => Err(failed(
+                "Client authentication failed: this client needs its client secret.",
+            )),
+        }
+    }
+
+    /// An active client by id, for requests that name one without authenticating it.
+    pub async fn active_client(&self, id: &str, used_basic: bool) -> Result<Client> {
+        let failed = || Error::InvalidClient {
+            reason: "The client is unknown or inactive.".to_owned(),
+            used_basic,
+        };
+        let id = ClientId::parse(id).map_err(|_| failed())?;
+        match self.store.get_client(&id).await {
+            Ok(client) if client.status == Status::Active => Ok(client),
+            Ok(_) | Err(store::Error::NotFound) => Err(failed()),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    async fn authenticate_assertion(
+        &self,
+        assertion: &str,
+        body_client_id: Option<&str>,
+        audience: &str,
+    ) -> Result<Client> {
+        let failed = |reason: String| Error::InvalidClient {
+            reason,
+            used_basic: false,
+        };
+        // Only to find the client whose keys verify it; nothing here is trusted until then.
+        let unverified = unverified_claims(assertion)
+            .ok_or_else(|| failed("The client_assertion is not a JWT.".to_owned()))?;
+        let Some(issuer) = unverified.get("iss").and_then(serde_json::Value::as_str) else {
+            return Err(failed("The client_assertion has no iss.".to_owned()));
+        };
+        if body_client_id.is_some_and(|id| id != issuer) {
+            return Err(failed(
+                "client_id differs from the assertion's issuer.".to_owned(),
+            ));
+        }
+        let client = self.active_client(issuer, false).await?;
+        if client.token_endpoint_auth_method != TokenEndpointAuthMethod::PrivateKeyJwt {
+            return Err(failed(
+                "This client does not authenticate with private_key_jwt.".to_owned(),
+            ));
+        }
+        let jwks: jsonwebtoken::jwk::JwkSet = client
+            .jwks
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .ok_or_else(|| failed("The client has no usable registered JWKS.".to_owned()))?;
+        let header = jsonwebtoken::decode_header(assertion)
+            .map_err(|_| failed("The client_assertion header is malformed.".to_owned()))?;
+        let key = match &header.kid {
+            Some(kid) => jwks.find(kid),
+            None => jwks.keys.first().filter(|_| jwks.keys.len() == 1),
+        }
+        .ok_or_else(|| {
+            failed("No registered key matches the client_assertion's kid.".to_owned())
+        })?;
+        let decoding_key = jsonwebtoken::DecodingKey::from_jwk(key)
+            .map_err(|_| failed("The registered key cannot verify signatures.".to_owned()))?;
+        let mut validation = jsonwebtoken::Validation::new(header.alg);
+        validation.set_audience(&[audience]);
+        validation.set_issuer(&[client.id.as_str()]);
+        validation.sub = Some(client.id.to_string());
+        validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+        // Expiry is checked against the engine's clock below.
+        validation.validate_exp = false;
+        let verified =
+            jsonwebtoken::decode::<serde_json::Value>(assertion, &decoding_key, &validation)
+                .map_err(|err| failed(format!("The client_assertion is invalid: {err}.")))?;
+        let claims = verified.claims;
+        let now = self.now();
+        let exp = claims
+            .get("exp")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0);
+        if exp <= now.unix() {
+            return Err(failed("The client_assertion has expired.".to_owned()));
+        }
+        if exp > now.unix() + 3600 {
+            return Err(failed(
+                "The client_assertion lives longer than an hour.".to_owned(),
+            ));
+        }
+        let Some(jti) = claims.get("jti").and_then(serde_json::Value::as_str) else {
+            return Err(failed("The client_assertion has no jti.".to_owned()));
+        };
+        // RFC 7523 §3: each assertion is used once.
+        if !self
+            .store
+            .record_client_assertion(&client.id, jti, crate::model::Timestamp::from_unix(exp))
+            .await?
+        {
+            return Err(failed(
+                "The client_assertion's jti has been used before.".to_owned(),
+            ));
+        }
+        Ok(client)
+    }
+}
+
+/// The payload of a compact JWS, not verified.
+fn unverified_claims(jwt: &str) -> Option<serde_json::Value> {
+    use base64::Engine as _;
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}

@@ -1,0 +1,57 @@
+//! RFC 6749 §4.3: a trusted first-party client sends the user's password. The same checks as
+//! every sign-in apply: lockout, inactive users, expired passwords.
+
+use secrecy::SecretString;
+
+use crate::model::{AuthServer, Client, GrantContext, GrantType, ScopeSet};
+
+use super::super::authn::Credentials;
+use super::super::mint::new_grant_id;
+use super::super::scope;
+use super::super::token::TokenSet;
+use super::super::{Engine, Error, Result};
+use super::Issue;
+
+impl Engine {
+    pub(crate) async fn password_grant(
+        &self,
+        server: &AuthServer,
+        client: &Client,
+        username: &str,
+        password: SecretString,
+        requested: &ScopeSet,
+    ) -> Result<TokenSet> {
+        let scopes = scope::check(server, requested, GrantType::Password)?;
+        let now = self.now();
+        let failed = || Error::InvalidGrant("The credentials provided were invalid.".to_owned());
+        let user = match self.verify_credentials(username, password, now).await {
+            Ok(Credentials::Valid(user)) => user,
+            Ok(Credentials::LockedOut) | Err(Error::AuthenticationFailed) => return Err(failed()),
+            Err(err) => return Err(err),
+        };
+        if self.password_has_expired(&user, now) {
+            return Err(Error::InvalidGrant(
+                "The user's password has expired and must be changed.".to_owned(),
+            ));
+        }
+        let grant = GrantContext {
+            grant_id: new_grant_id(),
+            auth_server_id: server.id.clone(),
+            client_id: client.id.clone(),
+            user_id: user.id.clone(),
+            scopes,
+            auth_time: now,
+            amr: vec!["pwd".to_owned()],
+            session_id: None,
+        };
+        self.issue(Issue {
+            server,
+            client,
+            user: &user,
+            grant: &grant,
+            nonce: None,
+            family: None,
+        })
+        .await
+    }
+}

@@ -1,0 +1,142 @@
+//! The token endpoint (RFC 6749 §3.2): authenticate the client, check it may use the grant,
+//! then hand over to the grant in [`super::grants`].
+
+use secrecy::SecretString;
+
+use crate::model::{AuthServerId, GrantType, ScopeSet};
+
+use super::client_auth::ClientCredentials;
+use super::{Engine, Error, Result};
+
+/// A token request, parsed.
+#[derive(Debug)]
+pub enum TokenGrant {
+    /// RFC 6749 §4.1.3.
+    AuthorizationCode {
+        /// The code.
+        code: String,
+        /// Must equal the authorization request's.
+        redirect_uri: Option<String>,
+        /// RFC 7636 verifier.
+        code_verifier: Option<String>,
+    },
+    /// RFC 6749 §6.
+    RefreshToken {
+        /// The refresh token.
+        refresh_token: String,
+        /// A narrower scope, if asked.
+        scope: Option<ScopeSet>,
+    },
+    /// RFC 6749 §4.3.
+    Password {
+        /// The user's login.
+        username: String,
+        /// The password.
+        password: SecretString,
+        /// Requested scopes.
+        scope: ScopeSet,
+    },
+    /// RFC 6749 §4.4.
+    ClientCredentials {
+        /// Requested scopes.
+        scope: ScopeSet,
+    },
+}
+
+impl TokenGrant {
+    fn grant_type(&self) -> GrantType {
+        match self {
+            TokenGrant::AuthorizationCode { .. } => GrantType::AuthorizationCode,
+            TokenGrant::RefreshToken { .. } => GrantType::RefreshToken,
+            TokenGrant::Password { .. } => GrantType::Password,
+            TokenGrant::ClientCredentials { .. } => GrantType::ClientCredentials,
+        }
+    }
+}
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug)]
+pub struct TokenSet {
+    /// The access token.
+    pub access_token: String,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+    /// Granted scopes.
+    pub scope: ScopeSet,
+    /// An ID token, when `openid` was granted to a user.
+    pub id_token: Option<String>,
+    /// A refresh token, when `offline_access` was granted and the client may refresh.
+    pub refresh_token: Option<String>,
+}
+
+/// The grant types the token endpoint serves.
+pub const TOKEN_GRANT_TYPES: [GrantType; 4] = [
+    GrantType::AuthorizationCode,
+    GrantType::RefreshToken,
+    GrantType::Password,
+    GrantType::ClientCredentials,
+];
+
+impl Engine {
+    /// Runs a token request against an authorization server. `endpoint` is the token
+    /// endpoint's URL, the audience of client assertions.
+    #[tracing::instrument(skip_all, fields(as.id = %server_id, grant.type = %grant.grant_type()))]
+    pub async fn token(
+        &self,
+        server_id: &AuthServerId,
+        credentials: ClientCredentials,
+        endpoint: &str,
+        grant: TokenGrant,
+    ) -> Result<TokenSet> {
+        let server = self.auth_server(server_id).await?;
+        let client = self.authenticate_client(credentials, endpoint).await?;
+        let grant_type = grant.grant_type();
+        if !client.grant_types.contains(&grant_type) {
+            return Err(Error::UnauthorizedClient(format!(
+                "The client is not authorized to use the provided grant type. Configured grant \
+                 types: [{}].",
+                client
+                    .grant_types
+                    .iter()
+                    .map(|grant| grant.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        match grant {
+            TokenGrant::ClientCredentials { scope } => {
+                self.client_credentials_grant(&server, &client, &scope)
+                    .await
+            }
+            TokenGrant::Password {
+                username,
+                password,
+                scope,
+            } => {
+                self.password_grant(&server, &client, &username, password, &scope)
+                    .await
+            }
+            TokenGrant::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => {
+                self.authorization_code_grant(
+                    &server,
+                    &client,
+                    &code,
+                    redirect_uri.as_deref(),
+                    code_verifier.as_deref(),
+                )
+                .await
+            }
+            TokenGrant::RefreshToken {
+                refresh_token,
+                scope,
+            } => {
+                self.refresh_token_grant(&server, &client, &refresh_token, scope)
+                    .await
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! `GET /v1/logout` (OIDC RP-Initiated Logout).
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+
+use crate::app::AppState;
+use crate::model::PlainToken;
+
+use super::super::cookies;
+use super::super::error::OAuthError;
+use super::super::extract::cookie;
+use super::super::login::{error_page, signed_out_page};
+use super::super::sessions::secure;
+use super::{Params, Server};
+
+/// Ends the session, clears `sid`, and goes to the registered `post_logout_redirect_uri`.
+pub async fn logout(
+    State(app): State<AppState>,
+    Server(id): Server,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let params = match Params::from_query(uri.query().unwrap_or_default()) {
+        Ok(params) => params,
+        Err(err) => return error_page(StatusCode::BAD_REQUEST, err.description()),
+    };
+    let session = cookie(&headers, cookies::SESSION_COOKIE).map(PlainToken::from_presented);
+    let outcome = app
+        .engine
+        .logout(
+            &id,
+            params.get("id_token_hint").as_deref(),
+            params.get("post_logout_redirect_uri").as_deref(),
+            params.get("state").as_deref(),
+            session.as_ref(),
+        )
+        .await;
+    let mut response = match outcome {
+        Ok(outcome) => match outcome.redirect {
+            Some(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+            None => signed_out_page(),
+        },
+        Err(err) => {
+            let err = OAuthError::from(err);
+            error_page(StatusCode::BAD_REQUEST, err.description())
+        }
+    };
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, cookies::clear_session(secure(&app)));
+    response
+}
