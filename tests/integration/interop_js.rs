@@ -32,7 +32,7 @@ pub fn install_test_deps() {
     *installed = true;
 }
 
-async fn node(script: &str, args: Vec<String>) -> Value {
+pub async fn node(script: &str, args: Vec<String>) -> Value {
     tokio::task::spawn_blocking(install_test_deps)
         .await
         .unwrap();
@@ -99,4 +99,33 @@ async fn okta_auth_js_reports_a_wrong_password_as_oktas_error() {
     assert_eq!(result["error"], "AuthApiError", "{result}");
     assert_eq!(result["errorCode"], "E0000004");
     assert_eq!(result["errorSummary"], "Authentication failed");
+}
+
+#[tokio::test]
+async fn openid_client_does_discovery_code_with_pkce_and_refresh() {
+    use crate::oauth::{PASSWORD as OAUTH_PASSWORD, REDIRECT, WEB, WEB_SECRET};
+    let app = crate::oauth::spawn().await;
+    let result = node(
+        "oidc.mjs",
+        vec![
+            app.base_url.clone(),
+            WEB.into(),
+            WEB_SECRET.into(),
+            REDIRECT.into(),
+            "alice@example.com".into(),
+            OAUTH_PASSWORD.into(),
+        ],
+    )
+    .await;
+    assert_eq!(
+        result["issuer"],
+        format!("{}/oauth2/default", app.base_url).as_str()
+    );
+    assert!(
+        result["sub"].as_str().unwrap().starts_with("00u"),
+        "{result}"
+    );
+    assert_eq!(result["email"], "alice@example.com");
+    assert_eq!(result["refreshed"], true);
+    assert_eq!(result["rotated"], true);
 }

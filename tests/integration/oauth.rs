@@ -1065,3 +1065,70 @@ async fn one_code_redeemed_twenty_times_at_once_succeeds_exactly_once() {
         "{statuses:?}"
     );
 }
+
+#[tokio::test]
+async fn private_key_jwt_authenticates_with_each_assertion_once() {
+    use ring::signature::KeyPair as _;
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+    let pair = ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(pair.public_key().as_ref());
+    let jwks = json!({ "keys": [{ "kty": "OKP", "crv": "Ed25519", "x": x, "kid": "k1", "alg": "EdDSA", "use": "sig" }] });
+    let client = "0oajwtclient00000001";
+    let app = TestApp::spawn_with(Options {
+        seed: Some(format!(
+            "{}\n[[apps]]\nclient_id = \"{client}\"\nlabel = \"JWT client\"\napplication_type = \"service\"\ngrant_types = [\"client_credentials\"]\ntoken_endpoint_auth_method = \"private_key_jwt\"\njwks = '{jwks}'\n",
+            seed()
+        )),
+        ..Default::default()
+    })
+    .await;
+    let token_endpoint = format!("{}/oauth2/default/v1/token", app.base_url);
+    let key = jsonwebtoken::EncodingKey::from_ed_der(pkcs8.as_ref());
+    let assertion = |audience: &str, jti: &str| {
+        let now = app.state.engine.now().unix();
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+        header.kid = Some("k1".into());
+        jsonwebtoken::encode(
+            &header,
+            &json!({ "iss": client, "sub": client, "aud": audience, "iat": now, "exp": now + 300, "jti": jti }),
+            &key,
+        )
+        .unwrap()
+    };
+    let request = |assertion: String| {
+        let app = &app;
+        async move {
+            post_form(
+                app,
+                "/oauth2/default/v1/token",
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("scope", "api.read"),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", &assertion),
+                ],
+            )
+            .await
+        }
+    };
+    let signed = assertion(&token_endpoint, "jti-1");
+    let (status, body) = request(signed.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        claims(body["access_token"].as_str().unwrap())["cid"],
+        client
+    );
+
+    let (status, body) = request(signed).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "replayed jti"
+    );
+    let (status, _) = request(assertion("https://elsewhere.example/token", "jti-2")).await;
+    assert_eq!(status, 401, "wrong audience");
+}
