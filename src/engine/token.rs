@@ -1,5 +1,5 @@
 //! The token endpoint (RFC 6749 §3.2): authenticate the client, check it may use the grant,
-//! then hand over to the grant in [`super::grants`].
+//! then hand over to the grant (one module per grant under `engine/grants/`).
 
 use secrecy::SecretString;
 
