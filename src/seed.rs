@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{self, Change, Engine, UserSpec};
 use crate::model::{
     ApplicationType, AuthServer, AuthServerId, Client, ClientId, CustomClaim, GrantType,
-    IssuerMode, ResponseType, SigningAlg, Status, Timestamp, TokenEndpointAuthMethod, UserStatus,
+    IssuerMode, ResponseType, SigningAlg, Status, Timestamp, TokenEndpointAuthMethod,
+    TokenLifetimes, UserStatus,
 };
 
 /// Why a seed file cannot be applied.
@@ -74,6 +75,66 @@ struct SeedAuthServer {
     /// Custom claims.
     #[serde(default)]
     claims: Vec<CustomClaim>,
+    /// Token lifetimes of this server, as durations (`"2h"`); unset ones follow the
+    /// configuration.
+    #[serde(default)]
+    token_lifetimes: SeedLifetimes,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct SeedLifetimes {
+    access_token: Option<String>,
+    id_token: Option<String>,
+    refresh_token_idle: Option<String>,
+    refresh_token_max: Option<String>,
+}
+
+impl SeedLifetimes {
+    /// Seconds, checked against the ranges Okta's policies allow.
+    fn parse(&self, server: &AuthServerId) -> Result<TokenLifetimes, String> {
+        let field = |name: &str, value: &Option<String>, min: u64, max: u64| {
+            value
+                .as_deref()
+                .map(|text| {
+                    let seconds = humantime::parse_duration(text)
+                        .map_err(|err| {
+                            format!("authorization_servers.{server}.token_lifetimes.{name}: {err}")
+                        })?
+                        .as_secs();
+                    if (min..=max).contains(&seconds) {
+                        Ok(seconds)
+                    } else {
+                        Err(format!(
+                            "authorization_servers.{server}.token_lifetimes.{name}: must be from \
+                             {} to {}",
+                            humantime::format_duration(std::time::Duration::from_secs(min)),
+                            humantime::format_duration(std::time::Duration::from_secs(max))
+                        ))
+                    }
+                })
+                .transpose()
+        };
+        const MINUTE: u64 = 60;
+        const DAY: u64 = 86_400;
+        let lifetimes = TokenLifetimes {
+            access_token: field("access_token", &self.access_token, 5 * MINUTE, DAY)?,
+            id_token: field("id_token", &self.id_token, 5 * MINUTE, DAY)?,
+            refresh_token_idle: field(
+                "refresh_token_idle",
+                &self.refresh_token_idle,
+                5 * MINUTE,
+                5 * 365 * DAY,
+            )?,
+            refresh_token_max: field(
+                "refresh_token_max",
+                &self.refresh_token_max,
+                5 * MINUTE,
+                5 * 365 * DAY,
+            )?,
+        };
+        Ok(lifetimes)
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -166,6 +227,15 @@ impl Seed {
 
     fn validate(&self) -> Result<(), String> {
         for server in &self.authorization_servers {
+            server.token_lifetimes.parse(&server.id)?;
+            for claim in &server.claims {
+                if !crate::engine::mint::is_valid_expression(&claim.value) {
+                    return Err(format!(
+                        "authorization_servers.{}.claims.{}: value {:?} is not user.profile.<attribute>, user.id, user.login, app.id, app.label or a quoted string",
+                        server.id, claim.name, claim.value
+                    ));
+                }
+            }
             if server.id.is_org() {
                 return Err(
                     "authorization_servers: \"org\" is built in and cannot be seeded".into(),
@@ -256,6 +326,13 @@ impl Seed {
             let audiences = server
                 .audiences
                 .unwrap_or_else(|| vec![format!("api://{}", server.id)]);
+            let token_lifetimes = server
+                .token_lifetimes
+                .parse(&server.id)
+                .map_err(|message| Error::Invalid {
+                    path: source.display().to_string(),
+                    message,
+                })?;
             let desired = AuthServer {
                 name: server.name.unwrap_or_else(|| server.id.to_string()),
                 id: server.id,
@@ -264,6 +341,7 @@ impl Seed {
                 issuer_mode: IssuerMode::OrgUrl,
                 status: server.status,
                 signing_alg: server.signing_alg,
+                token_lifetimes,
                 scopes: server.scopes,
                 claims: server.claims,
                 created_at: placeholder,

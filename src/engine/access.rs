@@ -213,7 +213,7 @@ impl Engine {
         let hash = PlainToken::from_presented(token).hash();
         if let Some(record) = self.store.find_refresh_token(&hash, self.now()).await? {
             if record.grant.client_id == client.id {
-                self.revoke_grant(&record.grant.grant_id).await?;
+                self.revoke_grant(&server, &record.grant.grant_id).await?;
                 tracing::info!(client.id = %client.id, "refresh token family revoked");
             }
         }

@@ -140,6 +140,27 @@ impl Engine {
         self.tokens
     }
 
+    /// The token lifetimes of a server: its own where it sets them, the configuration's
+    /// otherwise.
+    pub fn lifetimes(&self, server: &AuthServer) -> TokenSettings {
+        let own = server.token_lifetimes;
+        let pick = |own: Option<u64>, default: std::time::Duration| {
+            own.map_or(default, std::time::Duration::from_secs)
+        };
+        TokenSettings {
+            access_token_lifetime: pick(own.access_token, self.tokens.access_token_lifetime),
+            id_token_lifetime: pick(own.id_token, self.tokens.id_token_lifetime),
+            refresh_token_idle_lifetime: pick(
+                own.refresh_token_idle,
+                self.tokens.refresh_token_idle_lifetime,
+            ),
+            refresh_token_max_lifetime: pick(
+                own.refresh_token_max,
+                self.tokens.refresh_token_max_lifetime,
+            ),
+        }
+    }
+
     /// The current time.
     pub fn now(&self) -> Timestamp {
         self.clock.now()
@@ -224,6 +245,7 @@ impl Engine {
                         signing_alg: SigningAlg::RS256,
                         scopes: vec![],
                         claims: vec![],
+                        token_lifetimes: crate::model::TokenLifetimes::default(),
                         created_at: now,
                         updated_at: now,
                     };

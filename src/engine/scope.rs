@@ -57,6 +57,7 @@ mod tests {
             signing_alg: SigningAlg::RS256,
             scopes: vec!["api.read".into()],
             claims: vec![],
+            token_lifetimes: Default::default(),
             created_at: Timestamp::from_unix(0),
             updated_at: Timestamp::from_unix(0),
         }

@@ -22,6 +22,8 @@ use super::sessions::secure;
 pub struct LoginQuery {
     #[serde(rename = "fromURI")]
     from_uri: Option<String>,
+    /// Prefills the username (OIDC `login_hint`, passed on by `/authorize`).
+    login_hint: Option<String>,
 }
 
 /// `POST /login` form.
@@ -67,10 +69,11 @@ pub async fn show(
             };
         }
     }
+    let username = query.login_hint.unwrap_or_default();
     form_page(
         &app,
         StatusCode::OK,
-        "",
+        &username,
         from_uri.as_deref().unwrap_or(""),
         None,
     )

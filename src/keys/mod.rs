@@ -243,8 +243,18 @@ impl KeyRing {
             None => Some(self.new_key(server).await?),
         };
         let next = self.new_key(server).await?;
+        // A server with longer-lived tokens keeps its retired keys longer.
+        let own = server.token_lifetimes;
+        let longest_own = own.access_token.max(own.id_token).unwrap_or(0);
+        let settings = KeySettings {
+            max_token_lifetime: self
+                .settings
+                .max_token_lifetime
+                .max(std::time::Duration::from_secs(longest_own)),
+            ..self.settings
+        };
         let change = KeyChange::Rotate {
-            retired_remove_after: rotation::remove_after(self.clock.now(), &self.settings),
+            retired_remove_after: rotation::remove_after(self.clock.now(), &settings),
             fallback_active,
             next,
         };

@@ -27,6 +27,24 @@ pub struct CustomClaim {
     pub scopes: Vec<String>,
 }
 
+/// Token lifetimes an authorization server sets for itself, in seconds; unset ones follow the
+/// configuration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TokenLifetimes {
+    /// Access tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<u64>,
+    /// ID tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<u64>,
+    /// Refresh tokens unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_idle: Option<u64>,
+    /// Refresh token families.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_max: Option<u64>,
+}
+
 fn resource() -> ClaimType {
     ClaimType::Resource
 }
@@ -60,6 +78,8 @@ pub struct AuthServer {
     pub scopes: Vec<String>,
     /// Custom claims it adds to tokens.
     pub claims: Vec<CustomClaim>,
+    /// Token lifetimes it sets for itself.
+    pub token_lifetimes: TokenLifetimes,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -103,6 +123,7 @@ mod tests {
             signing_alg: SigningAlg::RS256,
             scopes: vec![],
             claims: vec![],
+            token_lifetimes: TokenLifetimes::default(),
             created_at: Timestamp::from_unix(0),
             updated_at: Timestamp::from_unix(0),
         }

@@ -17,7 +17,7 @@ mod time;
 mod token;
 mod user;
 
-pub use auth_server::{AuthServer, ClaimType, CustomClaim, IssuerMode};
+pub use auth_server::{AuthServer, ClaimType, CustomClaim, IssuerMode, TokenLifetimes};
 pub use authn::{LockoutPolicy, PendingAuthn, SessionTokenGrant, TransactionState};
 pub use client::{
     ApplicationType, Client, GrantType, ResponseMode, ResponseType, TokenEndpointAuthMethod,

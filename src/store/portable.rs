@@ -5,17 +5,18 @@
 //! statement that locks a server's keys.
 
 pub const GET_AUTH_SERVER: &str = "SELECT id, name, description, audiences, issuer_mode, status, \
-     signing_alg, scopes, claims, created_at, updated_at FROM authorization_servers \
-     WHERE id = $1";
+     signing_alg, scopes, claims, token_lifetimes, created_at, updated_at \
+     FROM authorization_servers WHERE id = $1";
 pub const LIST_AUTH_SERVERS: &str = "SELECT id, name, description, audiences, issuer_mode, \
-     status, signing_alg, scopes, claims, created_at, updated_at FROM authorization_servers \
-     ORDER BY id <> 'org', id";
+     status, signing_alg, scopes, claims, token_lifetimes, created_at, updated_at \
+     FROM authorization_servers ORDER BY id <> 'org', id";
 pub const INSERT_AUTH_SERVER: &str = "INSERT INTO authorization_servers (id, name, description, \
-     audiences, issuer_mode, status, signing_alg, scopes, claims, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+     audiences, issuer_mode, status, signing_alg, scopes, claims, created_at, updated_at, \
+     token_lifetimes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 pub const UPDATE_AUTH_SERVER: &str = "UPDATE authorization_servers SET name = $2, \
      description = $3, audiences = $4, issuer_mode = $5, status = $6, signing_alg = $7, \
-     scopes = $8, claims = $9, created_at = $10, updated_at = $11 WHERE id = $1";
+     scopes = $8, claims = $9, created_at = $10, updated_at = $11, token_lifetimes = $12 \
+     WHERE id = $1";
 
 pub const GET_CLIENT: &str = "SELECT id, label, application_type, redirect_uris, \
      post_logout_redirect_uris, grant_types, response_types, token_endpoint_auth_method, \
@@ -245,6 +246,7 @@ macro_rules! portable_stores {
                 .bind(json(&server.claims))
                 .bind(server.created_at.unix())
                 .bind(server.updated_at.unix())
+                .bind(json(&server.token_lifetimes))
                 .execute(pool)
                 .await
                 .map_err(map_err)?;
@@ -600,6 +602,39 @@ macro_rules! portable_stores {
                 .bind(grant.session_id.as_ref().map(SessionId::as_str))
         }
 
+        /// Uses up a single-use artefact with `claim` (an `UPDATE … RETURNING` that matches
+        /// only an unused one); if nothing was claimed, `used` tells a replay from an unknown.
+        async fn redeem<R, T>(
+            pool: &Pool,
+            claim: &'static str,
+            used: &'static str,
+            hash: &TokenHash,
+            now: Timestamp,
+        ) -> Result<Redeemed<T>>
+        where
+            R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+            T: TryFrom<R, Error = Error>,
+        {
+            let fresh = sqlx::query_as::<_, R>(claim)
+                .bind(hash.as_str())
+                .bind(now.unix())
+                .fetch_optional(pool)
+                .await
+                .map_err(map_err)?;
+            if let Some(row) = fresh {
+                return Ok(Redeemed::Fresh(row.try_into()?));
+            }
+            let replayed: Option<(String,)> = sqlx::query_as(used)
+                .bind(hash.as_str())
+                .fetch_optional(pool)
+                .await
+                .map_err(map_err)?;
+            Ok(match replayed {
+                Some((grant_id,)) => Redeemed::Replayed { grant_id },
+                None => Redeemed::Invalid,
+            })
+        }
+
         #[async_trait::async_trait]
         impl GrantStore for $store {
             async fn insert_authorization_code(
@@ -629,24 +664,14 @@ macro_rules! portable_stores {
                 code: &TokenHash,
                 now: Timestamp,
             ) -> Result<Redeemed<AuthorizationCode>> {
-                let fresh = sqlx::query_as::<_, CodeRow>(sql::REDEEM_CODE)
-                    .bind(code.as_str())
-                    .bind(now.unix())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(map_err)?;
-                if let Some(row) = fresh {
-                    return Ok(Redeemed::Fresh(row.try_into()?));
-                }
-                let used: Option<(String,)> = sqlx::query_as(sql::USED_CODE)
-                    .bind(code.as_str())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(map_err)?;
-                Ok(match used {
-                    Some((grant_id,)) => Redeemed::Replayed { grant_id },
-                    None => Redeemed::Invalid,
-                })
+                redeem::<CodeRow, AuthorizationCode>(
+                    &self.pool,
+                    sql::REDEEM_CODE,
+                    sql::USED_CODE,
+                    code,
+                    now,
+                )
+                .await
             }
 
             async fn insert_refresh_token(
@@ -671,24 +696,14 @@ macro_rules! portable_stores {
                 token: &TokenHash,
                 now: Timestamp,
             ) -> Result<Redeemed<RefreshTokenRecord>> {
-                let fresh = sqlx::query_as::<_, RefreshRow>(sql::ROTATE_REFRESH_TOKEN)
-                    .bind(token.as_str())
-                    .bind(now.unix())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(map_err)?;
-                if let Some(row) = fresh {
-                    return Ok(Redeemed::Fresh(row.try_into()?));
-                }
-                let used: Option<(String,)> = sqlx::query_as(sql::ROTATED_REFRESH_TOKEN)
-                    .bind(token.as_str())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(map_err)?;
-                Ok(match used {
-                    Some((grant_id,)) => Redeemed::Replayed { grant_id },
-                    None => Redeemed::Invalid,
-                })
+                redeem::<RefreshRow, RefreshTokenRecord>(
+                    &self.pool,
+                    sql::ROTATE_REFRESH_TOKEN,
+                    sql::ROTATED_REFRESH_TOKEN,
+                    token,
+                    now,
+                )
+                .await
             }
 
             async fn find_refresh_token(

@@ -20,6 +20,7 @@ pub struct AuthServerRow {
     pub signing_alg: String,
     pub scopes: String,
     pub claims: String,
+    pub token_lifetimes: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -38,6 +39,7 @@ impl TryFrom<AuthServerRow> for AuthServer {
             signing_alg: parse(&row.signing_alg)?,
             scopes: json_list(&row.scopes)?,
             claims: json_list(&row.claims)?,
+            token_lifetimes: serde_json::from_str(&row.token_lifetimes).map_err(Error::corrupt)?,
             created_at: Timestamp::from_unix(row.created_at),
             updated_at: Timestamp::from_unix(row.updated_at),
         })

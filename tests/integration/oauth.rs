@@ -676,10 +676,16 @@ async fn without_a_session_the_browser_signs_in_and_comes_back() {
         ("state", "back"),
         ("code_challenge", challenge.as_str()),
         ("code_challenge_method", "S256"),
+        ("login_hint", "alice@example.com"),
     ];
     let (status, _, location) = authorize(&app, &query).await;
     assert_eq!(status, 302);
     assert!(location.starts_with("/login?fromURI="), "{location}");
+    let page = app.get(&location).await.text().await.unwrap();
+    assert!(
+        page.contains(r#"value="alice@example.com""#),
+        "login_hint prefills"
+    );
     let from_uri = url::form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
         .find(|(k, _)| k == "fromURI")
         .unwrap()
@@ -870,30 +876,55 @@ async fn form_post_and_okta_post_message_render_pages_for_the_client() {
 #[tokio::test]
 async fn the_password_grant_issues_tokens_for_a_trusted_app() {
     let app = spawn().await;
-    let password = |secret: &'static str| {
-        let app = &app;
-        async move {
-            post_form(
-                app,
-                "/oauth2/default/v1/token",
-                &[
-                    ("grant_type", "password"),
-                    ("username", "alice@example.com"),
-                    ("password", secret),
-                    ("scope", "openid offline_access"),
-                    ("client_id", TRUSTED),
-                    ("client_secret", "trusted-secret-0123456789"),
-                ],
-            )
-            .await
-        }
+    let http = http_client();
+    let issuer = IssuerUrl::new(format!("{}/oauth2/default", app.base_url)).unwrap();
+    let metadata = CoreProviderMetadata::discover_async(issuer, &http)
+        .await
+        .unwrap();
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(TRUSTED.into()),
+        Some(ClientSecret::new("trusted-secret-0123456789".into())),
+    );
+    let username = openidconnect::ResourceOwnerUsername::new("alice@example.com".into());
+    let right = openidconnect::ResourceOwnerPassword::new(PASSWORD.into());
+    let wrong = openidconnect::ResourceOwnerPassword::new("wrong".into());
+    let password = |secret| {
+        client
+            .exchange_password(&username, secret)
+            .unwrap()
+            .add_scope(Scope::new("openid".into()))
+            .add_scope(Scope::new("offline_access".into()))
+            .request_async(&http)
     };
-    let (status, body) = password(PASSWORD).await;
-    assert_eq!(status, 200, "{body}");
-    assert!(body["id_token"].as_str().is_some());
-    assert!(body["refresh_token"].as_str().is_some());
-    assert_eq!(body["scope"], "offline_access openid");
-    let (status, body) = password("wrong").await;
+    let tokens = password(&right).await.expect("password grant");
+    let id_token = tokens.id_token().expect("an ID token");
+    // No nonce was sent, so none is expected.
+    id_token
+        .claims(&client.id_token_verifier(), |_: Option<&Nonce>| Ok(()))
+        .expect("ID token verifies");
+    assert!(tokens.refresh_token().is_some());
+    let scopes: Vec<String> = tokens
+        .scopes()
+        .unwrap()
+        .iter()
+        .map(|scope| scope.to_string())
+        .collect();
+    assert_eq!(scopes, ["offline_access", "openid"]);
+    assert!(password(&wrong).await.is_err());
+    let (status, body) = post_form(
+        &app,
+        "/oauth2/default/v1/token",
+        &[
+            ("grant_type", "password"),
+            ("username", "alice@example.com"),
+            ("password", "wrong"),
+            ("scope", "openid"),
+            ("client_id", TRUSTED),
+            ("client_secret", "trusted-secret-0123456789"),
+        ],
+    )
+    .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant"))
@@ -1131,4 +1162,68 @@ async fn private_key_jwt_authenticates_with_each_assertion_once() {
     );
     let (status, _) = request(assertion("https://elsewhere.example/token", "jti-2")).await;
     assert_eq!(status, 401, "wrong audience");
+}
+
+#[tokio::test]
+async fn token_lifetimes_are_set_per_server() {
+    let app = TestApp::spawn_with(Options {
+        seed: Some(format!(
+            "{}\n[[authorization_servers]]\nid = \"short\"\nscopes = [\"api.read\"]\n[authorization_servers.token_lifetimes]\naccess_token = \"5m\"\n\n[[authorization_servers]]\nid = \"long\"\nscopes = [\"api.read\"]\n[authorization_servers.token_lifetimes]\naccess_token = \"24h\"\n",
+            seed()
+        )),
+        ..Default::default()
+    })
+    .await;
+    for (server, seconds) in [("short", 300), ("default", 3600), ("long", 86_400)] {
+        let (status, body) = post_form(
+            &app,
+            &format!("/oauth2/{server}/v1/token"),
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "api.read"),
+                ("client_id", SERVICE),
+                ("client_secret", SERVICE_SECRET),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{server}: {body}");
+        assert_eq!(body["expires_in"], seconds, "{server}");
+        let access = claims(body["access_token"].as_str().unwrap());
+        assert_eq!(
+            access["exp"].as_i64().unwrap() - access["iat"].as_i64().unwrap(),
+            seconds,
+            "{server}"
+        );
+    }
+    // A retired key of the long-lived server stays published as long as its tokens live.
+    let long = app
+        .state
+        .engine
+        .auth_server(&authd::model::AuthServerId::parse("long").unwrap())
+        .await
+        .unwrap();
+    let keys = app.state.engine.keys();
+    keys.rotate_now(&long).await.unwrap();
+    let retired = keys
+        .stored_keys(&long.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|key| key.state == authd::model::KeyState::Retired)
+        .unwrap();
+    assert!(retired.remove_after.unwrap().unix() - retired.retired_at.unwrap().unix() >= 86_400);
+}
+
+#[test]
+fn out_of_range_lifetimes_and_unknown_claim_expressions_are_refused_by_the_seed() {
+    let err = authd::seed::Seed::parse(
+        "[[authorization_servers]]\nid = \"x\"\n[authorization_servers.token_lifetimes]\naccess_token = \"2d\"\n",
+    )
+    .unwrap_err();
+    assert!(err.contains("token_lifetimes.access_token"), "{err}");
+    let err = authd::seed::Seed::parse(
+        "[[authorization_servers]]\nid = \"x\"\n[[authorization_servers.claims]]\nname = \"c\"\nvalue = \"user.password\"\n",
+    )
+    .unwrap_err();
+    assert!(err.contains("claims.c"), "{err}");
 }

@@ -29,7 +29,7 @@ impl Engine {
             Redeemed::Fresh(code) => code,
             Redeemed::Replayed { grant_id } => {
                 tracing::warn!(client.id = %client.id, "authorization code replayed; revoking the tokens it issued");
-                self.revoke_grant(&grant_id).await?;
+                self.revoke_grant(server, &grant_id).await?;
                 return Err(invalid());
             }
             Redeemed::Invalid => return Err(invalid()),

@@ -54,10 +54,10 @@ impl Engine {
             None
         };
         let now = self.now();
-        let (family_grant, family_expires_at) = issue.family.unwrap_or((
-            issue.grant,
-            now.plus(self.tokens.refresh_token_max_lifetime),
-        ));
+        let lifetimes = self.lifetimes(issue.server);
+        let (family_grant, family_expires_at) = issue
+            .family
+            .unwrap_or((issue.grant, now.plus(lifetimes.refresh_token_max_lifetime)));
         let refresh_token = if family_grant.scopes.contains("offline_access")
             && issue.client.grant_types.contains(&GrantType::RefreshToken)
         {
@@ -69,7 +69,7 @@ impl Engine {
                         grant: family_grant.clone(),
                         created_at: now,
                         expires_at: now
-                            .plus(self.tokens.refresh_token_idle_lifetime)
+                            .plus(lifetimes.refresh_token_idle_lifetime)
                             .min(family_expires_at),
                         family_expires_at,
                     },
@@ -89,11 +89,12 @@ impl Engine {
     }
 
     /// Revokes everything a grant issued, until the longest-lived token could expire.
-    pub(crate) async fn revoke_grant(&self, grant_id: &str) -> Result<()> {
+    pub(crate) async fn revoke_grant(&self, server: &AuthServer, grant_id: &str) -> Result<()> {
+        let lifetimes = self.lifetimes(server);
         let until = self.now().plus(
-            self.tokens
+            lifetimes
                 .refresh_token_max_lifetime
-                .max(self.tokens.access_token_lifetime),
+                .max(lifetimes.access_token_lifetime),
         );
         Ok(self.store.revoke_grant(grant_id, until).await?)
     }

@@ -25,7 +25,7 @@ impl Engine {
             Redeemed::Fresh(record) => record,
             Redeemed::Replayed { grant_id } => {
                 tracing::warn!(client.id = %client.id, "rotated refresh token reused; revoking its family");
-                self.revoke_grant(&grant_id).await?;
+                self.revoke_grant(server, &grant_id).await?;
                 return Err(invalid());
             }
             Redeemed::Invalid => return Err(invalid()),

@@ -94,12 +94,12 @@ async fn handle(
         },
         Ok(AuthorizeOutcome::NeedLogin) => {
             let from_uri = retry_uri(id, &params);
-            let login = format!(
-                "/login?{}",
-                url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("fromURI", &from_uri)
-                    .finish()
-            );
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            query.append_pair("fromURI", &from_uri);
+            if let Some(hint) = params.get("login_hint") {
+                query.append_pair("login_hint", &hint);
+            }
+            let login = format!("/login?{}", query.finish());
             (StatusCode::FOUND, [(header::LOCATION, login)]).into_response()
         }
         Ok(AuthorizeOutcome::Respond(response)) => {
