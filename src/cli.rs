@@ -42,8 +42,35 @@ enum Command {
     },
     /// Print the effective configuration (secrets withheld) and exit.
     Config,
+    /// Manage API tokens (SSWS) for the management API.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
     /// Exit 0 if the server on AUTHD_LISTEN reports ready (for container health checks).
     Healthcheck,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokensCommand {
+    /// Create a token; it is printed once and stored only as a hash.
+    Create {
+        /// What to call it.
+        #[arg(long)]
+        name: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tokens (never the tokens themselves).
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        /// The token's id (`00T…`).
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +142,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Healthcheck => healthcheck(config).await,
+        Command::Tokens(command) => tokens(config, command).await,
     }
 }
 
@@ -230,6 +258,71 @@ async fn list_keys(config: Config, auth_server: Option<&str>, json: bool) -> any
         print_out(&text);
     }
     Ok(())
+}
+
+async fn tokens(config: Config, command: TokensCommand) -> anyhow::Result<()> {
+    let app = App::open(config, clock()).await?;
+    let result = async {
+        match command {
+            TokensCommand::Create { name, json } => {
+                let (record, token) = app.engine.create_api_token(&name).await?;
+                if json {
+                    print_out(&format!(
+                        "{}\n",
+                        serde_json::json!({
+                            "id": record.id,
+                            "name": record.name,
+                            "token": token.expose(),
+                        })
+                    ));
+                } else {
+                    print_out(&format!(
+                        "created API token {} ({}); use it as `Authorization: SSWS <token>`. \
+                         It is shown only now:\n{}\n",
+                        record.id,
+                        record.name,
+                        token.expose()
+                    ));
+                }
+            }
+            TokensCommand::List { json } => {
+                let tokens = app.engine.api_tokens().await?;
+                if json {
+                    let listed: Vec<_> = tokens
+                        .iter()
+                        .map(|token| {
+                            serde_json::json!({
+                                "id": token.id,
+                                "name": token.name,
+                                "created": token.created_at.unix(),
+                                "lastUsed": token.last_used_at.map(|t| t.unix()),
+                            })
+                        })
+                        .collect();
+                    print_out(&format!("{}\n", serde_json::Value::from(listed)));
+                } else {
+                    let mut text = format!("{:<22} {:<25} {}\n", "ID", "CREATED", "NAME");
+                    for token in &tokens {
+                        text.push_str(&format!(
+                            "{:<22} {:<25} {}\n",
+                            token.id,
+                            token.created_at.to_okta_string(),
+                            token.name
+                        ));
+                    }
+                    print_out(&text);
+                }
+            }
+            TokensCommand::Revoke { id } => {
+                app.engine.revoke_api_token(&id).await?;
+                print_out(&format!("revoked API token {id}\n"));
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    app.close().await;
+    result
 }
 
 /// A plain HTTP/1.0 request to `/health/ready`, so the container image needs no HTTP client.

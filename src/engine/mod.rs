@@ -4,6 +4,7 @@
 //! types in here: the engine is testable without a socket.
 
 pub mod access;
+pub mod admin;
 pub mod authn;
 pub mod authorize;
 pub mod client_auth;
@@ -58,6 +59,7 @@ pub struct Engine {
     base_url: String,
     trusted_origins: Arc<TrustedOrigins>,
     seed_key: Arc<ring::hmac::Key>,
+    bootstrap_token: Option<crate::model::TokenHash>,
 }
 
 /// When the trusted origins were last read, and what they were.
@@ -105,6 +107,9 @@ impl Engine {
             }),
             base_url: config.base_url.clone(),
             trusted_origins: Arc::new(std::sync::RwLock::new(None)),
+            bootstrap_token: config.admin_token.as_ref().map(|token| {
+                crate::model::TokenHash::of(secrecy::ExposeSecret::expose_secret(token))
+            }),
             // Keyed, so that the digests of seed entries (which hold passwords) reveal nothing
             // to someone who reads the database.
             seed_key: Arc::new(ring::hmac::Key::new(

@@ -1,29 +1,263 @@
-//! Okta's management API (`Authorization: SSWS <token>`). Today: the API-token check that the
-//! admin session endpoints use, against the bootstrap token `AUTHD_ADMIN_TOKEN`.
+//! Okta's management API (`Authorization: SSWS <token>`): API tokens, the System Log, and the
+//! session administration of the Sessions API. One middleware authenticates every call and
+//! records it in the audit log.
 
-use axum::http::{header, HeaderMap};
-use secrecy::ExposeSecret;
+use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tower_http::request_id::RequestId;
 
 use crate::app::AppState;
-use crate::model::TokenHash;
+use crate::engine::admin::AuditEntry;
+use crate::model::{Actor, ApiToken, AuditEvent, AuditTarget, Timestamp};
 
 use super::error::OktaError;
 
-/// Accepts only `Authorization: SSWS <token>` with a configured token; `401 E0000011`
-/// otherwise.
-pub fn require_api_token(app: &AppState, headers: &HeaderMap) -> Result<(), OktaError> {
-    let presented = headers
+/// Authenticates `SSWS` (`401 E0000011` otherwise), then records the call in the audit log:
+/// who, what (method, route, path ids), when, and whether it succeeded. Never a secret: the
+/// route is recorded, not the URI, and no body.
+pub async fn authenticate_and_audit(
+    State(app): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let presented = request
+        .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("SSWS "))
-        .map(str::trim);
-    let (Some(presented), Some(expected)) = (presented, app.config.admin_token.as_ref()) else {
-        return Err(OktaError::invalid_token());
+        .map(|token| token.trim().to_owned());
+    let Some(presented) = presented else {
+        return OktaError::invalid_token().into_response();
     };
-    // Comparing digests keeps the comparison's timing independent of the token's bytes.
-    if TokenHash::of(presented) == TokenHash::of(expected.expose_secret()) {
-        Ok(())
-    } else {
-        Err(OktaError::invalid_token())
+    let actor = match app.engine.authenticate_api_token(&presented).await {
+        Ok(actor) => actor,
+        Err(crate::engine::Error::InvalidToken) => {
+            return OktaError::invalid_token().into_response()
+        }
+        Err(err) => return OktaError::from(err).into_response(),
+    };
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "(unmatched)".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().clone();
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .map(str::to_owned);
+    let client_ip = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string());
+    let targets = target_of(&route, request.uri().path());
+    request.extensions_mut().insert(actor.clone());
+    let response = next.run(request).await;
+    let status = response.status();
+    let entry = AuditEntry {
+        event_type: event_type(&method, &route),
+        display_message: format!("{method} {route} → {}", status.as_u16()),
+        success: status.is_success(),
+        actor,
+        targets,
+        client_ip,
+        request_id,
+    };
+    if let Err(err) = app.engine.audit(entry).await {
+        // The call itself is done; a lost audit entry is logged, not turned into a failure.
+        tracing::error!(error = %super::error::error_chain(&err), "cannot record an audit event");
     }
+    response
+}
+
+/// Okta-like event types: `system.api_token.revoke`, `user.session.end`, … by route and method.
+fn event_type(method: &axum::http::Method, route: &str) -> String {
+    let action = match *method {
+        axum::http::Method::GET => "read",
+        axum::http::Method::POST if route.contains("/lifecycle/") => {
+            route.rsplit('/').next().unwrap_or("lifecycle")
+        }
+        axum::http::Method::POST => "create",
+        axum::http::Method::PUT => "update",
+        axum::http::Method::DELETE => "delete",
+        _ => "call",
+    };
+    let resource = if route.starts_with("/api/v1/api-tokens") {
+        "system.api_token"
+    } else if route.starts_with("/api/v1/sessions") {
+        "user.session"
+    } else if route.starts_with("/api/v1/logs") {
+        "system.log"
+    } else {
+        "system.api"
+    };
+    format!("{resource}.{action}")
+}
+
+/// The object a call names by the id segment of its route.
+fn target_of(route: &str, path: &str) -> Vec<AuditTarget> {
+    let kind = if route.starts_with("/api/v1/api-tokens") {
+        "ApiToken"
+    } else if route.starts_with("/api/v1/sessions") {
+        "Session"
+    } else {
+        return vec![];
+    };
+    route
+        .split('/')
+        .zip(path.split('/'))
+        .find(|(pattern, _)| *pattern == "{id}")
+        .map(|(_, id)| AuditTarget {
+            id: id.to_owned(),
+            kind: kind.to_owned(),
+            display_name: id.to_owned(),
+        })
+        .into_iter()
+        .collect()
+}
+
+/// `GET /api/v1/api-tokens`.
+pub async fn list_api_tokens(State(app): State<AppState>) -> Result<Json<Value>, OktaError> {
+    let tokens = app.engine.api_tokens().await?;
+    Ok(Json(Value::Array(
+        tokens
+            .iter()
+            .map(|token| render_token(&app, token))
+            .collect(),
+    )))
+}
+
+/// `GET /api/v1/api-tokens/{id}`.
+pub async fn get_api_token(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, OktaError> {
+    let tokens = app.engine.api_tokens().await?;
+    let token = tokens
+        .iter()
+        .find(|token| token.id == id)
+        .ok_or_else(|| OktaError::not_found("ApiToken", &id))?;
+    Ok(Json(render_token(&app, token)))
+}
+
+/// `DELETE /api/v1/api-tokens/{id}`.
+pub async fn revoke_api_token(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, OktaError> {
+    app.engine.revoke_api_token(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /api/v1/api-tokens/current`: the caller revokes its own token.
+pub async fn revoke_current_api_token(
+    State(app): State<AppState>,
+    Extension(actor): Extension<Actor>,
+) -> Result<StatusCode, OktaError> {
+    if actor.id == crate::engine::admin::BOOTSTRAP_ACTOR {
+        return Err(OktaError::validation(vec![
+            "The bootstrap token is configuration (AUTHD_ADMIN_TOKEN) and cannot be revoked here."
+                .to_owned(),
+        ]));
+    }
+    app.engine.revoke_api_token(&actor.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn render_token(app: &AppState, token: &ApiToken) -> Value {
+    json!({
+        "id": token.id,
+        "name": token.name,
+        "created": token.created_at.to_okta_string(),
+        "lastUpdated": token.last_used_at.unwrap_or(token.created_at).to_okta_string(),
+        "tokenWindow": "P30D",
+        "_links": {
+            "self": {
+                "href": format!("{}/api/v1/api-tokens/{}", app.config.base_url, token.id),
+                "hints": { "allow": ["GET", "DELETE"] }
+            }
+        }
+    })
+}
+
+/// `GET /api/v1/logs` query (Okta's System Log basics).
+#[derive(Debug, Deserialize)]
+pub struct LogsQuery {
+    since: Option<String>,
+    until: Option<String>,
+    limit: Option<String>,
+    q: Option<String>,
+}
+
+/// `GET /api/v1/logs`: audit events in Okta's LogEvent shape, oldest first.
+pub async fn get_logs(
+    State(app): State<AppState>,
+    Query(query): Query<LogsQuery>,
+) -> Result<Response, OktaError> {
+    let mut causes = Vec::new();
+    let mut time = |name: &str, value: &Option<String>| {
+        value
+            .as_deref()
+            .and_then(|text| match humantime::parse_rfc3339_weak(text) {
+                Ok(at) => at
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()
+                    .map(|since_epoch| Timestamp::from_unix(since_epoch.as_secs() as i64)),
+                Err(_) => {
+                    causes.push(format!("{name}: {text:?} is not an ISO 8601 time"));
+                    None
+                }
+            })
+    };
+    let since = time("since", &query.since);
+    let until = time("until", &query.until);
+    let limit = match query.limit.as_deref() {
+        None => 100,
+        Some(text) => match text.parse::<u32>() {
+            Ok(limit) if (1..=1000).contains(&limit) => limit,
+            _ => {
+                causes.push(format!("limit: {text:?} is not a number from 1 to 1000"));
+                100
+            }
+        },
+    };
+    if !causes.is_empty() {
+        return Err(OktaError::validation(causes));
+    }
+    let events = app
+        .engine
+        .audit_events(since, until, limit, query.q.as_deref())
+        .await?;
+    let body: Vec<Value> = events.iter().map(render_event).collect();
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Json(Value::Array(body)),
+    )
+        .into_response())
+}
+
+fn render_event(event: &AuditEvent) -> Value {
+    json!({
+        "uuid": event.uuid,
+        "published": event.published.to_okta_string(),
+        "eventType": event.event_type,
+        "version": "0",
+        "severity": if event.outcome == "SUCCESS" { "INFO" } else { "WARN" },
+        "displayMessage": event.display_message,
+        "actor": {
+            "id": event.actor.id,
+            "type": "PublicClientApp",
+            "alternateId": event.actor.name,
+            "displayName": event.actor.name,
+        },
+        "client": { "ipAddress": event.client_ip },
+        "outcome": { "result": event.outcome },
+        "target": event.targets,
+        "transaction": { "type": "WEB", "id": event.request_id },
+    })
 }

@@ -66,19 +66,12 @@ pub fn router(state: AppState) -> Router {
         .route("/health/ready", get(ops::ready))
         .route("/api/v1/sessions", post(sessions::create_session))
         .route(
-            "/api/v1/sessions/{id}",
-            get(sessions::get_session).delete(sessions::close_session),
-        )
-        .route(
-            "/api/v1/sessions/{id}/lifecycle/refresh",
-            post(sessions::refresh_session),
-        )
-        .route(
             "/login/sessionCookieRedirect",
             get(sessions::session_cookie_redirect),
         )
         .route("/login", get(login::show).post(login::submit))
         .merge(browser_api(state.clone()))
+        .merge(admin_api(state.clone()))
         .with_state(state)
         .layer(
             ServiceBuilder::new()
@@ -156,4 +149,31 @@ fn browser_api(state: AppState) -> Router<AppState> {
             post(sessions::refresh_current_session),
         )
         .layer(cors)
+}
+
+/// Okta's management API: every route authenticated with `SSWS` and audited.
+fn admin_api(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/sessions/{id}",
+            get(sessions::get_session).delete(sessions::close_session),
+        )
+        .route(
+            "/api/v1/sessions/{id}/lifecycle/refresh",
+            post(sessions::refresh_session),
+        )
+        .route("/api/v1/api-tokens", get(admin::list_api_tokens))
+        .route(
+            "/api/v1/api-tokens/current",
+            axum::routing::delete(admin::revoke_current_api_token),
+        )
+        .route(
+            "/api/v1/api-tokens/{id}",
+            get(admin::get_api_token).delete(admin::revoke_api_token),
+        )
+        .route("/api/v1/logs", get(admin::get_logs))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            admin::authenticate_and_audit,
+        ))
 }

@@ -38,13 +38,11 @@ pub async fn create_session(
     Ok(Json(render(&app, &created.session, false)))
 }
 
-/// `GET /api/v1/sessions/{id}`.
+/// `GET /api/v1/sessions/{id}` (admin: authenticated by [`super::admin`]).
 pub async fn get_session(
     State(app): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, OktaError> {
-    super::admin::require_api_token(&app, &headers)?;
     let session = app.engine.session(&session_id(&id)?).await?;
     Ok(Json(render(&app, &session, false)))
 }
@@ -52,10 +50,8 @@ pub async fn get_session(
 /// `POST /api/v1/sessions/{id}/lifecycle/refresh`.
 pub async fn refresh_session(
     State(app): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, OktaError> {
-    super::admin::require_api_token(&app, &headers)?;
     let session = app.engine.refresh_session(&session_id(&id)?).await?;
     Ok(Json(render(&app, &session, false)))
 }
@@ -63,10 +59,8 @@ pub async fn refresh_session(
 /// `DELETE /api/v1/sessions/{id}`.
 pub async fn close_session(
     State(app): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<StatusCode, OktaError> {
-    super::admin::require_api_token(&app, &headers)?;
     app.engine.end_session(&session_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

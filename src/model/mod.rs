@@ -4,6 +4,7 @@
 
 #[macro_use]
 mod wire_enum;
+mod admin;
 mod auth_server;
 mod authn;
 mod client;
@@ -17,6 +18,7 @@ mod time;
 mod token;
 mod user;
 
+pub use admin::{Actor, ApiToken, AuditEvent, AuditTarget};
 pub use auth_server::{AuthServer, ClaimType, CustomClaim, IssuerMode, TokenLifetimes};
 pub use authn::{LockoutPolicy, PendingAuthn, SessionTokenGrant, TransactionState};
 pub use client::{

@@ -16,9 +16,9 @@ use async_trait::async_trait;
 
 use crate::config::DatabaseUrl;
 use crate::model::{
-    AuthServer, AuthServerId, AuthorizationCode, Client, ClientId, Kid, LockoutPolicy,
-    PendingAuthn, Redeemed, RefreshTokenRecord, Session, SessionId, SessionTokenGrant, SigningKey,
-    Timestamp, TokenHash, User, UserId,
+    ApiToken, AuditEvent, AuthServer, AuthServerId, AuthorizationCode, Client, ClientId, Kid,
+    LockoutPolicy, PendingAuthn, Redeemed, RefreshTokenRecord, Session, SessionId,
+    SessionTokenGrant, SigningKey, Timestamp, TokenHash, User, UserId,
 };
 
 /// Storage failures, with the database's own types kept inside.
@@ -260,6 +260,28 @@ pub trait GrantStore: Send + Sync {
     ) -> Result<bool>;
 }
 
+/// API tokens and the audit log.
+#[async_trait]
+pub trait AdminStore: Send + Sync {
+    /// Stores a new API token by its hash.
+    async fn insert_api_token(&self, token: &ApiToken, hash: &TokenHash) -> Result<()>;
+    /// The token with this hash, marking it used at `now`.
+    async fn use_api_token(&self, hash: &TokenHash, now: Timestamp) -> Result<Option<ApiToken>>;
+    /// Every API token, oldest first.
+    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>>;
+    /// Deletes an API token; whether there was one.
+    async fn delete_api_token(&self, id: &str) -> Result<bool>;
+    /// Appends an audit event.
+    async fn insert_audit_event(&self, event: &AuditEvent) -> Result<()>;
+    /// Audit events published in `[since, until)`, oldest first, at most `limit`.
+    async fn list_audit_events(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>>;
+}
+
 /// What the seed file last applied, per object.
 #[async_trait]
 pub trait SeedStore: Send + Sync {
@@ -322,6 +344,7 @@ pub trait Store:
     + SessionStore
     + SeedStore
     + GrantStore
+    + AdminStore
     + KeyStore
     + Send
     + Sync

@@ -163,6 +163,20 @@ pub const GET_SEED_DIGEST: &str = "SELECT digest FROM seed_entries WHERE kind = 
 pub const RECORD_SEED_DIGEST: &str = "INSERT INTO seed_entries (kind, key, digest) \
      VALUES ($1, $2, $3) ON CONFLICT (kind, key) DO UPDATE SET digest = excluded.digest";
 
+pub const INSERT_API_TOKEN: &str = "INSERT INTO api_tokens (id, name, token_hash, created_at) \
+     VALUES ($1, $2, $3, $4)";
+pub const USE_API_TOKEN: &str = "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 \
+     RETURNING id, name, created_at, last_used_at";
+pub const LIST_API_TOKENS: &str =
+    "SELECT id, name, created_at, last_used_at FROM api_tokens ORDER BY created_at, id";
+pub const DELETE_API_TOKEN: &str = "DELETE FROM api_tokens WHERE id = $1";
+pub const INSERT_AUDIT_EVENT: &str = "INSERT INTO audit_events (uuid, published, event_type, \
+     display_message, outcome, actor_id, actor_name, targets, client_ip, request_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+pub const LIST_AUDIT_EVENTS: &str = "SELECT uuid, published, event_type, display_message, \
+     outcome, actor_id, actor_name, targets, client_ip, request_id FROM audit_events \
+     WHERE published >= $1 AND published < $2 ORDER BY published, uuid LIMIT $3";
+
 pub const LIST_KEYS: &str = "SELECT kid, auth_server_id, alg, state, public_jwk, \
      sealed_private_key, created_at, activated_at, retired_at, remove_after \
      FROM signing_keys WHERE auth_server_id = $1 ORDER BY created_at DESC, kid";
@@ -184,18 +198,18 @@ pub const PURGE_RETIRED_KEYS: &str = "DELETE FROM signing_keys \
 macro_rules! portable_stores {
     ($store:ty, lock_keys = $lock_keys:expr) => {
         use $crate::model::{
-            AuthServer, AuthServerId, AuthorizationCode, Client, ClientId, GrantContext, KeyState,
-            Kid, LockoutPolicy, PendingAuthn, Redeemed, RefreshTokenRecord, Session, SessionId,
-            SessionTokenGrant, SigningKey, Timestamp, TokenHash, User, UserId,
+            ApiToken, AuditEvent, AuthServer, AuthServerId, AuthorizationCode, Client, ClientId,
+            GrantContext, KeyState, Kid, LockoutPolicy, PendingAuthn, Redeemed, RefreshTokenRecord,
+            Session, SessionId, SessionTokenGrant, SigningKey, Timestamp, TokenHash, User, UserId,
         };
         use $crate::store::portable as sql;
         use $crate::store::rows::{
-            json, AuthServerRow, ClientRow, CodeRow, PendingAuthnRow, RefreshRow, SessionRow,
-            SessionTokenRow, SigningKeyRow, UserRow,
+            json, ApiTokenRow, AuditEventRow, AuthServerRow, ClientRow, CodeRow, PendingAuthnRow,
+            RefreshRow, SessionRow, SessionTokenRow, SigningKeyRow, UserRow,
         };
         use $crate::store::{
-            AuthServerStore, AuthnStore, ClientStore, Error, GrantStore, KeyChange, KeyStore,
-            Result, RotationOutcome, RotationPlan, SeedStore, SessionStore, UserStore,
+            AdminStore, AuthServerStore, AuthnStore, ClientStore, Error, GrantStore, KeyChange,
+            KeyStore, Result, RotationOutcome, RotationPlan, SeedStore, SessionStore, UserStore,
         };
 
         #[async_trait::async_trait]
@@ -771,6 +785,90 @@ macro_rules! portable_stores {
                     .await
                     .map_err(map_err)?;
                 Ok(written.rows_affected() > 0)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl AdminStore for $store {
+            async fn insert_api_token(&self, token: &ApiToken, hash: &TokenHash) -> Result<()> {
+                sqlx::query(sql::INSERT_API_TOKEN)
+                    .bind(&token.id)
+                    .bind(&token.name)
+                    .bind(hash.as_str())
+                    .bind(token.created_at.unix())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn use_api_token(
+                &self,
+                hash: &TokenHash,
+                now: Timestamp,
+            ) -> Result<Option<ApiToken>> {
+                Ok(sqlx::query_as::<_, ApiTokenRow>(sql::USE_API_TOKEN)
+                    .bind(hash.as_str())
+                    .bind(now.unix())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .map(ApiToken::from))
+            }
+
+            async fn list_api_tokens(&self) -> Result<Vec<ApiToken>> {
+                Ok(sqlx::query_as::<_, ApiTokenRow>(sql::LIST_API_TOKENS)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .into_iter()
+                    .map(ApiToken::from)
+                    .collect())
+            }
+
+            async fn delete_api_token(&self, id: &str) -> Result<bool> {
+                let deleted = sqlx::query(sql::DELETE_API_TOKEN)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(deleted.rows_affected() > 0)
+            }
+
+            async fn insert_audit_event(&self, event: &AuditEvent) -> Result<()> {
+                sqlx::query(sql::INSERT_AUDIT_EVENT)
+                    .bind(&event.uuid)
+                    .bind(event.published.unix())
+                    .bind(&event.event_type)
+                    .bind(&event.display_message)
+                    .bind(&event.outcome)
+                    .bind(&event.actor.id)
+                    .bind(&event.actor.name)
+                    .bind(json(&event.targets))
+                    .bind(event.client_ip.as_deref())
+                    .bind(event.request_id.as_deref())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn list_audit_events(
+                &self,
+                since: Timestamp,
+                until: Timestamp,
+                limit: u32,
+            ) -> Result<Vec<AuditEvent>> {
+                sqlx::query_as::<_, AuditEventRow>(sql::LIST_AUDIT_EVENTS)
+                    .bind(since.unix())
+                    .bind(until.unix())
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect()
             }
         }
 

@@ -2,8 +2,8 @@
 //! Rust-side types) and their conversion into the model.
 
 use crate::model::{
-    AuthServer, AuthorizationCode, Client, GrantContext, PendingAuthn, RefreshTokenRecord,
-    ScopeSet, Session, SessionTokenGrant, SigningKey, Timestamp, User,
+    Actor, ApiToken, AuditEvent, AuthServer, AuthorizationCode, Client, GrantContext, PendingAuthn,
+    RefreshTokenRecord, ScopeSet, Session, SessionTokenGrant, SigningKey, Timestamp, User,
 };
 
 use super::columns::{json_list, parse, to_json};
@@ -308,6 +308,60 @@ impl TryFrom<RefreshRow> for RefreshTokenRecord {
             created_at: Timestamp::from_unix(row.created_at),
             expires_at: Timestamp::from_unix(row.expires_at),
             family_expires_at: Timestamp::from_unix(row.family_expires_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ApiTokenRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+impl From<ApiTokenRow> for ApiToken {
+    fn from(row: ApiTokenRow) -> Self {
+        ApiToken {
+            id: row.id,
+            name: row.name,
+            created_at: Timestamp::from_unix(row.created_at),
+            last_used_at: row.last_used_at.map(Timestamp::from_unix),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AuditEventRow {
+    pub uuid: String,
+    pub published: i64,
+    pub event_type: String,
+    pub display_message: String,
+    pub outcome: String,
+    pub actor_id: String,
+    pub actor_name: String,
+    pub targets: String,
+    pub client_ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl TryFrom<AuditEventRow> for AuditEvent {
+    type Error = Error;
+
+    fn try_from(row: AuditEventRow) -> Result<Self, Error> {
+        Ok(AuditEvent {
+            uuid: row.uuid,
+            published: Timestamp::from_unix(row.published),
+            event_type: row.event_type,
+            display_message: row.display_message,
+            outcome: row.outcome,
+            actor: Actor {
+                id: row.actor_id,
+                name: row.actor_name,
+            },
+            targets: json_list(&row.targets)?,
+            client_ip: row.client_ip,
+            request_id: row.request_id,
         })
     }
 }

@@ -8,6 +8,7 @@
 
 mod common;
 
+mod admin;
 mod authn;
 mod browser;
 mod cli;
