@@ -74,6 +74,21 @@ impl Engine {
         if self.store.is_access_token_revoked(&jti, grant_id).await? {
             return Err(invalid("The access token has been revoked."));
         }
+        // A deactivated, suspended or locked user's tokens stop working at once.
+        if let Some(uid) = claims
+            .get("uid")
+            .and_then(Value::as_str)
+            .and_then(|uid| UserId::parse(uid).ok())
+        {
+            let active = match self.store.get_user(&uid).await {
+                Ok(user) => user.may_sign_in(self.now()),
+                Err(crate::store::Error::NotFound) => false,
+                Err(err) => return Err(err.into()),
+            };
+            if !active {
+                return Err(invalid("The user of this access token is not active."));
+            }
+        }
         let scopes = ScopeSet::from_scopes(
             claims
                 .get("scp")

@@ -17,6 +17,7 @@ pub mod rate_limit;
 pub mod scope;
 pub mod sessions;
 pub mod token;
+pub mod users;
 
 use std::sync::Arc;
 

@@ -172,6 +172,21 @@ fn admin_api(state: AppState) -> Router<AppState> {
             get(admin::get_api_token).delete(admin::revoke_api_token),
         )
         .route("/api/v1/logs", get(admin::get_logs))
+        .route(
+            "/api/v1/users",
+            get(admin::users::list_users).post(admin::users::create_user),
+        )
+        .route(
+            "/api/v1/users/{id}",
+            get(admin::users::get_user)
+                .post(admin::users::update_user_partial)
+                .put(admin::users::replace_user)
+                .delete(admin::users::delete_user),
+        )
+        .route(
+            "/api/v1/users/{id}/lifecycle/{operation}",
+            post(admin::users::user_lifecycle),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             admin::authenticate_and_audit,

@@ -147,6 +147,30 @@ pub trait UserStore: Send + Sync {
     async fn insert_user(&self, user: &User) -> Result<()>;
     /// Replaces a user's fields except the lockout counters; [`Error::NotFound`] if none.
     async fn update_user(&self, user: &User) -> Result<()>;
+    /// Users matching the query, ordered by id, after the cursor, at most `limit`.
+    async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>>;
+    /// Clears a lockout and the failure count.
+    async fn unlock_user(&self, id: &UserId, now: Timestamp) -> Result<()>;
+    /// Deletes a user and everything of theirs; whether there was one.
+    async fn delete_user(&self, id: &UserId) -> Result<bool>;
+    /// Ends every session of the user and revokes every grant of theirs with refresh tokens
+    /// (their access tokens until `until`).
+    async fn end_user_access(&self, id: &UserId, until: Timestamp) -> Result<()>;
+}
+
+/// Which users to list.
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only this login (case-insensitive).
+    pub login: Option<String>,
+    /// Login starting with, or profile containing, this text (case-insensitive).
+    pub q: Option<String>,
+    /// Only ids after this one.
+    pub after: Option<String>,
+    /// At most this many.
+    pub limit: u32,
 }
 
 /// Sign-in state that must hold across replicas: lockout counters, one-time session tokens and

@@ -39,6 +39,23 @@ pub const UPDATE_CLIENT: &str = "UPDATE clients SET label = $2, application_type
 pub const GET_USER_BY_LOGIN: &str = "SELECT id, status, login, profile, password_hash, \
      created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at, \
      failed_sign_ins, locked_until FROM users WHERE login_lower = $1";
+pub const LIST_USERS: &str = "SELECT id, status, login, profile, password_hash, \
+     created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at, \
+     failed_sign_ins, locked_until FROM users \
+     WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR login_lower = $2) \
+     AND ($3 IS NULL OR login_lower LIKE $3 OR LOWER(profile) LIKE $4) \
+     AND ($5 IS NULL OR id > $5) ORDER BY id LIMIT $6";
+pub const UNLOCK_USER: &str = "UPDATE users SET failed_sign_ins = 0, locked_until = NULL, \
+     status = CASE WHEN status = 'LOCKED_OUT' THEN 'ACTIVE' ELSE status END, \
+     status_changed_at = CASE WHEN status = 'LOCKED_OUT' THEN $2 ELSE status_changed_at END \
+     WHERE id = $1";
+pub const DELETE_USER: &str = "DELETE FROM users WHERE id = $1";
+pub const DELETE_USER_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
+pub const REVOKE_USER_GRANTS: &str = "INSERT INTO revoked_grants (grant_id, expires_at) \
+     SELECT DISTINCT grant_id, $2 FROM refresh_tokens WHERE user_id = $1 \
+     ON CONFLICT (grant_id) DO NOTHING";
+pub const REVOKE_USER_REFRESH_TOKENS: &str =
+    "UPDATE refresh_tokens SET revoked = 1 WHERE user_id = $1";
 pub const GET_USER: &str = "SELECT id, status, login, profile, password_hash, \
      created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at, \
      failed_sign_ins, locked_until FROM users WHERE id = $1";
@@ -340,6 +357,60 @@ macro_rules! portable_stores {
                     .map_err(map_err)?
                     .ok_or(Error::NotFound)?
                     .try_into()
+            }
+
+            async fn list_users(&self, query: &$crate::store::UserQuery) -> Result<Vec<User>> {
+                let q = query.q.as_ref().map(|q| q.to_lowercase());
+                sqlx::query_as::<_, UserRow>(sql::LIST_USERS)
+                    .bind(query.status.as_deref())
+                    .bind(query.login.as_ref().map(|login| login.to_lowercase()))
+                    .bind(q.as_ref().map(|q| format!("{q}%")))
+                    .bind(q.as_ref().map(|q| format!("%{q}%")))
+                    .bind(query.after.as_deref())
+                    .bind(i64::from(query.limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect()
+            }
+
+            async fn unlock_user(&self, id: &UserId, now: Timestamp) -> Result<()> {
+                let written = sqlx::query(sql::UNLOCK_USER)
+                    .bind(id.as_str())
+                    .bind(now.unix())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                found(written.rows_affected())
+            }
+
+            async fn delete_user(&self, id: &UserId) -> Result<bool> {
+                let deleted = sqlx::query(sql::DELETE_USER)
+                    .bind(id.as_str())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(deleted.rows_affected() > 0)
+            }
+
+            async fn end_user_access(&self, id: &UserId, until: Timestamp) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                for statement in [sql::DELETE_USER_SESSIONS, sql::REVOKE_USER_REFRESH_TOKENS] {
+                    sqlx::query(statement)
+                        .bind(id.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err)?;
+                }
+                sqlx::query(sql::REVOKE_USER_GRANTS)
+                    .bind(id.as_str())
+                    .bind(until.unix())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                tx.commit().await.map_err(map_err)
             }
 
             async fn insert_user(&self, user: &User) -> Result<()> {

@@ -21,3 +21,4 @@ mod ops;
 mod rotation;
 mod seed;
 mod sessions;
+mod users;

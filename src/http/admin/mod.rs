@@ -17,6 +17,8 @@ use crate::model::{Actor, ApiToken, AuditEvent, AuditTarget, Timestamp};
 
 use super::error::OktaError;
 
+pub mod users;
+
 /// Authenticates `SSWS` (`401 E0000011` otherwise), then records the call in the audit log:
 /// who, what (method, route, path ids), when, and whether it succeeded. Never a secret: the
 /// route is recorded, not the URI, and no body.
@@ -89,6 +91,8 @@ fn event_type(method: &axum::http::Method, route: &str) -> String {
     };
     let resource = if route.starts_with("/api/v1/api-tokens") {
         "system.api_token"
+    } else if route.starts_with("/api/v1/users") {
+        "user.lifecycle"
     } else if route.starts_with("/api/v1/sessions") {
         "user.session"
     } else if route.starts_with("/api/v1/logs") {
@@ -105,6 +109,8 @@ fn target_of(route: &str, path: &str) -> Vec<AuditTarget> {
         "ApiToken"
     } else if route.starts_with("/api/v1/sessions") {
         "Session"
+    } else if route.starts_with("/api/v1/users") {
+        "User"
     } else {
         return vec![];
     };

@@ -1,0 +1,239 @@
+//! Okta's Users API: create, read, list, update, lifecycle, delete. Deactivating a user ends
+//! their sessions and revokes their grants.
+
+use secrecy::SecretString;
+use serde_json::{Map, Value};
+
+use crate::model::{Timestamp, User, UserId, UserStatus};
+use crate::store::{self, UserQuery};
+
+use super::{Engine, Error, Result};
+
+/// The profile attributes Okta's default user profile requires.
+const REQUIRED_PROFILE: [&str; 4] = ["login", "email", "firstName", "lastName"];
+
+/// A lifecycle operation (`/api/v1/users/{id}/lifecycle/{op}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// STAGED or DEPROVISIONED → ACTIVE (with a password) or PROVISIONED.
+    Activate,
+    /// Anything but DEPROVISIONED → DEPROVISIONED; ends sessions and grants.
+    Deactivate,
+    /// ACTIVE → SUSPENDED.
+    Suspend,
+    /// SUSPENDED → ACTIVE.
+    Unsuspend,
+    /// LOCKED_OUT → ACTIVE.
+    Unlock,
+    /// ACTIVE → PASSWORD_EXPIRED.
+    ExpirePassword,
+}
+
+impl Lifecycle {
+    /// The operation named in the URL.
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "activate" => Lifecycle::Activate,
+            "deactivate" => Lifecycle::Deactivate,
+            "suspend" => Lifecycle::Suspend,
+            "unsuspend" => Lifecycle::Unsuspend,
+            "unlock" => Lifecycle::Unlock,
+            "expire_password" => Lifecycle::ExpirePassword,
+            _ => return None,
+        })
+    }
+}
+
+impl Engine {
+    /// Creates a user; `activate` makes them ACTIVE (with a password) or PROVISIONED,
+    /// otherwise STAGED.
+    pub async fn create_user(
+        &self,
+        profile: Map<String, Value>,
+        password: Option<SecretString>,
+        activate: bool,
+    ) -> Result<User> {
+        check_profile(&profile)?;
+        let login = profile
+            .get("login")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let now = self.now();
+        let password_hash = match password {
+            Some(password) => Some(self.passwords.hash(password).await?),
+            None => None,
+        };
+        let status = match (activate, password_hash.is_some()) {
+            (false, _) => UserStatus::Staged,
+            (true, true) => UserStatus::Active,
+            (true, false) => UserStatus::Provisioned,
+        };
+        let user = User {
+            id: UserId::generate(),
+            status,
+            login,
+            profile,
+            password_changed_at: password_hash.as_ref().map(|_| now),
+            password_hash,
+            created_at: now,
+            activated_at: activate.then_some(now),
+            status_changed_at: Some(now),
+            last_login_at: None,
+            updated_at: now,
+            failed_sign_ins: 0,
+            locked_until: None,
+        };
+        match self.store.insert_user(&user).await {
+            Ok(()) => Ok(user),
+            Err(store::Error::Conflict { .. }) => Err(Error::Validation(vec![
+                "login: An object with this field already exists in the current organization"
+                    .to_owned(),
+            ])),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// A user by id or login.
+    pub async fn find_user(&self, id_or_login: &str) -> Result<User> {
+        let by_id = match UserId::parse(id_or_login) {
+            Ok(id) => match self.store.get_user(&id).await {
+                Ok(user) => Some(user),
+                Err(store::Error::NotFound) => None,
+                Err(err) => return Err(err.into()),
+            },
+            Err(_) => None,
+        };
+        match by_id {
+            Some(user) => Ok(user),
+            None => self.user_by_login(id_or_login).await,
+        }
+    }
+
+    /// Users, ordered by id.
+    pub async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>> {
+        Ok(self.store.list_users(query).await?)
+    }
+
+    /// Replaces the profile (`PUT`) or merges attributes into it (`POST`).
+    pub async fn update_user_profile(
+        &self,
+        id_or_login: &str,
+        profile: Map<String, Value>,
+        merge: bool,
+    ) -> Result<User> {
+        let mut user = self.find_user(id_or_login).await?;
+        let mut updated = if merge {
+            user.profile.clone()
+        } else {
+            Map::new()
+        };
+        updated.extend(profile);
+        check_profile(&updated)?;
+        user.login = updated
+            .get("login")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        user.profile = updated;
+        user.updated_at = self.now();
+        match self.store.update_user(&user).await {
+            Ok(()) => Ok(user),
+            Err(store::Error::Conflict { .. }) => Err(Error::Validation(vec![
+                "login: An object with this field already exists in the current organization"
+                    .to_owned(),
+            ])),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Runs a lifecycle operation; refused (`400 E0000001`) from a status it does not apply to.
+    pub async fn user_lifecycle(&self, id_or_login: &str, operation: Lifecycle) -> Result<User> {
+        let mut user = self.find_user(id_or_login).await?;
+        let now = self.now();
+        let from = user.status;
+        let to = match (operation, from) {
+            (Lifecycle::Activate, UserStatus::Staged | UserStatus::Deprovisioned) => {
+                if user.password_hash.is_some() {
+                    UserStatus::Active
+                } else {
+                    UserStatus::Provisioned
+                }
+            }
+            (Lifecycle::Deactivate, status) if status != UserStatus::Deprovisioned => {
+                UserStatus::Deprovisioned
+            }
+            (Lifecycle::Suspend, UserStatus::Active) => UserStatus::Suspended,
+            (Lifecycle::Unsuspend, UserStatus::Suspended) => UserStatus::Active,
+            (Lifecycle::Unlock, UserStatus::LockedOut) => {
+                self.store.unlock_user(&user.id, now).await?;
+                return Ok(self.store.get_user(&user.id).await?);
+            }
+            (Lifecycle::ExpirePassword, UserStatus::Active) => UserStatus::PasswordExpired,
+            _ => {
+                return Err(Error::Validation(vec![format!(
+                    "status: This operation is not allowed in the user's current status ({from})"
+                )]))
+            }
+        };
+        user.status = to;
+        user.status_changed_at = Some(now);
+        user.updated_at = now;
+        if to == UserStatus::Active && user.activated_at.is_none() {
+            user.activated_at = Some(now);
+        }
+        self.store.update_user(&user).await?;
+        if to == UserStatus::Deprovisioned {
+            self.end_user_access(&user.id, now).await?;
+        }
+        tracing::info!(user.id = %user.id, from = %from, to = %to, "user status changed");
+        Ok(user)
+    }
+
+    /// Okta's delete: a user not yet deactivated is deactivated; a deactivated one is deleted.
+    pub async fn delete_user(&self, id_or_login: &str) -> Result<()> {
+        let user = self.find_user(id_or_login).await?;
+        if user.status != UserStatus::Deprovisioned {
+            self.user_lifecycle(user.id.as_str(), Lifecycle::Deactivate)
+                .await?;
+            return Ok(());
+        }
+        self.store.delete_user(&user.id).await?;
+        tracing::info!(user.id = %user.id, "user deleted");
+        Ok(())
+    }
+
+    async fn end_user_access(&self, id: &UserId, now: Timestamp) -> Result<()> {
+        let until = now.plus(
+            self.tokens
+                .refresh_token_max_lifetime
+                .max(self.tokens.access_token_lifetime),
+        );
+        Ok(self.store.end_user_access(id, until).await?)
+    }
+}
+
+fn check_profile(profile: &Map<String, Value>) -> Result<()> {
+    let causes: Vec<String> = REQUIRED_PROFILE
+        .iter()
+        .filter(|key| {
+            profile
+                .get(**key)
+                .and_then(Value::as_str)
+                .is_none_or(|value| value.trim().is_empty())
+        })
+        .map(|key| format!("{key}: The field cannot be left blank"))
+        .chain(
+            profile
+                .get("email")
+                .and_then(Value::as_str)
+                .filter(|email| !email.trim().is_empty() && !email.contains('@'))
+                .map(|_| "email: Does not match required pattern".to_owned()),
+        )
+        .collect();
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(causes))
+    }
+}

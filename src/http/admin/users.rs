@@ -1,0 +1,240 @@
+//! `/api/v1/users`: Okta's Users API.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::app::AppState;
+use crate::engine::users::Lifecycle;
+use crate::model::User;
+use crate::store::UserQuery;
+
+use super::super::error::OktaError;
+use super::super::extract::OktaJson;
+
+/// `POST /api/v1/users` body.
+#[derive(Debug, Deserialize)]
+pub struct CreateUserRequest {
+    profile: Map<String, Value>,
+    #[serde(default)]
+    credentials: Option<Credentials>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Credentials {
+    password: Option<PasswordValue>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PasswordValue {
+    value: String,
+}
+
+/// `POST /api/v1/users` query.
+#[derive(Debug, Deserialize)]
+pub struct CreateUserQuery {
+    activate: Option<bool>,
+}
+
+/// `POST /api/v1/users?activate=true|false`.
+pub async fn create_user(
+    State(app): State<AppState>,
+    Query(query): Query<CreateUserQuery>,
+    OktaJson(request): OktaJson<CreateUserRequest>,
+) -> Result<Json<Value>, OktaError> {
+    let password = request
+        .credentials
+        .and_then(|credentials| credentials.password)
+        .map(|password| password.value.into());
+    let user = app
+        .engine
+        .create_user(request.profile, password, query.activate.unwrap_or(true))
+        .await?;
+    Ok(Json(render(&app, &user)))
+}
+
+/// `GET /api/v1/users/{idOrLogin}`.
+pub async fn get_user(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, OktaError> {
+    let user = app.engine.find_user(&id).await?;
+    Ok(Json(render(&app, &user)))
+}
+
+/// `GET /api/v1/users` query.
+#[derive(Debug, Deserialize)]
+pub struct ListUsersQuery {
+    q: Option<String>,
+    filter: Option<String>,
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+const MAX_PAGE: u32 = 200;
+
+/// `GET /api/v1/users?q=&filter=&limit=&after=`, with Okta's `Link` headers for paging.
+pub async fn list_users(
+    State(app): State<AppState>,
+    Query(query): Query<ListUsersQuery>,
+) -> Result<Response, OktaError> {
+    let limit = match query.limit.as_deref() {
+        None => MAX_PAGE,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|limit| (1..=MAX_PAGE).contains(limit))
+            .ok_or_else(|| {
+                OktaError::validation(vec![format!(
+                    "limit: must be a number from 1 to {MAX_PAGE}"
+                )])
+            })?,
+    };
+    let (status, login) = match query.filter.as_deref() {
+        None => (None, None),
+        Some(filter) => parse_filter(filter)?,
+    };
+    let users = app
+        .engine
+        .list_users(&UserQuery {
+            status,
+            login,
+            q: query.q.clone().filter(|q| !q.is_empty()),
+            after: query.after.clone(),
+            // One more than asked shows whether a next page exists.
+            limit: limit + 1,
+        })
+        .await?;
+    let has_next = users.len() > limit as usize;
+    let page: Vec<&User> = users.iter().take(limit as usize).collect();
+    let base = format!("{}/api/v1/users", app.config.base_url);
+    let mut params = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(q) = &query.q {
+        params.append_pair("q", q);
+    }
+    if let Some(filter) = &query.filter {
+        params.append_pair("filter", filter);
+    }
+    params.append_pair("limit", &limit.to_string());
+    let common = params.finish();
+    let mut links = vec![format!("<{base}?{common}>; rel=\"self\"")];
+    if let (true, Some(last)) = (has_next, page.last()) {
+        links.push(format!("<{base}?{common}&after={}>; rel=\"next\"", last.id));
+    }
+    let body: Vec<Value> = page.iter().map(|user| render(&app, user)).collect();
+    let mut response = Json(Value::Array(body)).into_response();
+    for link in links {
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            response.headers_mut().append(header::LINK, value);
+        }
+    }
+    Ok(response)
+}
+
+/// Okta's filter subset: `status eq "X"`, `profile.login eq "x"`, joined by `and`.
+fn parse_filter(filter: &str) -> Result<(Option<String>, Option<String>), OktaError> {
+    let invalid = || {
+        OktaError::validation(vec![format!(
+            "filter: {filter:?} is not supported; use status eq \"ACTIVE\" or profile.login eq \"x\", joined by and"
+        )])
+    };
+    let mut status = None;
+    let mut login = None;
+    for clause in filter.split(" and ") {
+        let mut parts = clause.trim().splitn(3, ' ');
+        let (Some(field), Some("eq"), Some(value)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid());
+        };
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .ok_or_else(invalid)?
+            .to_owned();
+        match field {
+            "status" => status = Some(value),
+            "profile.login" => login = Some(value),
+            _ => return Err(invalid()),
+        }
+    }
+    Ok((status, login))
+}
+
+/// `POST /api/v1/users/{id}` (partial profile) body, and `PUT` (whole profile).
+#[derive(Debug, Deserialize)]
+pub struct UpdateUserRequest {
+    profile: Map<String, Value>,
+}
+
+/// `POST /api/v1/users/{id}`: merges profile attributes.
+pub async fn update_user_partial(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    OktaJson(request): OktaJson<UpdateUserRequest>,
+) -> Result<Json<Value>, OktaError> {
+    let user = app
+        .engine
+        .update_user_profile(&id, request.profile, true)
+        .await?;
+    Ok(Json(render(&app, &user)))
+}
+
+/// `PUT /api/v1/users/{id}`: replaces the profile.
+pub async fn replace_user(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    OktaJson(request): OktaJson<UpdateUserRequest>,
+) -> Result<Json<Value>, OktaError> {
+    let user = app
+        .engine
+        .update_user_profile(&id, request.profile, false)
+        .await?;
+    Ok(Json(render(&app, &user)))
+}
+
+/// `POST /api/v1/users/{id}/lifecycle/{operation}`.
+pub async fn user_lifecycle(
+    State(app): State<AppState>,
+    Path((id, operation)): Path<(String, String)>,
+) -> Result<Json<Value>, OktaError> {
+    let operation = Lifecycle::parse(&operation)
+        .ok_or_else(|| OktaError::not_found("Lifecycle", &operation))?;
+    let user = app.engine.user_lifecycle(&id, operation).await?;
+    Ok(Json(render(&app, &user)))
+}
+
+/// `DELETE /api/v1/users/{id}`: deactivates, or deletes a deactivated user (as Okta).
+pub async fn delete_user(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, OktaError> {
+    app.engine.delete_user(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Okta's User object.
+fn render(app: &AppState, user: &User) -> Value {
+    let time = |at: Option<crate::model::Timestamp>| at.map(|at| at.to_okta_string());
+    json!({
+        "id": user.id,
+        "status": user.status,
+        "created": user.created_at.to_okta_string(),
+        "activated": time(user.activated_at),
+        "statusChanged": time(user.status_changed_at),
+        "lastLogin": time(user.last_login_at),
+        "lastUpdated": user.updated_at.to_okta_string(),
+        "passwordChanged": time(user.password_changed_at),
+        "type": { "id": "otyauthddefault00000" },
+        "profile": user.profile,
+        "credentials": {
+            "password": {},
+            "provider": { "type": "OKTA", "name": "OKTA" }
+        },
+        "_links": {
+            "self": { "href": format!("{}/api/v1/users/{}", app.config.base_url, user.id) }
+        }
+    })
+}

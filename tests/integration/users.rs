@@ -1,0 +1,353 @@
+//! Okta's Users API over HTTP.
+
+use serde_json::{json, Value};
+
+use crate::common::{TestApp, TEST_ADMIN_TOKEN};
+
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut request = app
+        .http
+        .request(method, format!("{}{path}", app.base_url))
+        .header("authorization", format!("SSWS {TEST_ADMIN_TOKEN}"));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body, headers)
+}
+
+fn profile(login: &str) -> Value {
+    json!({ "firstName": "Test", "lastName": "User", "email": login, "login": login })
+}
+
+async fn create(app: &TestApp, login: &str, password: Option<&str>, activate: bool) -> Value {
+    let mut body = json!({ "profile": profile(login) });
+    if let Some(password) = password {
+        body["credentials"] = json!({ "password": { "value": password } });
+    }
+    let (status, user, _) = call(
+        app,
+        reqwest::Method::POST,
+        &format!("/api/v1/users?activate={activate}"),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 200, "{user}");
+    user
+}
+
+#[tokio::test]
+async fn users_are_created_in_the_status_okta_gives_them_and_can_sign_in() {
+    let app = TestApp::spawn().await;
+    let active = create(&app, "ann@example.com", Some("Secret-pass-1"), true).await;
+    assert_eq!(active["status"], "ACTIVE");
+    assert!(active["id"].as_str().unwrap().starts_with("00u"));
+    assert_eq!(active["profile"]["login"], "ann@example.com");
+    assert!(active["_links"]["self"]["href"].as_str().is_some());
+    assert!(active.to_string().find("Secret-pass-1").is_none());
+    let provisioned = create(&app, "pat@example.com", None, true).await;
+    assert_eq!(provisioned["status"], "PROVISIONED");
+    let staged = create(&app, "sam@example.com", Some("Secret-pass-1"), false).await;
+    assert_eq!(staged["status"], "STAGED");
+
+    let (status, body) = crate::authn::sign_in(&app, "ann@example.com", "Secret-pass-1").await;
+    assert_eq!((status, &body["status"]), (200, &json!("SUCCESS")));
+    assert_eq!(
+        crate::authn::sign_in(&app, "sam@example.com", "Secret-pass-1")
+            .await
+            .0,
+        401
+    );
+
+    let (status, body, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/users",
+        Some(json!({ "profile": { "login": "x@example.com", "email": "not-an-email" } })),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["errorCode"], "E0000001");
+    let causes: Vec<&str> = body["errorCauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|cause| cause["errorSummary"].as_str().unwrap())
+        .collect();
+    assert!(
+        causes.iter().any(|c| c.starts_with("firstName:")),
+        "{causes:?}"
+    );
+    assert!(causes.iter().any(|c| c.starts_with("email:")), "{causes:?}");
+
+    let (status, body, _) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/users",
+        Some(json!({ "profile": profile("ANN@example.com") })),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (400, Some("E0000001"))
+    );
+}
+
+#[tokio::test]
+async fn users_are_found_by_id_or_login_and_listed_page_by_page() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for login in ["a@example.com", "b@example.com", "c@example.com"] {
+        ids.push(
+            create(&app, login, None, false).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let (status, by_login, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/users/b@example.com",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, by_id, _) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/users/{}", by_login["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(by_id["profile"]["login"], "b@example.com");
+    let (status, missing, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/users/nobody@example.com",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, missing["errorCode"].as_str()),
+        (404, Some("E0000007"))
+    );
+
+    let (_, first, headers) = call(&app, reqwest::Method::GET, "/api/v1/users?limit=2", None).await;
+    assert_eq!(first.as_array().unwrap().len(), 2);
+    let links: Vec<&str> = headers
+        .get_all("link")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    let next = links
+        .iter()
+        .find(|l| l.ends_with("rel=\"next\""))
+        .expect("a next link");
+    let next = next.trim_start_matches('<').split('>').next().unwrap();
+    let path = next.trim_start_matches(&app.base_url);
+    let (_, second, headers) = call(&app, reqwest::Method::GET, path, None).await;
+    assert_eq!(second.as_array().unwrap().len(), 1);
+    assert!(headers
+        .get_all("link")
+        .iter()
+        .all(|v| !v.to_str().unwrap().contains("rel=\"next\"")));
+    let mut seen: Vec<String> = first
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second.as_array().unwrap())
+        .map(|user| user["id"].as_str().unwrap().to_owned())
+        .collect();
+    seen.sort();
+    ids.sort();
+    assert_eq!(seen, ids);
+
+    let (_, filtered, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/users?filter=profile.login%20eq%20%22c%40example.com%22",
+        None,
+    )
+    .await;
+    assert_eq!(filtered.as_array().unwrap().len(), 1);
+    let (_, staged, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/users?filter=status%20eq%20%22STAGED%22",
+        None,
+    )
+    .await;
+    assert_eq!(staged.as_array().unwrap().len(), 3);
+    let (_, found, _) = call(&app, reqwest::Method::GET, "/api/v1/users?q=b%40", None).await;
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    let (status, _, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/users?filter=lastName%20sw%20%22x%22",
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn profiles_are_merged_by_post_and_replaced_by_put() {
+    let app = TestApp::spawn().await;
+    let user = create(&app, "up@example.com", None, true).await;
+    let path = format!("/api/v1/users/{}", user["id"].as_str().unwrap());
+    let (_, merged, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &path,
+        Some(json!({ "profile": { "nickName": "Uppy" } })),
+    )
+    .await;
+    assert_eq!(merged["profile"]["nickName"], "Uppy");
+    assert_eq!(merged["profile"]["firstName"], "Test");
+    let (_, replaced, _) = call(
+        &app,
+        reqwest::Method::PUT,
+        &path,
+        Some(json!({ "profile": profile("up@example.com") })),
+    )
+    .await;
+    assert!(replaced["profile"].get("nickName").is_none());
+    let (status, _, _) = call(
+        &app,
+        reqwest::Method::PUT,
+        &path,
+        Some(json!({ "profile": { "login": "up@example.com" } })),
+    )
+    .await;
+    assert_eq!(status, 400, "a replacement must be a whole profile");
+}
+
+#[tokio::test]
+async fn lifecycle_transitions_follow_okta_and_deactivation_ends_access() {
+    let app = crate::oauth::spawn().await;
+    let user = create(&app, "life@example.com", Some("Secret-pass-1"), true).await;
+    let id = user["id"].as_str().unwrap().to_owned();
+    let lifecycle = |op: &'static str| {
+        let app = &app;
+        let path = format!("/api/v1/users/{id}/lifecycle/{op}");
+        async move { call(app, reqwest::Method::POST, &path, None).await }
+    };
+    let (status, body, _) = lifecycle("unsuspend").await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (400, Some("E0000001")),
+        "not suspended"
+    );
+    assert_eq!(lifecycle("suspend").await.1["status"], "SUSPENDED");
+    assert_eq!(
+        crate::authn::sign_in(&app, "life@example.com", "Secret-pass-1")
+            .await
+            .0,
+        401
+    );
+    assert_eq!(lifecycle("unsuspend").await.1["status"], "ACTIVE");
+    assert_eq!(
+        lifecycle("expire_password").await.1["status"],
+        "PASSWORD_EXPIRED"
+    );
+    let (_, body) = crate::authn::sign_in(&app, "life@example.com", "Secret-pass-1").await;
+    assert_eq!(body["status"], "PASSWORD_EXPIRED");
+    assert_eq!(lifecycle("nonsense").await.0, 404);
+
+    // A session and a refresh token, then deactivation.
+    let other = create(&app, "live@example.com", Some("Secret-pass-1"), true).await;
+    let other_id = other["id"].as_str().unwrap().to_owned();
+    let (_, authn) = crate::authn::sign_in(&app, "live@example.com", "Secret-pass-1").await;
+    let session: Value = app
+        .post_json(
+            "/api/v1/sessions",
+            &json!({ "sessionToken": authn["sessionToken"] }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let tokens: Value = app
+        .http
+        .post(format!("{}/oauth2/default/v1/token", app.base_url))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "live@example.com"),
+            ("password", "Secret-pass-1"),
+            ("scope", "openid offline_access"),
+            ("client_id", crate::oauth::TRUSTED),
+            ("client_secret", "trusted-secret-0123456789"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+
+    let (_, deactivated, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/users/{other_id}/lifecycle/deactivate"),
+        None,
+    )
+    .await;
+    assert_eq!(deactivated["status"], "DEPROVISIONED");
+    let (status, _, _) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/sessions/{}", session["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "sessions end");
+    let introspected: Value = app
+        .http
+        .post(format!("{}/oauth2/default/v1/introspect", app.base_url))
+        .form(&[
+            ("token", refresh.as_str()),
+            ("client_id", crate::oauth::TRUSTED),
+            ("client_secret", "trusted-secret-0123456789"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(introspected["active"], false, "refresh tokens are revoked");
+    let userinfo = app
+        .http
+        .get(format!("{}/oauth2/default/v1/userinfo", app.base_url))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), 401, "access tokens stop working");
+}
+
+#[tokio::test]
+async fn delete_deactivates_first_then_deletes() {
+    let app = TestApp::spawn().await;
+    let user = create(&app, "gone@example.com", None, true).await;
+    let path = format!("/api/v1/users/{}", user["id"].as_str().unwrap());
+    let (status, _, _) = call(&app, reqwest::Method::DELETE, &path, None).await;
+    assert_eq!(status, 204);
+    let (_, still, _) = call(&app, reqwest::Method::GET, &path, None).await;
+    assert_eq!(still["status"], "DEPROVISIONED");
+    let (status, _, _) = call(&app, reqwest::Method::DELETE, &path, None).await;
+    assert_eq!(status, 204);
+    let (status, _, _) = call(&app, reqwest::Method::GET, &path, None).await;
+    assert_eq!(status, 404);
+}
