@@ -45,8 +45,52 @@ enum Command {
     /// Manage API tokens (SSWS) for the management API.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Exit 0 if the server on AUTHD_LISTEN reports ready (for container health checks).
     Healthcheck,
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Create an active user; with --password-stdin the password is read from standard input.
+    Create {
+        /// Sign-in name.
+        #[arg(long)]
+        login: String,
+        /// Given name.
+        #[arg(long)]
+        first_name: String,
+        /// Family name.
+        #[arg(long)]
+        last_name: String,
+        /// Email [default: the login].
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's password, read from the first line of standard input.
+    SetPassword {
+        /// The user's login or id.
+        user: String,
+    },
+    /// List users.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deactivate a user: ends their sessions and revokes their tokens.
+    Deactivate {
+        /// The user's login or id.
+        user: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -143,6 +187,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Healthcheck => healthcheck(config).await,
         Command::Tokens(command) => tokens(config, command).await,
+        Command::Users(command) => users(config, command).await,
     }
 }
 
@@ -258,6 +303,88 @@ async fn list_keys(config: Config, auth_server: Option<&str>, json: bool) -> any
         print_out(&text);
     }
     Ok(())
+}
+
+fn read_password() -> anyhow::Result<secrecy::SecretString> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        anyhow::bail!("no password on standard input");
+    }
+    Ok(password.into())
+}
+
+async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
+    let app = App::open(config, clock()).await?;
+    let result = async {
+        match command {
+            UsersCommand::Create {
+                login,
+                first_name,
+                last_name,
+                email,
+                password_stdin,
+                json,
+            } => {
+                let password = if password_stdin { Some(read_password()?) } else { None };
+                let mut profile = serde_json::Map::new();
+                profile.insert("email".into(), email.unwrap_or_else(|| login.clone()).into());
+                profile.insert("login".into(), login.into());
+                profile.insert("firstName".into(), first_name.into());
+                profile.insert("lastName".into(), last_name.into());
+                let user = app.engine.create_user(profile, password, true).await?;
+                if json {
+                    print_out(&format!(
+                        "{}\n",
+                        serde_json::json!({ "id": user.id, "login": user.login, "status": user.status })
+                    ));
+                } else {
+                    print_out(&format!("created user {} ({}, {})\n", user.login, user.id, user.status));
+                }
+            }
+            UsersCommand::SetPassword { user } => {
+                let password = read_password()?;
+                let user = app.engine.set_user_password(&user, password).await?;
+                print_out(&format!("set the password of {}\n", user.login));
+            }
+            UsersCommand::List { json } => {
+                let users = app
+                    .engine
+                    .list_users(&crate::store::UserQuery {
+                        limit: u32::MAX,
+                        ..Default::default()
+                    })
+                    .await?;
+                if json {
+                    let listed: Vec<_> = users
+                        .iter()
+                        .map(|user| serde_json::json!({ "id": user.id, "login": user.login, "status": user.status }))
+                        .collect();
+                    print_out(&format!("{}\n", serde_json::Value::from(listed)));
+                } else {
+                    let mut text = format!("{:<22} {:<16} {}\n", "ID", "STATUS", "LOGIN");
+                    for user in &users {
+                        text.push_str(&format!("{:<22} {:<16} {}\n", user.id, user.status, user.login));
+                    }
+                    print_out(&text);
+                }
+            }
+            UsersCommand::Deactivate { user } => {
+                let user = app
+                    .engine
+                    .user_lifecycle(&user, crate::engine::users::Lifecycle::Deactivate)
+                    .await?;
+                print_out(&format!("deactivated {}\n", user.login));
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    app.close().await;
+    result
 }
 
 async fn tokens(config: Config, command: TokensCommand) -> anyhow::Result<()> {

@@ -436,7 +436,8 @@ enum Expiry {
     NotSoon,
 }
 
-fn check_complexity(user: &User, old: &SecretString, new: &SecretString) -> Result<()> {
+/// What a new password lacks of [`COMPLEXITY`]; empty if it meets it.
+pub(crate) fn unmet_complexity(user: &User, new: &SecretString) -> Vec<String> {
     let new = new.expose_secret();
     let mut unmet = Vec::new();
     if new.chars().count() < COMPLEXITY.min_length {
@@ -460,6 +461,12 @@ fn check_complexity(user: &User, old: &SecretString, new: &SecretString) -> Resu
     if local_part.len() >= 3 && new.to_lowercase().contains(&local_part) {
         unmet.push("no parts of your username".to_owned());
     }
+    unmet
+}
+
+fn check_complexity(user: &User, old: &SecretString, new_password: &SecretString) -> Result<()> {
+    let unmet = unmet_complexity(user, new_password);
+    let new = new_password.expose_secret();
     if !unmet.is_empty() {
         return Err(Error::CredentialsUpdateFailed(vec![format!(
             "newPassword: Passwords must have {}",

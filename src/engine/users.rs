@@ -60,22 +60,18 @@ impl Engine {
             .unwrap_or_default()
             .to_owned();
         let now = self.now();
-        let password_hash = match password {
-            Some(password) => Some(self.passwords.hash(password).await?),
-            None => None,
-        };
-        let status = match (activate, password_hash.is_some()) {
+        let status = match (activate, password.is_some()) {
             (false, _) => UserStatus::Staged,
             (true, true) => UserStatus::Active,
             (true, false) => UserStatus::Provisioned,
         };
-        let user = User {
+        let mut user = User {
             id: UserId::generate(),
             status,
             login,
             profile,
-            password_changed_at: password_hash.as_ref().map(|_| now),
-            password_hash,
+            password_changed_at: None,
+            password_hash: None,
             created_at: now,
             activated_at: activate.then_some(now),
             status_changed_at: Some(now),
@@ -84,6 +80,11 @@ impl Engine {
             failed_sign_ins: 0,
             locked_until: None,
         };
+        if let Some(password) = password {
+            check_password(&user, &password)?;
+            user.password_hash = Some(self.passwords.hash(password).await?);
+            user.password_changed_at = Some(now);
+        }
         match self.store.insert_user(&user).await {
             Ok(()) => Ok(user),
             Err(store::Error::Conflict { .. }) => Err(Error::Validation(vec![
@@ -190,6 +191,74 @@ impl Engine {
         Ok(user)
     }
 
+    /// Sets a user's password as an administrator (no old password needed); an expired or
+    /// provisioned user becomes active.
+    pub async fn set_user_password(
+        &self,
+        id_or_login: &str,
+        password: SecretString,
+    ) -> Result<User> {
+        let mut user = self.find_user(id_or_login).await?;
+        check_password(&user, &password)?;
+        let now = self.now();
+        user.password_hash = Some(self.passwords.hash(password).await?);
+        user.password_changed_at = Some(now);
+        user.updated_at = now;
+        if matches!(
+            user.status,
+            UserStatus::PasswordExpired | UserStatus::Provisioned
+        ) {
+            user.status = UserStatus::Active;
+            user.status_changed_at = Some(now);
+            user.activated_at.get_or_insert(now);
+        }
+        self.store.update_user(&user).await?;
+        tracing::info!(user.id = %user.id, "password set by an administrator");
+        Ok(user)
+    }
+
+    /// The user changes their own password, proving the old one (counts towards lockout).
+    pub async fn change_user_password(
+        &self,
+        id_or_login: &str,
+        old_password: SecretString,
+        new_password: SecretString,
+    ) -> Result<User> {
+        let user = self.find_user(id_or_login).await?;
+        let now = self.now();
+        if !user.may_sign_in(now) {
+            return Err(Error::CredentialsUpdateFailed(vec![
+                "oldPassword: The credentials provided were incorrect.".to_owned(),
+            ]));
+        }
+        let stored = user.password_hash.clone().unwrap_or_default();
+        if !self
+            .passwords
+            .verify(stored.clone(), old_password)
+            .await?
+            .matches
+        {
+            self.store
+                .record_failed_sign_in(&user.id, now, self.lockout_policy())
+                .await?;
+            return Err(Error::CredentialsUpdateFailed(vec![
+                "oldPassword: The credentials provided were incorrect.".to_owned(),
+            ]));
+        }
+        check_password(&user, &new_password)?;
+        let new_hash = self.passwords.hash(new_password).await?;
+        if !self
+            .store
+            .replace_password(&user.id, &stored, &new_hash, now)
+            .await?
+        {
+            return Err(Error::CredentialsUpdateFailed(vec![
+                "oldPassword: The password changed meanwhile.".to_owned(),
+            ]));
+        }
+        Ok(self.store.get_user(&user.id).await?)
+    }
+
     /// Okta's delete: a user not yet deactivated is deactivated; a deactivated one is deleted.
     pub async fn delete_user(&self, id_or_login: &str) -> Result<()> {
         let user = self.find_user(id_or_login).await?;
@@ -210,6 +279,19 @@ impl Engine {
                 .max(self.tokens.access_token_lifetime),
         );
         Ok(self.store.end_user_access(id, until).await?)
+    }
+}
+
+/// The password policy every new password meets (Okta's default complexity).
+fn check_password(user: &User, password: &SecretString) -> Result<()> {
+    let unmet = super::authn::unmet_complexity(user, password);
+    if unmet.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(vec![format!(
+            "password: Password requirements were not met. Passwords must have {}",
+            unmet.join(", ")
+        )]))
     }
 }
 

@@ -187,6 +187,10 @@ fn admin_api(state: AppState) -> Router<AppState> {
             "/api/v1/users/{id}/lifecycle/{operation}",
             post(admin::users::user_lifecycle),
         )
+        .route(
+            "/api/v1/users/{id}/credentials/change_password",
+            post(admin::users::change_password),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             admin::authenticate_and_audit,

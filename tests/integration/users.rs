@@ -351,3 +351,155 @@ async fn delete_deactivates_first_then_deletes() {
     let (status, _, _) = call(&app, reqwest::Method::GET, &path, None).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn passwords_are_set_by_an_administrator_or_changed_with_the_old_one() {
+    let app = TestApp::spawn().await;
+    let user = create(&app, "pw@example.com", None, true).await;
+    assert_eq!(user["status"], "PROVISIONED");
+    let path = format!("/api/v1/users/{}", user["id"].as_str().unwrap());
+    let (status, body, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &path,
+        Some(json!({ "credentials": { "password": { "value": "weak" } } })),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (400, Some("E0000001"))
+    );
+    let (status, set, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &path,
+        Some(json!({ "credentials": { "password": { "value": "First-pass-1" } } })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(set["status"], "ACTIVE");
+    assert_eq!(
+        crate::authn::sign_in(&app, "pw@example.com", "First-pass-1")
+            .await
+            .0,
+        200
+    );
+
+    let change = |old: &'static str, new: &'static str| {
+        let app = &app;
+        let path = format!("{path}/credentials/change_password");
+        async move {
+            call(
+                app,
+                reqwest::Method::POST,
+                &path,
+                Some(json!({ "oldPassword": { "value": old }, "newPassword": { "value": new } })),
+            )
+            .await
+        }
+    };
+    let (status, body, _) = change("wrong", "Second-pass-2").await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (403, Some("E0000014"))
+    );
+    let (status, body, _) = change("First-pass-1", "Second-pass-2").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["provider"]["type"], "OKTA");
+    assert_eq!(
+        crate::authn::sign_in(&app, "pw@example.com", "Second-pass-2")
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        crate::authn::sign_in(&app, "pw@example.com", "First-pass-1")
+            .await
+            .0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn operators_manage_users_from_the_command_line() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let app = TestApp::spawn().await;
+    let url = app.database.url().to_owned();
+    let run = move |args: &[&str], stdin: Option<&str>| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_authd"))
+            .env_clear()
+            .env("AUTHD_DATABASE_URL", &url)
+            .env("AUTHD_SECRET_KEY", crate::common::TEST_SECRET)
+            .env("AUTHD_ARGON2_MEMORY_KIB", "64")
+            .env("AUTHD_ARGON2_ITERATIONS", "1")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let created = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || {
+            run(
+                &[
+                    "users",
+                    "create",
+                    "--login",
+                    "op@example.com",
+                    "--first-name",
+                    "Op",
+                    "--last-name",
+                    "Erator",
+                    "--password-stdin",
+                    "--json",
+                ],
+                Some("Operator-pass-1\n"),
+            )
+        }
+    })
+    .await
+    .unwrap();
+    let created: Value = serde_json::from_str(&created).unwrap();
+    assert_eq!(created["status"], "ACTIVE");
+    assert_eq!(
+        crate::authn::sign_in(&app, "op@example.com", "Operator-pass-1")
+            .await
+            .0,
+        200
+    );
+
+    let listed = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || run(&["users", "list", "--json"], None)
+    })
+    .await
+    .unwrap();
+    assert!(listed.contains("op@example.com"));
+    tokio::task::spawn_blocking(move || run(&["users", "deactivate", "op@example.com"], None))
+        .await
+        .unwrap();
+    assert_eq!(
+        crate::authn::sign_in(&app, "op@example.com", "Operator-pass-1")
+            .await
+            .0,
+        401
+    );
+}

@@ -163,23 +163,78 @@ fn parse_filter(filter: &str) -> Result<(Option<String>, Option<String>), OktaEr
     Ok((status, login))
 }
 
-/// `POST /api/v1/users/{id}` (partial profile) body, and `PUT` (whole profile).
+/// `PUT /api/v1/users/{id}` body (the whole profile).
 #[derive(Debug, Deserialize)]
 pub struct UpdateUserRequest {
     profile: Map<String, Value>,
 }
 
-/// `POST /api/v1/users/{id}`: merges profile attributes.
+/// `POST /api/v1/users/{id}` body: profile attributes to merge and/or a password to set.
+#[derive(Debug, Deserialize)]
+pub struct PartialUserRequest {
+    #[serde(default)]
+    profile: Option<Map<String, Value>>,
+    #[serde(default)]
+    credentials: Option<Credentials>,
+}
+
+/// `POST /api/v1/users/{id}`: merges profile attributes; sets the password if given (as an
+/// administrator, without the old one).
 pub async fn update_user_partial(
     State(app): State<AppState>,
     Path(id): Path<String>,
-    OktaJson(request): OktaJson<UpdateUserRequest>,
+    OktaJson(request): OktaJson<PartialUserRequest>,
 ) -> Result<Json<Value>, OktaError> {
-    let user = app
-        .engine
-        .update_user_profile(&id, request.profile, true)
-        .await?;
+    let password = request
+        .credentials
+        .and_then(|credentials| credentials.password)
+        .map(|password| password.value);
+    if request.profile.is_none() && password.is_none() {
+        return Err(OktaError::validation(vec![
+            "profile: give profile attributes or credentials.password".to_owned(),
+        ]));
+    }
+    let mut user = app.engine.find_user(&id).await?;
+    if let Some(profile) = request.profile {
+        user = app
+            .engine
+            .update_user_profile(user.id.as_str(), profile, true)
+            .await?;
+    }
+    if let Some(password) = password {
+        user = app
+            .engine
+            .set_user_password(user.id.as_str(), password.into())
+            .await?;
+    }
     Ok(Json(render(&app, &user)))
+}
+
+/// `POST /api/v1/users/{id}/credentials/change_password` body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangePasswordRequest {
+    old_password: PasswordValue,
+    new_password: PasswordValue,
+}
+
+/// `POST /api/v1/users/{id}/credentials/change_password`: the old password proves the change.
+pub async fn change_password(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    OktaJson(request): OktaJson<ChangePasswordRequest>,
+) -> Result<Json<Value>, OktaError> {
+    app.engine
+        .change_user_password(
+            &id,
+            request.old_password.value.into(),
+            request.new_password.value.into(),
+        )
+        .await?;
+    Ok(Json(json!({
+        "password": {},
+        "provider": { "type": "OKTA", "name": "OKTA" }
+    })))
 }
 
 /// `PUT /api/v1/users/{id}`: replaces the profile.
