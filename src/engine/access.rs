@@ -74,6 +74,14 @@ impl Engine {
         if self.store.is_access_token_revoked(&jti, grant_id).await? {
             return Err(invalid("The access token has been revoked."));
         }
+        // A deactivated app's tokens stop working at once (as Okta documents).
+        let client_active = match claims.get("cid").and_then(Value::as_str) {
+            Some(cid) => self.active_client(cid, false).await.is_ok(),
+            None => false,
+        };
+        if !client_active {
+            return Err(invalid("The client of this access token is not active."));
+        }
         // A deactivated, suspended or locked user's tokens stop working at once.
         if let Some(uid) = claims
             .get("uid")

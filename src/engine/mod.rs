@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod apps;
 pub mod authn;
 pub mod authorize;
 pub mod client_auth;

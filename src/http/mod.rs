@@ -188,6 +188,20 @@ fn admin_api(state: AppState) -> Router<AppState> {
             post(admin::users::user_lifecycle),
         )
         .route(
+            "/api/v1/apps",
+            get(admin::apps::list_apps).post(admin::apps::create_app),
+        )
+        .route(
+            "/api/v1/apps/{id}",
+            get(admin::apps::get_app)
+                .put(admin::apps::replace_app)
+                .delete(admin::apps::delete_app),
+        )
+        .route(
+            "/api/v1/apps/{id}/lifecycle/{operation}",
+            post(admin::apps::app_lifecycle),
+        )
+        .route(
             "/api/v1/users/{id}/credentials/change_password",
             post(admin::users::change_password),
         )

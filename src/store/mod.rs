@@ -134,6 +134,8 @@ pub trait ClientStore: Send + Sync {
     async fn insert_client(&self, client: &Client) -> Result<()>;
     /// Replaces a client's fields; [`Error::NotFound`] if there is none.
     async fn update_client(&self, client: &Client) -> Result<()>;
+    /// Deletes a client; whether there was one.
+    async fn delete_client(&self, id: &ClientId) -> Result<bool>;
 }
 
 /// Users.

@@ -26,6 +26,7 @@ pub const LIST_CLIENTS: &str = "SELECT id, label, application_type, redirect_uri
      post_logout_redirect_uris, grant_types, response_types, token_endpoint_auth_method, \
      secret_hash, allow_plain_pkce, jwks, status, created_at, updated_at FROM clients \
      ORDER BY id";
+pub const DELETE_CLIENT: &str = "DELETE FROM clients WHERE id = $1";
 pub const INSERT_CLIENT: &str = "INSERT INTO clients (id, label, application_type, \
      redirect_uris, post_logout_redirect_uris, grant_types, response_types, \
      token_endpoint_auth_method, secret_hash, status, created_at, updated_at, \
@@ -312,6 +313,15 @@ macro_rules! portable_stores {
 
             async fn update_client(&self, client: &Client) -> Result<()> {
                 write_client(&self.pool, sql::UPDATE_CLIENT, client).await
+            }
+
+            async fn delete_client(&self, id: &ClientId) -> Result<bool> {
+                let deleted = sqlx::query(sql::DELETE_CLIENT)
+                    .bind(id.as_str())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(deleted.rows_affected() > 0)
             }
         }
 

@@ -9,6 +9,7 @@
 mod common;
 
 mod admin;
+mod apps;
 mod authn;
 mod browser;
 mod cli;

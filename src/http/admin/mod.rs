@@ -17,6 +17,7 @@ use crate::model::{Actor, ApiToken, AuditEvent, AuditTarget, Timestamp};
 
 use super::error::OktaError;
 
+pub mod apps;
 pub mod users;
 
 /// Authenticates `SSWS` (`401 E0000011` otherwise), then records the call in the audit log:
@@ -93,6 +94,8 @@ fn event_type(method: &axum::http::Method, route: &str) -> String {
         "system.api_token"
     } else if route.starts_with("/api/v1/users") {
         "user.lifecycle"
+    } else if route.starts_with("/api/v1/apps") {
+        "application.lifecycle"
     } else if route.starts_with("/api/v1/sessions") {
         "user.session"
     } else if route.starts_with("/api/v1/logs") {
@@ -111,6 +114,8 @@ fn target_of(route: &str, path: &str) -> Vec<AuditTarget> {
         "Session"
     } else if route.starts_with("/api/v1/users") {
         "User"
+    } else if route.starts_with("/api/v1/apps") {
+        "AppInstance"
     } else {
         return vec![];
     };

@@ -1,0 +1,210 @@
+//! Okta's Apps API for OpenID Connect apps: the clients of the OAuth flows.
+
+use crate::model::{
+    ApplicationType, Client, ClientId, GrantType, PlainToken, ResponseType, Status,
+    TokenEndpointAuthMethod,
+};
+use crate::store;
+
+use super::{secret_hash, Engine, Error, Result};
+
+/// An app as an administrator describes it.
+#[derive(Debug, Clone)]
+pub struct AppSpec {
+    /// A fixed client id, or `None` to generate one.
+    pub client_id: Option<String>,
+    /// A fixed client secret, or `None` to generate one (confidential apps).
+    pub client_secret: Option<String>,
+    /// Display name.
+    pub label: String,
+    /// `web`, `native`, `browser` or `service`.
+    pub application_type: ApplicationType,
+    /// Registered redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Registered post-logout redirect URIs.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Allowed grants.
+    pub grant_types: Vec<GrantType>,
+    /// Allowed response types.
+    pub response_types: Vec<ResponseType>,
+    /// How it authenticates.
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    /// JWKS for `private_key_jwt`, as JSON text.
+    pub jwks: Option<String>,
+}
+
+impl Engine {
+    /// Creates an app; the generated (or given) secret is returned once, stored as a hash.
+    pub async fn create_app(&self, spec: AppSpec) -> Result<(Client, Option<PlainToken>)> {
+        check_app(&spec)?;
+        let id = match &spec.client_id {
+            Some(id) => ClientId::parse(id.as_str())
+                .map_err(|err| Error::Validation(vec![format!("client_id: {err}")]))?,
+            None => ClientId::generate(),
+        };
+        let secret = match spec.token_endpoint_auth_method {
+            TokenEndpointAuthMethod::ClientSecretBasic
+            | TokenEndpointAuthMethod::ClientSecretPost => Some(match &spec.client_secret {
+                Some(secret) => PlainToken::from_presented(secret.as_str()),
+                None => PlainToken::generate(),
+            }),
+            TokenEndpointAuthMethod::PrivateKeyJwt | TokenEndpointAuthMethod::None => None,
+        };
+        let now = self.now();
+        let client = Client {
+            id,
+            label: spec.label,
+            application_type: spec.application_type,
+            redirect_uris: spec.redirect_uris,
+            post_logout_redirect_uris: spec.post_logout_redirect_uris,
+            grant_types: spec.grant_types,
+            response_types: spec.response_types,
+            token_endpoint_auth_method: spec.token_endpoint_auth_method,
+            secret_hash: secret.as_ref().map(|secret| secret_hash(secret.expose())),
+            allow_plain_pkce: false,
+            jwks: spec.jwks,
+            status: Status::Active,
+            created_at: now,
+            updated_at: now,
+        };
+        match self.store.insert_client(&client).await {
+            Ok(()) => {
+                tracing::info!(client.id = %client.id, "app created");
+                Ok((client, secret))
+            }
+            Err(store::Error::Conflict { .. }) => Err(Error::Validation(vec![
+                "client_id: An app with this client_id already exists".to_owned(),
+            ])),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// An app by id, active or not.
+    pub async fn app(&self, id: &str) -> Result<Client> {
+        let not_found = || Error::NotFound {
+            kind: "AppInstance",
+            id: id.to_owned(),
+        };
+        let id = ClientId::parse(id).map_err(|_| not_found())?;
+        match self.store.get_client(&id).await {
+            Ok(client) => Ok(client),
+            Err(store::Error::NotFound) => Err(not_found()),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Every app.
+    pub async fn apps(&self) -> Result<Vec<Client>> {
+        Ok(self.store.list_clients().await?)
+    }
+
+    /// Replaces an app's settings (its id and secret stay).
+    pub async fn replace_app(&self, id: &str, spec: AppSpec) -> Result<Client> {
+        check_app(&spec)?;
+        let existing = self.app(id).await?;
+        let client = Client {
+            label: spec.label,
+            application_type: spec.application_type,
+            redirect_uris: spec.redirect_uris,
+            post_logout_redirect_uris: spec.post_logout_redirect_uris,
+            grant_types: spec.grant_types,
+            response_types: spec.response_types,
+            token_endpoint_auth_method: spec.token_endpoint_auth_method,
+            jwks: spec.jwks.or(existing.jwks.clone()),
+            updated_at: self.now(),
+            ..existing
+        };
+        self.store.update_client(&client).await?;
+        Ok(client)
+    }
+
+    /// Activates or deactivates an app. A deactivated app's tokens stop working at once.
+    pub async fn set_app_status(&self, id: &str, status: Status) -> Result<Client> {
+        let existing = self.app(id).await?;
+        let client = Client {
+            status,
+            updated_at: self.now(),
+            ..existing
+        };
+        self.store.update_client(&client).await?;
+        tracing::info!(client.id = %client.id, status = %status, "app status changed");
+        Ok(client)
+    }
+
+    /// Deletes an inactive app; an active one must be deactivated first (as Okta).
+    pub async fn delete_app(&self, id: &str) -> Result<()> {
+        let client = self.app(id).await?;
+        if client.status == Status::Active {
+            return Err(Error::Validation(vec![
+                "status: An app must be deactivated before it is deleted".to_owned(),
+            ]));
+        }
+        self.store.delete_client(&client.id).await?;
+        Ok(())
+    }
+}
+
+fn check_app(spec: &AppSpec) -> Result<()> {
+    let mut causes = Vec::new();
+    if spec.label.trim().is_empty() {
+        causes.push("label: The field cannot be left blank".to_owned());
+    }
+    for uri in spec
+        .redirect_uris
+        .iter()
+        .chain(&spec.post_logout_redirect_uris)
+    {
+        match url::Url::parse(uri) {
+            Ok(url) if url.fragment().is_none() => {}
+            _ => causes.push(format!(
+                "settings.oauthClient.redirect_uris: {uri:?} is not an absolute URI without a fragment"
+            )),
+        }
+    }
+    if spec.grant_types.is_empty() {
+        causes.push("settings.oauthClient.grant_types: The field cannot be left blank".to_owned());
+    }
+    let needs_redirect = spec
+        .grant_types
+        .iter()
+        .any(|grant| matches!(grant, GrantType::AuthorizationCode | GrantType::Implicit));
+    if needs_redirect && spec.redirect_uris.is_empty() {
+        causes.push(
+            "settings.oauthClient.redirect_uris: required for the authorization_code and implicit grants"
+                .to_owned(),
+        );
+    }
+    let public = spec.token_endpoint_auth_method == TokenEndpointAuthMethod::None;
+    if public && spec.grant_types.contains(&GrantType::ClientCredentials) {
+        causes.push(
+            "settings.oauthClient.grant_types: client_credentials needs a confidential client"
+                .to_owned(),
+        );
+    }
+    if spec.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt {
+        let usable = spec
+            .jwks
+            .as_deref()
+            .and_then(|text| serde_json::from_str::<jsonwebtoken::jwk::JwkSet>(text).ok())
+            .is_some_and(|set| !set.keys.is_empty());
+        if !usable {
+            causes.push(
+                "credentials.oauthClient.jwks: private_key_jwt needs a JWKS with keys".to_owned(),
+            );
+        }
+    }
+    if spec
+        .client_secret
+        .as_ref()
+        .is_some_and(|secret| secret.len() < 14)
+    {
+        causes.push(
+            "credentials.oauthClient.client_secret: must be at least 14 characters".to_owned(),
+        );
+    }
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(causes))
+    }
+}

@@ -1,0 +1,217 @@
+//! Okta's Apps API over HTTP.
+
+use serde_json::{json, Value};
+
+use crate::common::{TestApp, TEST_ADMIN_TOKEN};
+
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = app
+        .http
+        .request(method, format!("{}{path}", app.base_url))
+        .header("authorization", format!("SSWS {TEST_ADMIN_TOKEN}"));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn service_app() -> Value {
+    json!({
+        "name": "oidc_client",
+        "label": "Billing service",
+        "signOnMode": "OPENID_CONNECT",
+        "credentials": { "oauthClient": { "token_endpoint_auth_method": "client_secret_post" } },
+        "settings": { "oauthClient": { "grant_types": ["client_credentials"], "application_type": "service" } }
+    })
+}
+
+async fn client_credentials(app: &TestApp, id: &str, secret: &str) -> (u16, Value) {
+    let response = app
+        .http
+        .post(format!("{}/oauth2/default/v1/token", app.base_url))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "api.read"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn an_app_created_through_the_api_gets_tokens_and_its_secret_is_shown_once() {
+    let app = crate::oauth::spawn().await;
+    let (status, created) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/apps",
+        Some(service_app()),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("0oa") && id.len() == 20);
+    assert_eq!(
+        created["credentials"]["oauthClient"]["client_id"],
+        id.as_str()
+    );
+    let secret = created["credentials"]["oauthClient"]["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(created["status"], "ACTIVE");
+    assert_eq!(created["signOnMode"], "OPENID_CONNECT");
+
+    let (_, fetched) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/apps/{id}"),
+        None,
+    )
+    .await;
+    assert!(fetched["credentials"]["oauthClient"]
+        .get("client_secret")
+        .is_none());
+    let (_, listed) = call(&app, reqwest::Method::GET, "/api/v1/apps", None).await;
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["id"] == id.as_str()));
+
+    let (status, tokens) = client_credentials(&app, &id, &secret).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+
+    // Deactivation stops its tokens at once, and the app can no longer get new ones.
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/apps/{id}/lifecycle/deactivate"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let introspected: Value = app
+        .http
+        .post(format!("{}/oauth2/default/v1/introspect", app.base_url))
+        .form(&[
+            ("token", access.as_str()),
+            ("client_id", crate::oauth::WEB),
+            ("client_secret", crate::oauth::WEB_SECRET),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(introspected["active"], false);
+    let (status, body) = client_credentials(&app, &id, &secret).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/apps/{id}/lifecycle/activate"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(client_credentials(&app, &id, &secret).await.0, 200);
+}
+
+#[tokio::test]
+async fn apps_are_validated_updated_and_deleted_only_when_inactive() {
+    let app = TestApp::spawn().await;
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/apps",
+        Some(json!({
+            "label": "",
+            "settings": { "oauthClient": {
+                "grant_types": ["authorization_code"],
+                "redirect_uris": ["not a uri", "https://x.example/cb#frag"],
+                "application_type": "web"
+            } }
+        })),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (400, Some("E0000001"))
+    );
+    let causes = body["errorCauses"].to_string();
+    assert!(causes.contains("label:"), "{causes}");
+    assert!(causes.contains("redirect_uris"), "{causes}");
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/apps",
+        Some(json!({ "label": "x", "settings": { "oauthClient": { "application_type": "spaceship" } } })),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (400, Some("E0000001"))
+    );
+
+    let web = json!({
+        "label": "Portal",
+        "signOnMode": "OPENID_CONNECT",
+        "settings": { "oauthClient": {
+            "grant_types": ["authorization_code"],
+            "response_types": ["code"],
+            "redirect_uris": ["https://portal.example/cb"],
+            "application_type": "web"
+        } }
+    });
+    let (_, created) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/apps",
+        Some(web.clone()),
+    )
+    .await;
+    let path = format!("/api/v1/apps/{}", created["id"].as_str().unwrap());
+    let mut changed = web;
+    changed["settings"]["oauthClient"]["redirect_uris"] = json!(["https://portal.example/new"]);
+    let (status, updated) = call(&app, reqwest::Method::PUT, &path, Some(changed)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        updated["settings"]["oauthClient"]["redirect_uris"],
+        json!(["https://portal.example/new"])
+    );
+
+    let (status, _) = call(&app, reqwest::Method::DELETE, &path, None).await;
+    assert_eq!(status, 400, "an active app is not deleted");
+    call(
+        &app,
+        reqwest::Method::POST,
+        &format!("{path}/lifecycle/deactivate"),
+        None,
+    )
+    .await;
+    let (status, _) = call(&app, reqwest::Method::DELETE, &path, None).await;
+    assert_eq!(status, 204);
+    let (status, body) = call(&app, reqwest::Method::GET, &path, None).await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (404, Some("E0000007"))
+    );
+}
