@@ -110,8 +110,13 @@ impl App {
             first_failure =
                 Some(anyhow::Error::new(err).context("removing expired sign-in state and grants"));
         }
-        for server in self.engine.auth_servers().await? {
-            if let Err(err) = self.engine.keys().maintain(&server).await {
+        let servers = self.engine.auth_servers().await?;
+        // Inactive servers answer nothing, so their keys are neither rotated nor cached.
+        for server in servers
+            .iter()
+            .filter(|server| server.status == crate::model::Status::Active)
+        {
+            if let Err(err) = self.engine.keys().maintain(server).await {
                 let err = anyhow::Error::new(err).context(format!(
                     "key maintenance of authorization server {}",
                     server.id

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod admin;
 pub mod apps;
+pub mod auth_servers;
 pub mod authn;
 pub mod authorize;
 pub mod client_auth;

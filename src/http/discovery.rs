@@ -115,6 +115,14 @@ pub struct DiscoveryCache {
 }
 
 impl DiscoveryCache {
+    /// Drops a server's documents; the next request rebuilds them from the store.
+    pub fn invalidate(&self, id: &AuthServerId) {
+        self.servers
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(id);
+    }
+
     async fn get(
         &self,
         app: &AppState,

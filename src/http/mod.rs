@@ -188,6 +188,29 @@ fn admin_api(state: AppState) -> Router<AppState> {
             post(admin::users::user_lifecycle),
         )
         .route(
+            "/api/v1/authorizationServers",
+            get(admin::authorization_servers::list_authorization_servers)
+                .post(admin::authorization_servers::create_authorization_server),
+        )
+        .route(
+            "/api/v1/authorizationServers/{id}",
+            get(admin::authorization_servers::get_authorization_server)
+                .put(admin::authorization_servers::replace_authorization_server)
+                .delete(admin::authorization_servers::delete_authorization_server),
+        )
+        .route(
+            "/api/v1/authorizationServers/{id}/lifecycle/{operation}",
+            post(admin::authorization_servers::authorization_server_lifecycle),
+        )
+        .route(
+            "/api/v1/authorizationServers/{id}/credentials/keys",
+            get(admin::authorization_servers::list_authorization_server_keys),
+        )
+        .route(
+            "/api/v1/authorizationServers/{id}/credentials/lifecycle/keyRotate",
+            post(admin::authorization_servers::rotate_authorization_server_keys),
+        )
+        .route(
             "/api/v1/apps",
             get(admin::apps::list_apps).post(admin::apps::create_app),
         )

@@ -113,6 +113,14 @@ impl KeyRing {
             .ok_or_else(|| Error::NoActiveKey(id.clone()))
     }
 
+    /// Drops a server's keys from the cache (it was deactivated or deleted).
+    pub fn forget(&self, id: &AuthServerId) {
+        self.servers
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(id);
+    }
+
     /// The server's keys if they are cached.
     pub fn cached(&self, id: &AuthServerId) -> Option<Arc<ServerKeys>> {
         self.servers

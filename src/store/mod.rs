@@ -121,6 +121,8 @@ pub trait AuthServerStore: Send + Sync {
     async fn insert_auth_server(&self, server: &AuthServer) -> Result<()>;
     /// Replaces a server's fields; [`Error::NotFound`] if there is none.
     async fn update_auth_server(&self, server: &AuthServer) -> Result<()>;
+    /// Deletes a server and its keys; whether there was one.
+    async fn delete_auth_server(&self, id: &AuthServerId) -> Result<bool>;
 }
 
 /// OIDC clients (Okta apps).

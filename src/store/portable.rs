@@ -18,6 +18,7 @@ pub const UPDATE_AUTH_SERVER: &str = "UPDATE authorization_servers SET name = $2
      scopes = $8, claims = $9, created_at = $10, updated_at = $11, token_lifetimes = $12 \
      WHERE id = $1";
 
+pub const DELETE_AUTH_SERVER: &str = "DELETE FROM authorization_servers WHERE id = $1";
 pub const GET_CLIENT: &str = "SELECT id, label, application_type, redirect_uris, \
      post_logout_redirect_uris, grant_types, response_types, token_endpoint_auth_method, \
      secret_hash, allow_plain_pkce, jwks, status, created_at, updated_at FROM clients \
@@ -258,6 +259,15 @@ macro_rules! portable_stores {
 
             async fn update_auth_server(&self, server: &AuthServer) -> Result<()> {
                 write_auth_server(&self.pool, sql::UPDATE_AUTH_SERVER, server).await
+            }
+
+            async fn delete_auth_server(&self, id: &AuthServerId) -> Result<bool> {
+                let deleted = sqlx::query(sql::DELETE_AUTH_SERVER)
+                    .bind(id.as_str())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(deleted.rows_affected() > 0)
             }
         }
 

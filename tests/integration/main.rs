@@ -11,6 +11,7 @@ mod common;
 mod admin;
 mod apps;
 mod authn;
+mod authorization_servers;
 mod browser;
 mod cli;
 mod discovery;

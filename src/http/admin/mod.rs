@@ -18,6 +18,7 @@ use crate::model::{Actor, ApiToken, AuditEvent, AuditTarget, Timestamp};
 use super::error::OktaError;
 
 pub mod apps;
+pub mod authorization_servers;
 pub mod users;
 
 /// Authenticates `SSWS` (`401 E0000011` otherwise), then records the call in the audit log:
@@ -96,6 +97,8 @@ fn event_type(method: &axum::http::Method, route: &str) -> String {
         "user.lifecycle"
     } else if route.starts_with("/api/v1/apps") {
         "application.lifecycle"
+    } else if route.starts_with("/api/v1/authorizationServers") {
+        "oauth2.as"
     } else if route.starts_with("/api/v1/sessions") {
         "user.session"
     } else if route.starts_with("/api/v1/logs") {
@@ -116,6 +119,8 @@ fn target_of(route: &str, path: &str) -> Vec<AuditTarget> {
         "User"
     } else if route.starts_with("/api/v1/apps") {
         "AppInstance"
+    } else if route.starts_with("/api/v1/authorizationServers") {
+        "AuthorizationServer"
     } else {
         return vec![];
     };
