@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{TestApp, TEST_ADMIN_TOKEN};
+use crate::common::TestApp;
 
 async fn call(
     app: &TestApp,
@@ -10,16 +10,8 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut request = app
-        .http
-        .request(method, format!("{}{path}", app.base_url))
-        .header("authorization", format!("SSWS {TEST_ADMIN_TOKEN}"));
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let (status, body, _) = app.admin(method, path, body).await;
+    (status, body)
 }
 
 fn service_app() -> Value {

@@ -148,6 +148,27 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A management-API call with the bootstrap `SSWS` token: status, JSON body, headers.
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base_url))
+            .header("authorization", format!("SSWS {TEST_ADMIN_TOKEN}"));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.json().await.unwrap_or(serde_json::Value::Null);
+        (status, body, headers)
+    }
+
     /// The JSON body of a GET that must succeed.
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
         let response = self.get(path).await;
