@@ -6,7 +6,7 @@ use crate::model::{
 };
 use crate::store;
 
-use super::{secret_hash, Engine, Error, Result};
+use super::{secret_hash, taken, Engine, Error, Result};
 
 /// An app as an administrator describes it.
 #[derive(Debug, Clone)]
@@ -67,16 +67,11 @@ impl Engine {
             created_at: now,
             updated_at: now,
         };
-        match self.store.insert_client(&client).await {
-            Ok(()) => {
-                tracing::info!(client.id = %client.id, "app created");
-                Ok((client, secret))
-            }
-            Err(store::Error::Conflict { .. }) => Err(Error::Validation(vec![
-                "client_id: An app with this client_id already exists".to_owned(),
-            ])),
-            Err(err) => Err(err.into()),
-        }
+        self.store.insert_client(&client).await.map_err(taken(
+            "client_id: An app with this client_id already exists",
+        ))?;
+        tracing::info!(client.id = %client.id, "app created");
+        Ok((client, secret))
     }
 
     /// An app by id, active or not.

@@ -7,7 +7,9 @@ use crate::model::{
 };
 use crate::store::{self, RotationOutcome};
 
-use super::{Engine, Error, Result};
+use super::{taken, Engine, Error, Result};
+
+const NAME_TAKEN: &str = "name: An authorization server with this name already exists";
 
 /// An authorization server as an administrator describes it.
 #[derive(Debug, Clone)]
@@ -40,15 +42,10 @@ impl Engine {
             created_at: now,
             updated_at: now,
         };
-        match self.store.insert_auth_server(&server).await {
-            Ok(()) => {}
-            Err(store::Error::Conflict { .. }) => {
-                return Err(Error::Validation(vec![
-                    "name: An authorization server with this name already exists".to_owned(),
-                ]))
-            }
-            Err(err) => return Err(err.into()),
-        }
+        self.store
+            .insert_auth_server(&server)
+            .await
+            .map_err(taken(NAME_TAKEN))?;
         self.keys.maintain(&server).await?;
         tracing::info!(as.id = %server.id, "authorization server created");
         Ok(server)
@@ -93,13 +90,11 @@ impl Engine {
             updated_at: self.now(),
             ..existing
         };
-        match self.store.update_auth_server(&server).await {
-            Ok(()) => Ok(server),
-            Err(store::Error::Conflict { .. }) => Err(Error::Validation(vec![
-                "name: An authorization server with this name already exists".to_owned(),
-            ])),
-            Err(err) => Err(err.into()),
-        }
+        self.store
+            .update_auth_server(&server)
+            .await
+            .map_err(taken(NAME_TAKEN))?;
+        Ok(server)
     }
 
     /// Activates or deactivates a server; an inactive one answers nothing but the admin API.

@@ -470,3 +470,11 @@ pub fn secret_hash(secret: &str) -> String {
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
+
+/// Maps a unique-value collision to a validation error with `cause`; other errors pass on.
+pub(crate) fn taken(cause: &'static str) -> impl Fn(store::Error) -> Error {
+    move |err| match err {
+        store::Error::Conflict { .. } => Error::Validation(vec![cause.to_owned()]),
+        other => other.into(),
+    }
+}

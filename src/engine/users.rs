@@ -7,7 +7,10 @@ use serde_json::{Map, Value};
 use crate::model::{Timestamp, User, UserId, UserStatus};
 use crate::store::{self, UserQuery};
 
-use super::{Engine, Error, Result};
+use super::{taken, Engine, Error, Result};
+
+const LOGIN_TAKEN: &str =
+    "login: An object with this field already exists in the current organization";
 
 /// The profile attributes Okta's default user profile requires.
 const REQUIRED_PROFILE: [&str; 4] = ["login", "email", "firstName", "lastName"];
@@ -85,14 +88,11 @@ impl Engine {
             user.password_hash = Some(self.passwords.hash(password).await?);
             user.password_changed_at = Some(now);
         }
-        match self.store.insert_user(&user).await {
-            Ok(()) => Ok(user),
-            Err(store::Error::Conflict { .. }) => Err(Error::Validation(vec![
-                "login: An object with this field already exists in the current organization"
-                    .to_owned(),
-            ])),
-            Err(err) => Err(err.into()),
-        }
+        self.store
+            .insert_user(&user)
+            .await
+            .map_err(taken(LOGIN_TAKEN))?;
+        Ok(user)
     }
 
     /// A user by id or login.
@@ -138,14 +138,11 @@ impl Engine {
             .to_owned();
         user.profile = updated;
         user.updated_at = self.now();
-        match self.store.update_user(&user).await {
-            Ok(()) => Ok(user),
-            Err(store::Error::Conflict { .. }) => Err(Error::Validation(vec![
-                "login: An object with this field already exists in the current organization"
-                    .to_owned(),
-            ])),
-            Err(err) => Err(err.into()),
-        }
+        self.store
+            .update_user(&user)
+            .await
+            .map_err(taken(LOGIN_TAKEN))?;
+        Ok(user)
     }
 
     /// Runs a lifecycle operation; refused (`400 E0000001`) from a status it does not apply to.

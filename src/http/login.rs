@@ -284,7 +284,8 @@ fn page(title: &str, main: &str) -> String {
         .replace("{main}", main)
 }
 
-fn escape(text: &str) -> String {
+/// Text made safe for HTML element content and quoted attribute values.
+pub(crate) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

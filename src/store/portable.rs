@@ -573,14 +573,13 @@ macro_rules! portable_stores {
                 state: &TokenHash,
                 now: Timestamp,
             ) -> Result<Option<PendingAuthn>> {
-                sqlx::query_as::<_, PendingAuthnRow>(sql::GET_TRANSACTION)
-                    .bind(state.as_str())
-                    .bind(now.unix())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(map_err)?
-                    .map(TryInto::try_into)
-                    .transpose()
+                fetch_at::<PendingAuthnRow, _>(
+                    &self.pool,
+                    sql::GET_TRANSACTION,
+                    state.as_str(),
+                    now,
+                )
+                .await
             }
 
             async fn consume_transaction(
@@ -588,14 +587,13 @@ macro_rules! portable_stores {
                 state: &TokenHash,
                 now: Timestamp,
             ) -> Result<Option<PendingAuthn>> {
-                sqlx::query_as::<_, PendingAuthnRow>(sql::CONSUME_TRANSACTION)
-                    .bind(state.as_str())
-                    .bind(now.unix())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(map_err)?
-                    .map(TryInto::try_into)
-                    .transpose()
+                fetch_at::<PendingAuthnRow, _>(
+                    &self.pool,
+                    sql::CONSUME_TRANSACTION,
+                    state.as_str(),
+                    now,
+                )
+                .await
             }
         }
 
@@ -618,14 +616,7 @@ macro_rules! portable_stores {
             }
 
             async fn get_session(&self, id: &SessionId, now: Timestamp) -> Result<Option<Session>> {
-                sqlx::query_as::<_, SessionRow>(sql::GET_SESSION)
-                    .bind(id.as_str())
-                    .bind(now.unix())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(map_err)?
-                    .map(TryInto::try_into)
-                    .transpose()
+                fetch_at::<SessionRow, _>(&self.pool, sql::GET_SESSION, id.as_str(), now).await
             }
 
             async fn get_session_by_cookie(
@@ -633,14 +624,13 @@ macro_rules! portable_stores {
                 cookie: &TokenHash,
                 now: Timestamp,
             ) -> Result<Option<Session>> {
-                sqlx::query_as::<_, SessionRow>(sql::GET_SESSION_BY_COOKIE)
-                    .bind(cookie.as_str())
-                    .bind(now.unix())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(map_err)?
-                    .map(TryInto::try_into)
-                    .transpose()
+                fetch_at::<SessionRow, _>(
+                    &self.pool,
+                    sql::GET_SESSION_BY_COOKIE,
+                    cookie.as_str(),
+                    now,
+                )
+                .await
             }
 
             async fn refresh_session(
@@ -705,6 +695,27 @@ macro_rules! portable_stores {
                 .bind(grant.auth_time.unix())
                 .bind(json(&grant.amr))
                 .bind(grant.session_id.as_ref().map(SessionId::as_str))
+        }
+
+        /// One row found by a key and the current time (`$1`, `$2`), converted to the model.
+        async fn fetch_at<R, T>(
+            pool: &Pool,
+            statement: &'static str,
+            key: &str,
+            now: Timestamp,
+        ) -> Result<Option<T>>
+        where
+            R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+            T: TryFrom<R, Error = Error>,
+        {
+            sqlx::query_as::<_, R>(statement)
+                .bind(key)
+                .bind(now.unix())
+                .fetch_optional(pool)
+                .await
+                .map_err(map_err)?
+                .map(TryInto::try_into)
+                .transpose()
         }
 
         /// Uses up a single-use artefact with `claim` (an `UPDATE … RETURNING` that matches
@@ -816,14 +827,8 @@ macro_rules! portable_stores {
                 token: &TokenHash,
                 now: Timestamp,
             ) -> Result<Option<RefreshTokenRecord>> {
-                sqlx::query_as::<_, RefreshRow>(sql::FIND_REFRESH_TOKEN)
-                    .bind(token.as_str())
-                    .bind(now.unix())
-                    .fetch_optional(&self.pool)
+                fetch_at::<RefreshRow, _>(&self.pool, sql::FIND_REFRESH_TOKEN, token.as_str(), now)
                     .await
-                    .map_err(map_err)?
-                    .map(TryInto::try_into)
-                    .transpose()
             }
 
             async fn revoke_grant(&self, grant_id: &str, until: Timestamp) -> Result<()> {

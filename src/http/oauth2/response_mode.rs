@@ -8,6 +8,8 @@ use serde_json::{Map, Value};
 use crate::engine::authorize::ClientResponse;
 use crate::model::ResponseMode;
 
+use super::super::login::escape;
+
 /// The response that carries `params` to the client's redirect URI.
 pub fn render(response: &ClientResponse) -> Response {
     let params = &response.params;
@@ -106,12 +108,4 @@ fn origin(uri: &str) -> String {
     url::Url::parse(uri)
         .map(|url| url.origin().ascii_serialization())
         .unwrap_or_else(|_| "'none'".to_owned())
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
