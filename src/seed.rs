@@ -371,7 +371,12 @@ impl Seed {
                 grant_types: app.grant_types,
                 response_types: app.response_types,
                 token_endpoint_auth_method: method,
-                secret_hash: app.client_secret.as_deref().map(crate::engine::secret_hash),
+                secret_hashes: app
+                    .client_secret
+                    .as_deref()
+                    .map(crate::engine::secret_hash)
+                    .into_iter()
+                    .collect(),
                 status: app.status,
                 allow_plain_pkce: app.allow_plain_pkce,
                 jwks: app.jwks,

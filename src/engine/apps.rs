@@ -1,8 +1,8 @@
 //! Okta's Apps API for OpenID Connect apps: the clients of the OAuth flows.
 
 use crate::model::{
-    ApplicationType, Client, ClientId, GrantType, PlainToken, ResponseType, Status,
-    TokenEndpointAuthMethod,
+    ApplicationType, Client, ClientId, ClientSecret, GrantType, PlainToken, ResponseType, Status,
+    TokenEndpointAuthMethod, MAX_CLIENT_SECRETS,
 };
 use crate::store;
 
@@ -51,6 +51,7 @@ impl Engine {
             TokenEndpointAuthMethod::PrivateKeyJwt | TokenEndpointAuthMethod::None => None,
         };
         let now = self.now();
+        let hash = secret.as_ref().map(|secret| secret_hash(secret.expose()));
         let client = Client {
             id,
             label: spec.label,
@@ -60,16 +61,20 @@ impl Engine {
             grant_types: spec.grant_types,
             response_types: spec.response_types,
             token_endpoint_auth_method: spec.token_endpoint_auth_method,
-            secret_hash: secret.as_ref().map(|secret| secret_hash(secret.expose())),
+            secret_hashes: hash.iter().cloned().collect(),
             allow_plain_pkce: false,
             jwks: spec.jwks,
             status: Status::Active,
             created_at: now,
             updated_at: now,
         };
-        self.store.insert_client(&client).await.map_err(taken(
-            "client_id: An app with this client_id already exists",
-        ))?;
+        let first_secret = hash.map(|hash| ClientSecret::new(client.id.clone(), hash, now));
+        self.store
+            .insert_client(&client, first_secret.as_ref())
+            .await
+            .map_err(taken(
+                "client_id: An app with this client_id already exists",
+            ))?;
         tracing::info!(client.id = %client.id, "app created");
         Ok((client, secret))
     }
@@ -136,6 +141,116 @@ impl Engine {
         }
         self.store.delete_client(&client.id).await?;
         Ok(())
+    }
+}
+
+/// Client secrets (Okta's `/apps/{id}/credentials/secrets`): a confidential app holds one or
+/// two, and every active one authenticates it, so a secret is rolled over by adding the new
+/// one, moving the app's deployments to it, then deactivating and deleting the old one.
+impl Engine {
+    /// An app's secrets, oldest first.
+    pub async fn client_secrets(&self, app_id: &str) -> Result<Vec<ClientSecret>> {
+        let client = self.app(app_id).await?;
+        Ok(self.store.list_client_secrets(&client.id).await?)
+    }
+
+    /// One of an app's secrets.
+    pub async fn client_secret(&self, app_id: &str, secret_id: &str) -> Result<ClientSecret> {
+        self.client_secrets(app_id)
+            .await?
+            .into_iter()
+            .find(|secret| secret.id == secret_id)
+            .ok_or_else(|| secret_not_found(secret_id))
+    }
+
+    /// Adds a secret, generated unless given; it is returned once and stored as a hash.
+    pub async fn add_client_secret(
+        &self,
+        app_id: &str,
+        given: Option<String>,
+        status: Status,
+    ) -> Result<(ClientSecret, PlainToken)> {
+        let client = self.app(app_id).await?;
+        if !matches!(
+            client.token_endpoint_auth_method,
+            TokenEndpointAuthMethod::ClientSecretBasic | TokenEndpointAuthMethod::ClientSecretPost
+        ) {
+            return Err(Error::Validation(vec![format!(
+                "credentials.oauthClient.token_endpoint_auth_method: an app that authenticates \
+                 with {} has no client secrets",
+                client.token_endpoint_auth_method
+            )]));
+        }
+        if given.as_ref().is_some_and(|secret| secret.len() < 14) {
+            return Err(Error::Validation(vec![
+                "client_secret: must be at least 14 characters".to_owned(),
+            ]));
+        }
+        let plain = given.map_or_else(PlainToken::generate, PlainToken::from_presented);
+        let secret = ClientSecret {
+            status,
+            ..ClientSecret::new(client.id, secret_hash(plain.expose()), self.now())
+        };
+        if !self.store.add_client_secret(&secret).await? {
+            return Err(Error::Validation(vec![format!(
+                "client_secret: An app holds at most {MAX_CLIENT_SECRETS} secrets; delete an \
+                 inactive one first"
+            )]));
+        }
+        tracing::info!(client.id = %secret.client_id, secret.id = %secret.id, "client secret added");
+        Ok((secret, plain))
+    }
+
+    /// Activates or deactivates a secret; the last active one cannot be deactivated.
+    pub async fn set_client_secret_status(
+        &self,
+        app_id: &str,
+        secret_id: &str,
+        status: Status,
+    ) -> Result<ClientSecret> {
+        let secret = self.client_secret(app_id, secret_id).await?;
+        if secret.status == status {
+            return Ok(secret);
+        }
+        let now = self.now();
+        if !self
+            .store
+            .set_client_secret_status(&secret.client_id, secret_id, status, now)
+            .await?
+        {
+            return Err(Error::Validation(vec![
+                "status: The last active client secret cannot be deactivated; add another first"
+                    .to_owned(),
+            ]));
+        }
+        Ok(ClientSecret {
+            status,
+            updated_at: now,
+            ..secret
+        })
+    }
+
+    /// Deletes an inactive secret; an active one must be deactivated first (as Okta).
+    pub async fn delete_client_secret(&self, app_id: &str, secret_id: &str) -> Result<()> {
+        let secret = self.client_secret(app_id, secret_id).await?;
+        if !self
+            .store
+            .delete_client_secret(&secret.client_id, secret_id)
+            .await?
+        {
+            return Err(Error::Validation(vec![
+                "status: An active client secret must be deactivated before it is deleted"
+                    .to_owned(),
+            ]));
+        }
+        Ok(())
+    }
+}
+
+fn secret_not_found(id: &str) -> Error {
+    Error::NotFound {
+        kind: "OAuth2ClientSecret",
+        id: id.to_owned(),
     }
 }
 

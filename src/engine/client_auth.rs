@@ -91,8 +91,12 @@ impl Engine {
                 | TokenEndpointAuthMethod::ClientSecretPost,
                 Some(secret),
             ) => {
-                let stored = client.secret_hash.as_deref().unwrap_or_default();
-                if constant_time_eq(secret_hash(&secret).as_bytes(), stored.as_bytes()) {
+                let presented = secret_hash(&secret);
+                // Every active secret is compared, so the time does not tell which one matched.
+                let matched = client.secret_hashes.iter().fold(false, |matched, stored| {
+                    constant_time_eq(presented.as_bytes(), stored.as_bytes()) | matched
+                });
+                if matched {
                     Ok(client)
                 } else {
                     Err(failed(

@@ -29,8 +29,8 @@ use crate::clock::Clock;
 use crate::config::{Config, SignInSettings, TokenSettings};
 use crate::keys::KeyRing;
 use crate::model::{
-    AuthServer, AuthServerId, Client, Document, IssuerMode, LockoutPolicy, SigningAlg, Status,
-    Timestamp, User, UserStatus,
+    AuthServer, AuthServerId, Client, ClientSecret, Document, IssuerMode, LockoutPolicy,
+    SigningAlg, Status, Timestamp, User, UserStatus,
 };
 use crate::store::{self, Store};
 
@@ -338,8 +338,12 @@ impl Engine {
                     updated_at: now,
                     ..desired
                 };
+                let secret = client
+                    .secret_hashes
+                    .first()
+                    .map(|hash| ClientSecret::new(client.id.clone(), hash.clone(), now));
                 self.store
-                    .insert_client(&client)
+                    .insert_client(&client, secret.as_ref())
                     .await
                     .map_err(conflict_as_validation)?;
                 Ok(Change::Created)
@@ -355,11 +359,21 @@ impl Engine {
                 if desired == existing {
                     return Ok(Change::Unchanged);
                 }
+                let now = self.now();
                 let client = Client {
-                    updated_at: self.now(),
+                    updated_at: now,
                     ..desired
                 };
                 self.store.update_client(&client).await?;
+                if client.secret_hashes != existing.secret_hashes {
+                    let secret = client
+                        .secret_hashes
+                        .first()
+                        .map(|hash| ClientSecret::new(client.id.clone(), hash.clone(), now));
+                    self.store
+                        .replace_client_secrets(&client.id, secret.as_ref(), now)
+                        .await?;
+                }
                 Ok(Change::Updated)
             }
         }

@@ -24,12 +24,15 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
                     MAX_JSON_BODY / 1024
                 )))
             })?;
-        let value: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|_| OktaError::malformed_body(None))?;
-        serde_json::from_value(value)
-            .map(OktaJson)
-            .map_err(|err| OktaError::validation(vec![err.to_string()]))
+        parse_okta_json(&bytes).map(OktaJson)
     }
+}
+
+/// A JSON body already read, rejected as [`OktaJson`] rejects it.
+pub fn parse_okta_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, OktaError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|_| OktaError::malformed_body(None))?;
+    serde_json::from_value(value).map_err(|err| OktaError::validation(vec![err.to_string()]))
 }
 
 /// The client's IP address: the socket's peer, or, when the peer is a trusted proxy

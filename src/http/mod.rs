@@ -225,6 +225,18 @@ fn admin_api(state: AppState) -> Router<AppState> {
             post(admin::apps::app_lifecycle),
         )
         .route(
+            "/api/v1/apps/{id}/credentials/secrets",
+            get(admin::apps::list_secrets).post(admin::apps::add_secret),
+        )
+        .route(
+            "/api/v1/apps/{id}/credentials/secrets/{secret_id}",
+            get(admin::apps::get_secret).delete(admin::apps::delete_secret),
+        )
+        .route(
+            "/api/v1/apps/{id}/credentials/secrets/{secret_id}/lifecycle/{operation}",
+            post(admin::apps::secret_lifecycle),
+        )
+        .route(
             "/api/v1/users/{id}/credentials/change_password",
             post(admin::users::change_password),
         )

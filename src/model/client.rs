@@ -1,4 +1,4 @@
-use super::{ClientId, Status, Timestamp};
+use super::{new_okta_id, ClientId, Status, Timestamp};
 
 wire_enum!(
     /// An OAuth 2.0 grant type (RFC 6749 §4), as Okta spells them in app settings.
@@ -90,8 +90,9 @@ pub struct Client {
     pub response_types: Vec<ResponseType>,
     /// How it authenticates at the token endpoint.
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
-    /// SHA-256 of its secret, hex; `None` for public clients.
-    pub secret_hash: Option<String>,
+    /// SHA-256 of each of its active secrets, hex: one, or two while a secret is rolled over;
+    /// none for public clients.
+    pub secret_hashes: Vec<String>,
     /// Whether PKCE `plain` is accepted (S256 otherwise only; DESIGN §6).
     pub allow_plain_pkce: bool,
     /// The JWKS its `private_key_jwt` assertions are signed with.
@@ -113,5 +114,39 @@ impl std::fmt::Debug for Client {
             .field("grant_types", &self.grant_types)
             .field("status", &self.status)
             .finish_non_exhaustive()
+    }
+}
+
+/// The most secrets an app holds at once (as Okta): the current one and its successor.
+pub const MAX_CLIENT_SECRETS: usize = 2;
+
+/// One of an app's client secrets. Only its hash is kept; the secret itself is shown once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSecret {
+    /// Okta-style id (`ocs…`).
+    pub id: String,
+    /// The app it belongs to.
+    pub client_id: ClientId,
+    /// SHA-256 of the secret, hex.
+    pub secret_hash: String,
+    /// Only active secrets authenticate the app.
+    pub status: Status,
+    /// When it was added.
+    pub created_at: Timestamp,
+    /// When its status last changed.
+    pub updated_at: Timestamp,
+}
+
+impl ClientSecret {
+    /// A new active secret of `client_id` with the given hash.
+    pub fn new(client_id: ClientId, secret_hash: String, now: Timestamp) -> Self {
+        Self {
+            id: new_okta_id("ocs"),
+            client_id,
+            secret_hash,
+            status: Status::Active,
+            created_at: now,
+            updated_at: now,
+        }
     }
 }

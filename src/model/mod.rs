@@ -22,7 +22,8 @@ pub use admin::{Actor, ApiToken, AuditEvent, AuditTarget};
 pub use auth_server::{AuthServer, ClaimType, CustomClaim, IssuerMode, TokenLifetimes};
 pub use authn::{LockoutPolicy, PendingAuthn, SessionTokenGrant, TransactionState};
 pub use client::{
-    ApplicationType, Client, GrantType, ResponseMode, ResponseType, TokenEndpointAuthMethod,
+    ApplicationType, Client, ClientSecret, GrantType, ResponseMode, ResponseType,
+    TokenEndpointAuthMethod, MAX_CLIENT_SECRETS,
 };
 pub use document::Document;
 pub use grant::{

@@ -16,9 +16,9 @@ use async_trait::async_trait;
 
 use crate::config::DatabaseUrl;
 use crate::model::{
-    ApiToken, AuditEvent, AuthServer, AuthServerId, AuthorizationCode, Client, ClientId, Kid,
-    LockoutPolicy, PendingAuthn, Redeemed, RefreshTokenRecord, Session, SessionId,
-    SessionTokenGrant, SigningKey, Timestamp, TokenHash, User, UserId,
+    ApiToken, AuditEvent, AuthServer, AuthServerId, AuthorizationCode, Client, ClientId,
+    ClientSecret, Kid, LockoutPolicy, PendingAuthn, Redeemed, RefreshTokenRecord, Session,
+    SessionId, SessionTokenGrant, SigningKey, Status, Timestamp, TokenHash, User, UserId,
 };
 
 /// Storage failures, with the database's own types kept inside.
@@ -132,12 +132,36 @@ pub trait ClientStore: Send + Sync {
     async fn get_client(&self, id: &ClientId) -> Result<Client>;
     /// Every client.
     async fn list_clients(&self) -> Result<Vec<Client>>;
-    /// Adds a client; [`Error::Conflict`] if the id is taken.
-    async fn insert_client(&self, client: &Client) -> Result<()>;
+    /// Adds a client and, for a confidential one, its first secret, in one transaction;
+    /// [`Error::Conflict`] if the id is taken.
+    async fn insert_client(&self, client: &Client, secret: Option<&ClientSecret>) -> Result<()>;
     /// Replaces a client's fields; [`Error::NotFound`] if there is none.
     async fn update_client(&self, client: &Client) -> Result<()>;
     /// Deletes a client; whether there was one.
     async fn delete_client(&self, id: &ClientId) -> Result<bool>;
+    /// A client's secrets, active or not, oldest first.
+    async fn list_client_secrets(&self, id: &ClientId) -> Result<Vec<ClientSecret>>;
+    /// Adds a secret unless its client already holds [`MAX_CLIENT_SECRETS`](crate::model::MAX_CLIENT_SECRETS):
+    /// whether it was added. [`Error::NotFound`] if there is no such client.
+    async fn add_client_secret(&self, secret: &ClientSecret) -> Result<bool>;
+    /// Makes `secret` a client's only secret, or leaves it none.
+    async fn replace_client_secrets(
+        &self,
+        id: &ClientId,
+        secret: Option<&ClientSecret>,
+        now: Timestamp,
+    ) -> Result<()>;
+    /// Activates or deactivates a secret. Deactivating the client's last active secret is
+    /// refused: whether the secret changed.
+    async fn set_client_secret_status(
+        &self,
+        id: &ClientId,
+        secret_id: &str,
+        status: Status,
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// Deletes an inactive secret: whether one was deleted.
+    async fn delete_client_secret(&self, id: &ClientId, secret_id: &str) -> Result<bool>;
 }
 
 /// Users.

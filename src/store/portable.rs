@@ -19,24 +19,46 @@ pub const UPDATE_AUTH_SERVER: &str = "UPDATE authorization_servers SET name = $2
      WHERE id = $1";
 
 pub const DELETE_AUTH_SERVER: &str = "DELETE FROM authorization_servers WHERE id = $1";
-pub const GET_CLIENT: &str = "SELECT id, label, application_type, redirect_uris, \
-     post_logout_redirect_uris, grant_types, response_types, token_endpoint_auth_method, \
-     secret_hash, allow_plain_pkce, jwks, status, created_at, updated_at FROM clients \
-     WHERE id = $1";
-pub const LIST_CLIENTS: &str = "SELECT id, label, application_type, redirect_uris, \
-     post_logout_redirect_uris, grant_types, response_types, token_endpoint_auth_method, \
-     secret_hash, allow_plain_pkce, jwks, status, created_at, updated_at FROM clients \
-     ORDER BY id";
+// An app holds at most two active secrets (MAX_CLIENT_SECRETS), read with the app in the
+// same statement because the token endpoint needs both on every request.
+macro_rules! client_columns {
+    () => {
+        "id, label, application_type, redirect_uris, post_logout_redirect_uris, grant_types, \
+         response_types, token_endpoint_auth_method, allow_plain_pkce, jwks, status, created_at, \
+         updated_at, \
+         (SELECT secret_hash FROM client_secrets s WHERE s.client_id = clients.id \
+             AND s.status = 'ACTIVE' ORDER BY s.created_at, s.id LIMIT 1) AS secret_hash, \
+         (SELECT secret_hash FROM client_secrets s WHERE s.client_id = clients.id \
+             AND s.status = 'ACTIVE' ORDER BY s.created_at, s.id LIMIT 1 OFFSET 1) \
+             AS second_secret_hash"
+    };
+}
+pub const GET_CLIENT: &str = concat!("SELECT ", client_columns!(), " FROM clients WHERE id = $1");
+pub const LIST_CLIENTS: &str = concat!("SELECT ", client_columns!(), " FROM clients ORDER BY id");
 pub const DELETE_CLIENT: &str = "DELETE FROM clients WHERE id = $1";
 pub const INSERT_CLIENT: &str = "INSERT INTO clients (id, label, application_type, \
      redirect_uris, post_logout_redirect_uris, grant_types, response_types, \
-     token_endpoint_auth_method, secret_hash, status, created_at, updated_at, \
-     allow_plain_pkce, jwks) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+     token_endpoint_auth_method, status, created_at, updated_at, allow_plain_pkce, jwks) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 pub const UPDATE_CLIENT: &str = "UPDATE clients SET label = $2, application_type = $3, \
      redirect_uris = $4, post_logout_redirect_uris = $5, grant_types = $6, response_types = $7, \
-     token_endpoint_auth_method = $8, secret_hash = $9, status = $10, created_at = $11, \
-     updated_at = $12, allow_plain_pkce = $13, jwks = $14 WHERE id = $1";
+     token_endpoint_auth_method = $8, status = $9, created_at = $10, updated_at = $11, \
+     allow_plain_pkce = $12, jwks = $13 WHERE id = $1";
+// Taken first in a secret-changing transaction: it serialises changes to one app's secrets.
+pub const TOUCH_CLIENT: &str = "UPDATE clients SET updated_at = $2 WHERE id = $1";
+pub const LIST_CLIENT_SECRETS: &str = "SELECT id, client_id, secret_hash, status, created_at, \
+     updated_at FROM client_secrets WHERE client_id = $1 ORDER BY created_at, id";
+pub const INSERT_CLIENT_SECRET: &str = "INSERT INTO client_secrets (id, client_id, secret_hash, \
+     status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)";
+pub const COUNT_CLIENT_SECRETS: &str = "SELECT COUNT(*) FROM client_secrets WHERE client_id = $1";
+pub const DELETE_CLIENT_SECRETS: &str = "DELETE FROM client_secrets WHERE client_id = $1";
+// Deactivation leaves at least one active secret, so that an app is never locked out by one call.
+pub const SET_CLIENT_SECRET_STATUS: &str = "UPDATE client_secrets SET status = $3, \
+     updated_at = $4 WHERE client_id = $1 AND id = $2 AND ($3 = 'ACTIVE' OR \
+     EXISTS (SELECT 1 FROM client_secrets o WHERE o.client_id = $1 AND o.id <> $2 \
+         AND o.status = 'ACTIVE'))";
+pub const DELETE_INACTIVE_CLIENT_SECRET: &str =
+    "DELETE FROM client_secrets WHERE client_id = $1 AND id = $2 AND status = 'INACTIVE'";
 
 pub const GET_USER_BY_LOGIN: &str = "SELECT id, status, login, profile, password_hash, \
      created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at, \
@@ -218,13 +240,14 @@ macro_rules! portable_stores {
     ($store:ty, lock_keys = $lock_keys:expr) => {
         use $crate::model::{
             ApiToken, AuditEvent, AuthServer, AuthServerId, AuthorizationCode, Client, ClientId,
-            GrantContext, KeyState, Kid, LockoutPolicy, PendingAuthn, Redeemed, RefreshTokenRecord,
-            Session, SessionId, SessionTokenGrant, SigningKey, Timestamp, TokenHash, User, UserId,
+            ClientSecret, GrantContext, KeyState, Kid, LockoutPolicy, PendingAuthn, Redeemed,
+            RefreshTokenRecord, Session, SessionId, SessionTokenGrant, SigningKey, Timestamp,
+            TokenHash, User, UserId,
         };
         use $crate::store::portable as sql;
         use $crate::store::rows::{
-            json, ApiTokenRow, AuditEventRow, AuthServerRow, ClientRow, CodeRow, PendingAuthnRow,
-            RefreshRow, SessionRow, SessionTokenRow, SigningKeyRow, UserRow,
+            json, ApiTokenRow, AuditEventRow, AuthServerRow, ClientRow, ClientSecretRow, CodeRow,
+            PendingAuthnRow, RefreshRow, SessionRow, SessionTokenRow, SigningKeyRow, UserRow,
         };
         use $crate::store::{
             AdminStore, AuthServerStore, AuthnStore, ClientStore, Error, GrantStore, KeyChange,
@@ -317,12 +340,99 @@ macro_rules! portable_stores {
                     .collect()
             }
 
-            async fn insert_client(&self, client: &Client) -> Result<()> {
-                write_client(&self.pool, sql::INSERT_CLIENT, client).await
+            async fn insert_client(
+                &self,
+                client: &Client,
+                secret: Option<&ClientSecret>,
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                write_client(&mut *tx, sql::INSERT_CLIENT, client).await?;
+                if let Some(secret) = secret {
+                    insert_client_secret(&mut tx, secret).await?;
+                }
+                tx.commit().await.map_err(map_err)
             }
 
             async fn update_client(&self, client: &Client) -> Result<()> {
                 write_client(&self.pool, sql::UPDATE_CLIENT, client).await
+            }
+
+            async fn list_client_secrets(&self, id: &ClientId) -> Result<Vec<ClientSecret>> {
+                sqlx::query_as::<_, ClientSecretRow>(sql::LIST_CLIENT_SECRETS)
+                    .bind(id.as_str())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect()
+            }
+
+            async fn add_client_secret(&self, secret: &ClientSecret) -> Result<bool> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                touch_client(&mut tx, &secret.client_id, secret.created_at).await?;
+                let (held,): (i64,) = sqlx::query_as(sql::COUNT_CLIENT_SECRETS)
+                    .bind(secret.client_id.as_str())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                if usize::try_from(held).unwrap_or(usize::MAX) >= $crate::model::MAX_CLIENT_SECRETS
+                {
+                    return Ok(false);
+                }
+                insert_client_secret(&mut tx, secret).await?;
+                tx.commit().await.map_err(map_err)?;
+                Ok(true)
+            }
+
+            async fn replace_client_secrets(
+                &self,
+                id: &ClientId,
+                secret: Option<&ClientSecret>,
+                now: Timestamp,
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                touch_client(&mut tx, id, now).await?;
+                sqlx::query(sql::DELETE_CLIENT_SECRETS)
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                if let Some(secret) = secret {
+                    insert_client_secret(&mut tx, secret).await?;
+                }
+                tx.commit().await.map_err(map_err)
+            }
+
+            async fn set_client_secret_status(
+                &self,
+                id: &ClientId,
+                secret_id: &str,
+                status: $crate::model::Status,
+                now: Timestamp,
+            ) -> Result<bool> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                touch_client(&mut tx, id, now).await?;
+                let changed = sqlx::query(sql::SET_CLIENT_SECRET_STATUS)
+                    .bind(id.as_str())
+                    .bind(secret_id)
+                    .bind(status.as_str())
+                    .bind(now.unix())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                tx.commit().await.map_err(map_err)?;
+                Ok(changed.rows_affected() > 0)
+            }
+
+            async fn delete_client_secret(&self, id: &ClientId, secret_id: &str) -> Result<bool> {
+                let deleted = sqlx::query(sql::DELETE_INACTIVE_CLIENT_SECRET)
+                    .bind(id.as_str())
+                    .bind(secret_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(deleted.rows_affected() > 0)
             }
 
             async fn delete_client(&self, id: &ClientId) -> Result<bool> {
@@ -335,7 +445,44 @@ macro_rules! portable_stores {
             }
         }
 
-        async fn write_client(pool: &Pool, statement: &'static str, client: &Client) -> Result<()> {
+        /// Locks the client's row for the rest of the transaction; [`Error::NotFound`] if there
+        /// is no such client.
+        async fn touch_client(
+            tx: &mut sqlx::Transaction<'static, Db>,
+            id: &ClientId,
+            now: Timestamp,
+        ) -> Result<()> {
+            let touched = sqlx::query(sql::TOUCH_CLIENT)
+                .bind(id.as_str())
+                .bind(now.unix())
+                .execute(&mut **tx)
+                .await
+                .map_err(map_err)?;
+            found(touched.rows_affected())
+        }
+
+        async fn insert_client_secret(
+            tx: &mut sqlx::Transaction<'static, Db>,
+            secret: &ClientSecret,
+        ) -> Result<()> {
+            sqlx::query(sql::INSERT_CLIENT_SECRET)
+                .bind(&secret.id)
+                .bind(secret.client_id.as_str())
+                .bind(&secret.secret_hash)
+                .bind(secret.status.as_str())
+                .bind(secret.created_at.unix())
+                .bind(secret.updated_at.unix())
+                .execute(&mut **tx)
+                .await
+                .map_err(map_err)?;
+            Ok(())
+        }
+
+        async fn write_client<'e>(
+            executor: impl sqlx::Executor<'e, Database = Db>,
+            statement: &'static str,
+            client: &Client,
+        ) -> Result<()> {
             let written = sqlx::query(statement)
                 .bind(client.id.as_str())
                 .bind(&client.label)
@@ -345,13 +492,12 @@ macro_rules! portable_stores {
                 .bind(json(&client.grant_types))
                 .bind(json(&client.response_types))
                 .bind(client.token_endpoint_auth_method.as_str())
-                .bind(client.secret_hash.as_deref())
                 .bind(client.status.as_str())
                 .bind(client.created_at.unix())
                 .bind(client.updated_at.unix())
                 .bind(i64::from(client.allow_plain_pkce))
                 .bind(client.jwks.as_deref())
-                .execute(pool)
+                .execute(executor)
                 .await
                 .map_err(map_err)?;
             found(written.rows_affected())

@@ -2,8 +2,9 @@
 //! Rust-side types) and their conversion into the model.
 
 use crate::model::{
-    Actor, ApiToken, AuditEvent, AuthServer, AuthorizationCode, Client, GrantContext, PendingAuthn,
-    RefreshTokenRecord, ScopeSet, Session, SessionTokenGrant, SigningKey, Timestamp, User,
+    Actor, ApiToken, AuditEvent, AuthServer, AuthorizationCode, Client, ClientSecret, GrantContext,
+    PendingAuthn, RefreshTokenRecord, ScopeSet, Session, SessionTokenGrant, SigningKey, Timestamp,
+    User,
 };
 
 use super::columns::{json_list, parse, to_json};
@@ -47,6 +48,31 @@ impl TryFrom<AuthServerRow> for AuthServer {
 }
 
 #[derive(sqlx::FromRow)]
+pub struct ClientSecretRow {
+    pub id: String,
+    pub client_id: String,
+    pub secret_hash: String,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl TryFrom<ClientSecretRow> for ClientSecret {
+    type Error = Error;
+
+    fn try_from(row: ClientSecretRow) -> Result<Self, Error> {
+        Ok(ClientSecret {
+            id: row.id,
+            client_id: parse_id(row.client_id)?,
+            secret_hash: row.secret_hash,
+            status: parse(&row.status)?,
+            created_at: Timestamp::from_unix(row.created_at),
+            updated_at: Timestamp::from_unix(row.updated_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
 pub struct ClientRow {
     pub id: String,
     pub label: String,
@@ -56,12 +82,13 @@ pub struct ClientRow {
     pub grant_types: String,
     pub response_types: String,
     pub token_endpoint_auth_method: String,
-    pub secret_hash: Option<String>,
     pub allow_plain_pkce: i64,
     pub jwks: Option<String>,
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
+    pub secret_hash: Option<String>,
+    pub second_secret_hash: Option<String>,
 }
 
 impl TryFrom<ClientRow> for Client {
@@ -77,7 +104,11 @@ impl TryFrom<ClientRow> for Client {
             grant_types: json_list(&row.grant_types)?,
             response_types: json_list(&row.response_types)?,
             token_endpoint_auth_method: parse(&row.token_endpoint_auth_method)?,
-            secret_hash: row.secret_hash,
+            secret_hashes: row
+                .secret_hash
+                .into_iter()
+                .chain(row.second_secret_hash)
+                .collect(),
             allow_plain_pkce: row.allow_plain_pkce != 0,
             jwks: row.jwks,
             status: parse(&row.status)?,

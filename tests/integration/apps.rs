@@ -207,3 +207,135 @@ async fn apps_are_validated_updated_and_deleted_only_when_inactive() {
         (404, Some("E0000007"))
     );
 }
+
+#[tokio::test]
+async fn a_secret_is_rolled_over_with_two_valid_secrets_and_the_old_one_then_refused() {
+    let app = crate::oauth::spawn().await;
+    let (_, created) = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/apps",
+        Some(service_app()),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let old_secret = created["credentials"]["oauthClient"]["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secrets_path = format!("/api/v1/apps/{id}/credentials/secrets");
+
+    let (status, listed) = call(&app, reqwest::Method::GET, &secrets_path, None).await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let old_id = listed[0]["id"].as_str().unwrap().to_owned();
+    assert!(old_id.starts_with("ocs"));
+    assert_eq!(listed[0]["status"], "ACTIVE");
+    assert!(listed[0].get("client_secret").is_none(), "{listed}");
+
+    // The last active secret cannot be deactivated, nor an active one deleted.
+    let (status, refused) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("{secrets_path}/{old_id}/lifecycle/deactivate"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["errorCode"], "E0000001");
+    let (status, _) = call(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("{secrets_path}/{old_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+
+    // A new secret, generated: both work during the rollover.
+    let (status, added) = call(&app, reqwest::Method::POST, &secrets_path, None).await;
+    assert_eq!(status, 201, "{added}");
+    let new_id = added["id"].as_str().unwrap().to_owned();
+    let new_secret = added["client_secret"].as_str().unwrap().to_owned();
+    assert_ne!(new_secret, old_secret);
+    assert_ne!(added["secret_hash"], listed[0]["secret_hash"]);
+    for secret in [&old_secret, &new_secret] {
+        let (status, body) = client_credentials(&app, &id, secret).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    // A third is refused: an app holds two.
+    let (status, refused) = call(
+        &app,
+        reqwest::Method::POST,
+        &secrets_path,
+        Some(json!({ "client_secret": "a-chosen-secret-of-some-length" })),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused["errorCauses"][0]["errorSummary"]
+        .as_str()
+        .unwrap()
+        .contains("at most 2"));
+
+    // The old one is deactivated: refused at once, the new one still works.
+    let (status, deactivated) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("{secrets_path}/{old_id}/lifecycle/deactivate"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{deactivated}");
+    assert_eq!(deactivated["status"], "INACTIVE");
+    let (status, body) = client_credentials(&app, &id, &old_secret).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"], "invalid_client");
+    let (status, _) = client_credentials(&app, &id, &new_secret).await;
+    assert_eq!(status, 200);
+
+    // Reactivated it works again; deactivated and deleted it is gone.
+    let lifecycle = |op: &str| format!("{secrets_path}/{old_id}/lifecycle/{op}");
+    let (status, _) = call(&app, reqwest::Method::POST, &lifecycle("activate"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(client_credentials(&app, &id, &old_secret).await.0, 200);
+    call(&app, reqwest::Method::POST, &lifecycle("deactivate"), None).await;
+    let (status, _) = call(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("{secrets_path}/{old_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, missing) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("{secrets_path}/{old_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "{missing}");
+    assert_eq!(missing["errorCode"], "E0000007");
+    let (_, listed) = call(&app, reqwest::Method::GET, &secrets_path, None).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["id"], new_id.as_str());
+
+    // A chosen secret that is too short, and an unknown app, are refused.
+    let (status, refused) = call(
+        &app,
+        reqwest::Method::POST,
+        &secrets_path,
+        Some(json!({ "client_secret": "short" })),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    let (status, missing) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/apps/0oanosuchapp000000000/credentials/secrets",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "{missing}");
+}

@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 use crate::app::AppState;
 use crate::engine::apps::AppSpec;
 use crate::model::{
-    ApplicationType, Client, GrantType, PlainToken, ResponseType, Status, TokenEndpointAuthMethod,
+    ApplicationType, Client, ClientSecret, GrantType, PlainToken, ResponseType, Status,
+    TokenEndpointAuthMethod,
 };
 
 use super::super::error::OktaError;
@@ -159,6 +160,117 @@ pub async fn delete_app(
 ) -> Result<StatusCode, OktaError> {
     app.engine.delete_app(&id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new client secret as Okta's API takes it; both fields are optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRequest {
+    #[serde(default)]
+    client_secret: Option<String>,
+    #[serde(default)]
+    status: Option<Status>,
+}
+
+/// `GET /api/v1/apps/{id}/credentials/secrets`.
+pub async fn list_secrets(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, OktaError> {
+    let secrets = app.engine.client_secrets(&id).await?;
+    Ok(Json(Value::Array(
+        secrets
+            .iter()
+            .map(|secret| render_secret(&app, secret, None))
+            .collect(),
+    )))
+}
+
+/// `POST /api/v1/apps/{id}/credentials/secrets`: the secret is in this response only. An
+/// empty body generates one.
+pub async fn add_secret(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Value>), OktaError> {
+    let request: SecretRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        SecretRequest::default()
+    } else {
+        super::super::extract::parse_okta_json(&body)?
+    };
+    let (secret, plain) = app
+        .engine
+        .add_client_secret(
+            &id,
+            request.client_secret,
+            request.status.unwrap_or(Status::Active),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(render_secret(&app, &secret, Some(&plain))),
+    ))
+}
+
+/// `GET /api/v1/apps/{id}/credentials/secrets/{secretId}`.
+pub async fn get_secret(
+    State(app): State<AppState>,
+    Path((id, secret_id)): Path<(String, String)>,
+) -> Result<Json<Value>, OktaError> {
+    let secret = app.engine.client_secret(&id, &secret_id).await?;
+    Ok(Json(render_secret(&app, &secret, None)))
+}
+
+/// `POST /api/v1/apps/{id}/credentials/secrets/{secretId}/lifecycle/{activate|deactivate}`.
+pub async fn secret_lifecycle(
+    State(app): State<AppState>,
+    Path((id, secret_id, operation)): Path<(String, String, String)>,
+) -> Result<Json<Value>, OktaError> {
+    let status = match operation.as_str() {
+        "activate" => Status::Active,
+        "deactivate" => Status::Inactive,
+        other => return Err(OktaError::not_found("Lifecycle", other)),
+    };
+    let secret = app
+        .engine
+        .set_client_secret_status(&id, &secret_id, status)
+        .await?;
+    Ok(Json(render_secret(&app, &secret, None)))
+}
+
+/// `DELETE /api/v1/apps/{id}/credentials/secrets/{secretId}`: only inactive secrets.
+pub async fn delete_secret(
+    State(app): State<AppState>,
+    Path((id, secret_id)): Path<(String, String)>,
+) -> Result<StatusCode, OktaError> {
+    app.engine.delete_client_secret(&id, &secret_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Okta's client secret object; the secret itself only when it was just made. `secret_hash`
+/// identifies a secret without revealing it: it is derived from the stored hash, so it cannot
+/// be used to test guesses of a chosen secret against the stored one.
+fn render_secret(app: &AppState, secret: &ClientSecret, plain: Option<&PlainToken>) -> Value {
+    use base64::Engine as _;
+    let fingerprint = ring::digest::digest(&ring::digest::SHA256, secret.secret_hash.as_bytes());
+    let mut rendered = json!({
+        "id": secret.id,
+        "status": secret.status,
+        "secret_hash": base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(&fingerprint.as_ref()[..16]),
+        "created": secret.created_at.to_okta_string(),
+        "lastUpdated": secret.updated_at.to_okta_string(),
+        "_links": {
+            "self": { "href": format!(
+                "{}/api/v1/apps/{}/credentials/secrets/{}",
+                app.config.base_url, secret.client_id, secret.id
+            ) }
+        }
+    });
+    if let Some(plain) = plain {
+        rendered["client_secret"] = plain.expose().into();
+    }
+    rendered
 }
 
 /// Okta's app object; the secret only when it was just made.
