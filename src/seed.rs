@@ -342,7 +342,13 @@ impl Seed {
                 status: server.status,
                 signing_alg: server.signing_alg,
                 token_lifetimes,
-                scopes: server.scopes,
+                scopes: server
+                    .scopes
+                    .iter()
+                    .map(|name| crate::model::Scope::named(name))
+                    .collect(),
+                policies: vec![],
+                revision: 0,
                 claims: server.claims,
                 created_at: placeholder,
                 updated_at: placeholder,

@@ -2,8 +2,8 @@
 //! the signing keys of each server.
 
 use crate::model::{
-    new_okta_id, AuthServer, AuthServerId, IssuerMode, SigningAlg, SigningKey, Status,
-    TokenLifetimes,
+    new_okta_id, AuthServer, AuthServerId, ClaimType, Consent, CustomClaim, IssuerMode,
+    MetadataPublish, Scope, SigningAlg, SigningKey, Status, Timestamp, TokenLifetimes, OIDC_SCOPES,
 };
 use crate::store::{self, RotationOutcome};
 
@@ -39,6 +39,9 @@ impl Engine {
             scopes: vec![],
             claims: vec![],
             token_lifetimes: TokenLifetimes::default(),
+            // As Okta: a new server issues nothing until a policy allows it.
+            policies: vec![],
+            revision: 0,
             created_at: now,
             updated_at: now,
         };
@@ -82,36 +85,64 @@ impl Engine {
     /// Replaces name, description and audiences.
     pub async fn replace_auth_server(&self, id: &str, spec: AuthServerSpec) -> Result<AuthServer> {
         check(&spec)?;
-        let existing = self.admin_auth_server(id).await?;
-        let server = AuthServer {
-            name: spec.name,
-            description: spec.description,
-            audiences: spec.audiences,
-            updated_at: self.now(),
-            ..existing
-        };
-        self.store
-            .update_auth_server(&server)
-            .await
-            .map_err(taken(NAME_TAKEN))?;
+        let (server, ()) = self
+            .modify_auth_server(id, |server, _| {
+                server.name.clone_from(&spec.name);
+                server.description.clone_from(&spec.description);
+                server.audiences.clone_from(&spec.audiences);
+                Ok(())
+            })
+            .await?;
         Ok(server)
     }
 
     /// Activates or deactivates a server; an inactive one answers nothing but the admin API.
     pub async fn set_auth_server_status(&self, id: &str, status: Status) -> Result<AuthServer> {
-        let existing = self.admin_auth_server(id).await?;
-        let server = AuthServer {
-            status,
-            updated_at: self.now(),
-            ..existing
-        };
-        self.store.update_auth_server(&server).await?;
+        let (server, ()) = self
+            .modify_auth_server(id, |server, _| {
+                server.status = status;
+                Ok(())
+            })
+            .await?;
         if status == Status::Active {
             self.keys.maintain(&server).await?;
         } else {
             self.keys.forget(&server.id);
         }
         Ok(server)
+    }
+
+    /// Applies `change` to a custom server and writes it. If another change was written since
+    /// the server was read, it starts again from a fresh copy, so no change is lost.
+    pub(crate) async fn modify_auth_server<T>(
+        &self,
+        id: &str,
+        mut change: impl FnMut(&mut AuthServer, Timestamp) -> Result<T>,
+    ) -> Result<(AuthServer, T)> {
+        const ATTEMPTS: usize = 50;
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                // Jitter, so that writers that collided do not collide again in step.
+                let pause = rand::Rng::gen_range(&mut rand::thread_rng(), 1..=5 * attempt as u64);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
+            let mut server = self.admin_auth_server(id).await?;
+            let now = self.now();
+            let outcome = change(&mut server, now)?;
+            server.updated_at = now;
+            match self.store.update_auth_server(&server).await {
+                Ok(()) => {
+                    server.revision += 1;
+                    return Ok((server, outcome));
+                }
+                Err(store::Error::Superseded | store::Error::Busy) => {}
+                Err(err) => return Err(taken(NAME_TAKEN)(err)),
+            }
+        }
+        Err(Error::Internal(
+            format!("authorization server {id} changed {ATTEMPTS} times while being changed")
+                .into(),
+        ))
     }
 
     /// Deletes an inactive server with its keys.
@@ -144,6 +175,292 @@ impl Engine {
             ]));
         }
         Ok(self.keys.rotate_now(&server).await?)
+    }
+}
+
+/// A custom scope as an administrator describes it.
+#[derive(Debug, Clone)]
+pub struct ScopeSpec {
+    /// What clients ask for.
+    pub name: String,
+    /// Shown to people.
+    pub display_name: Option<String>,
+    /// Free text.
+    pub description: String,
+    /// Whether the user is asked.
+    pub consent: Consent,
+    /// Granted to client credentials requests that ask for no scope.
+    pub default: bool,
+    /// Whether discovery lists it.
+    pub metadata_publish: MetadataPublish,
+}
+
+/// A custom claim as an administrator describes it.
+#[derive(Debug, Clone)]
+pub struct ClaimSpec {
+    /// The claim's name in the token.
+    pub name: String,
+    /// Inactive claims are not added.
+    pub status: Status,
+    /// Which token it goes into.
+    pub claim_type: ClaimType,
+    /// The value expression.
+    pub value: String,
+    /// Added only with one of these scopes; always when empty.
+    pub scopes: Vec<String>,
+    /// Okta's flag, kept as given: authd adds an active claim whenever its scopes allow.
+    pub always_include_in_token: bool,
+}
+
+/// Scopes and claims of custom servers (`/authorizationServers/{id}/scopes` and `/claims`).
+impl Engine {
+    /// A server's custom scopes.
+    pub async fn scopes(&self, server_id: &str) -> Result<Vec<Scope>> {
+        Ok(self.admin_auth_server(server_id).await?.scopes)
+    }
+
+    /// One custom scope.
+    pub async fn scope(&self, server_id: &str, scope_id: &str) -> Result<Scope> {
+        let server = self.admin_auth_server(server_id).await?;
+        find_scope(&server.scopes, scope_id).cloned()
+    }
+
+    /// Adds a custom scope; names are unique per server.
+    pub async fn create_scope(&self, server_id: &str, spec: ScopeSpec) -> Result<Scope> {
+        check_scope(&spec)?;
+        let (_, scope) = self
+            .modify_auth_server(server_id, |server, _| {
+                refuse_taken_scope(server, &spec.name, None)?;
+                let scope = Scope {
+                    id: new_okta_id("scp"),
+                    ..scope_from(&spec)
+                };
+                server.scopes.push(scope.clone());
+                Ok(scope)
+            })
+            .await?;
+        Ok(scope)
+    }
+
+    /// Replaces a custom scope.
+    pub async fn replace_scope(
+        &self,
+        server_id: &str,
+        scope_id: &str,
+        spec: ScopeSpec,
+    ) -> Result<Scope> {
+        check_scope(&spec)?;
+        let (_, scope) = self
+            .modify_auth_server(server_id, |server, _| {
+                refuse_taken_scope(server, &spec.name, Some(scope_id))?;
+                find_scope(&server.scopes, scope_id)?;
+                let scope = Scope {
+                    id: scope_id.to_owned(),
+                    ..scope_from(&spec)
+                };
+                for existing in &mut server.scopes {
+                    if existing.id == scope_id {
+                        *existing = scope.clone();
+                    }
+                }
+                Ok(scope)
+            })
+            .await?;
+        Ok(scope)
+    }
+
+    /// Removes a custom scope. Tokens already issued with it keep it until they expire.
+    pub async fn delete_scope(&self, server_id: &str, scope_id: &str) -> Result<()> {
+        self.modify_auth_server(server_id, |server, _| {
+            find_scope(&server.scopes, scope_id)?;
+            server.scopes.retain(|scope| scope.id != scope_id);
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// A server's custom claims.
+    pub async fn claims(&self, server_id: &str) -> Result<Vec<CustomClaim>> {
+        Ok(self.admin_auth_server(server_id).await?.claims)
+    }
+
+    /// One custom claim.
+    pub async fn claim(&self, server_id: &str, claim_id: &str) -> Result<CustomClaim> {
+        let server = self.admin_auth_server(server_id).await?;
+        find_claim(&server.claims, claim_id).cloned()
+    }
+
+    /// Adds a custom claim.
+    pub async fn create_claim(&self, server_id: &str, spec: ClaimSpec) -> Result<CustomClaim> {
+        check_claim(&spec)?;
+        let (_, claim) = self
+            .modify_auth_server(server_id, |server, _| {
+                refuse_taken_claim(server, &spec, None)?;
+                let claim = CustomClaim {
+                    id: new_okta_id("ocl"),
+                    ..claim_from(&spec)
+                };
+                server.claims.push(claim.clone());
+                Ok(claim)
+            })
+            .await?;
+        Ok(claim)
+    }
+
+    /// Replaces a custom claim.
+    pub async fn replace_claim(
+        &self,
+        server_id: &str,
+        claim_id: &str,
+        spec: ClaimSpec,
+    ) -> Result<CustomClaim> {
+        check_claim(&spec)?;
+        let (_, claim) = self
+            .modify_auth_server(server_id, |server, _| {
+                refuse_taken_claim(server, &spec, Some(claim_id))?;
+                find_claim(&server.claims, claim_id)?;
+                let claim = CustomClaim {
+                    id: claim_id.to_owned(),
+                    ..claim_from(&spec)
+                };
+                for existing in &mut server.claims {
+                    if existing.id == claim_id {
+                        *existing = claim.clone();
+                    }
+                }
+                Ok(claim)
+            })
+            .await?;
+        Ok(claim)
+    }
+
+    /// Removes a custom claim.
+    pub async fn delete_claim(&self, server_id: &str, claim_id: &str) -> Result<()> {
+        self.modify_auth_server(server_id, |server, _| {
+            find_claim(&server.claims, claim_id)?;
+            server.claims.retain(|claim| claim.id != claim_id);
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+fn scope_from(spec: &ScopeSpec) -> Scope {
+    Scope {
+        id: String::new(),
+        name: spec.name.clone(),
+        display_name: spec.display_name.clone(),
+        description: spec.description.clone(),
+        consent: spec.consent,
+        default: spec.default,
+        metadata_publish: spec.metadata_publish,
+    }
+}
+
+fn claim_from(spec: &ClaimSpec) -> CustomClaim {
+    CustomClaim {
+        id: String::new(),
+        status: spec.status,
+        name: spec.name.clone(),
+        value: spec.value.clone(),
+        claim_type: spec.claim_type,
+        scopes: spec.scopes.clone(),
+        always_include_in_token: spec.always_include_in_token,
+    }
+}
+
+fn find_scope<'a>(scopes: &'a [Scope], id: &str) -> Result<&'a Scope> {
+    scopes
+        .iter()
+        .find(|scope| scope.id == id)
+        .ok_or_else(|| Error::NotFound {
+            kind: "OAuth2Scope",
+            id: id.to_owned(),
+        })
+}
+
+fn find_claim<'a>(claims: &'a [CustomClaim], id: &str) -> Result<&'a CustomClaim> {
+    claims
+        .iter()
+        .find(|claim| claim.id == id)
+        .ok_or_else(|| Error::NotFound {
+            kind: "OAuth2Claim",
+            id: id.to_owned(),
+        })
+}
+
+fn refuse_taken_scope(server: &AuthServer, name: &str, except: Option<&str>) -> Result<()> {
+    let taken = server
+        .scopes
+        .iter()
+        .any(|scope| scope.name == name && Some(scope.id.as_str()) != except);
+    if taken {
+        return Err(Error::Validation(vec![format!(
+            "name: The scope {name:?} already exists on this authorization server"
+        )]));
+    }
+    Ok(())
+}
+
+fn refuse_taken_claim(server: &AuthServer, spec: &ClaimSpec, except: Option<&str>) -> Result<()> {
+    let taken = server.claims.iter().any(|claim| {
+        claim.name == spec.name
+            && claim.claim_type == spec.claim_type
+            && Some(claim.id.as_str()) != except
+    });
+    if taken {
+        return Err(Error::Validation(vec![format!(
+            "name: A {} claim named {:?} already exists on this authorization server",
+            spec.claim_type, spec.name
+        )]));
+    }
+    Ok(())
+}
+
+/// Okta's rules for scope names.
+fn check_scope(spec: &ScopeSpec) -> Result<()> {
+    let name = spec.name.as_str();
+    let printable = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\');
+    let reserved = name == "okta"
+        || name == "*"
+        || name.starts_with("okta.")
+        || name.starts_with("okta:")
+        || OIDC_SCOPES.contains(&name);
+    let mut causes = Vec::new();
+    if !printable {
+        causes
+            .push("name: A scope name is printable ASCII without spaces, '\"' or '\\'".to_owned());
+    } else if reserved {
+        causes.push(format!("name: {name:?} is reserved"));
+    }
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(causes))
+    }
+}
+
+fn check_claim(spec: &ClaimSpec) -> Result<()> {
+    let mut causes = Vec::new();
+    if spec.name.trim().is_empty() {
+        causes.push("name: The field cannot be left blank".to_owned());
+    }
+    if !super::mint::is_valid_expression(&spec.value) {
+        causes.push(format!(
+            "value: {:?} is not user.profile.<attribute>, user.id, user.login, app.id, app.label \
+             or a quoted string",
+            spec.value
+        ));
+    }
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(causes))
     }
 }
 

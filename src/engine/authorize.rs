@@ -310,6 +310,8 @@ impl Engine {
             GrantType::Implicit
         };
         let scopes = scope::check(&server, &requested, grant)?;
+        // Refused here, before the user signs in, as Okta does; the token endpoint checks again.
+        let server = self.govern(&server, &client, grant, &scopes)?.server;
         if has(ResponseType::IdToken) {
             if !scopes.contains("openid") {
                 return Err(Error::InvalidScope(

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use crate::model::{
-    AuthServer, ClaimType, Client, CustomClaim, ScopeSet, SigningAlg, Timestamp, User,
+    AuthServer, ClaimType, Client, CustomClaim, ScopeSet, SigningAlg, Status, Timestamp, User,
 };
 
 use super::{Engine, Error, Result};
@@ -255,7 +255,7 @@ fn add_custom_claims(
     for claim in server
         .claims
         .iter()
-        .filter(|claim| claim.claim_type == claim_type)
+        .filter(|claim| claim.claim_type == claim_type && claim.status == Status::Active)
     {
         let in_scope = claim.scopes.is_empty()
             || claim

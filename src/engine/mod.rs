@@ -15,6 +15,7 @@ mod grants;
 pub mod mint;
 pub mod passwords;
 pub mod pkce;
+pub mod policies;
 pub mod rate_limit;
 pub mod scope;
 pub mod sessions;
@@ -29,8 +30,8 @@ use crate::clock::Clock;
 use crate::config::{Config, SignInSettings, TokenSettings};
 use crate::keys::KeyRing;
 use crate::model::{
-    AuthServer, AuthServerId, Client, ClientSecret, Document, IssuerMode, LockoutPolicy,
-    SigningAlg, Status, Timestamp, User, UserStatus,
+    AccessPolicy, AuthServer, AuthServerId, Client, ClientSecret, Document, IssuerMode,
+    LockoutPolicy, SigningAlg, Status, Timestamp, User, UserStatus,
 };
 use crate::store::{self, Store};
 
@@ -243,6 +244,11 @@ impl Engine {
                 Ok(_) => {}
                 Err(store::Error::NotFound) => {
                     let now = self.now();
+                    let policies = if id.is_org() {
+                        vec![]
+                    } else {
+                        vec![AccessPolicy::okta_default(None, now)]
+                    };
                     let server = AuthServer {
                         id,
                         name: name.to_owned(),
@@ -254,6 +260,8 @@ impl Engine {
                         scopes: vec![],
                         claims: vec![],
                         token_lifetimes: crate::model::TokenLifetimes::default(),
+                        policies,
+                        revision: 0,
                         created_at: now,
                         updated_at: now,
                     };
@@ -293,9 +301,11 @@ impl Engine {
         match self.store.get_auth_server(&desired.id).await {
             Err(store::Error::NotFound) => {
                 let now = self.now();
+                // A seeded server starts as `default` does, with Okta's default policy.
                 let server = AuthServer {
                     created_at: now,
                     updated_at: now,
+                    policies: vec![AccessPolicy::okta_default(None, now)],
                     ..desired
                 };
                 self.store
@@ -307,9 +317,12 @@ impl Engine {
             Err(err) => Err(err.into()),
             Ok(_) if !update => Ok(Change::Unchanged),
             Ok(existing) => {
+                // Policies are administered through the API, not the seed file.
                 let desired = AuthServer {
                     created_at: existing.created_at,
                     updated_at: existing.updated_at,
+                    policies: existing.policies.clone(),
+                    revision: existing.revision,
                     ..desired
                 };
                 if desired == existing {

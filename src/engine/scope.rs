@@ -8,7 +8,7 @@ use super::{Error, Result};
 pub fn check(server: &AuthServer, requested: &ScopeSet, grant: GrantType) -> Result<ScopeSet> {
     let unknown: Vec<&str> = requested
         .iter()
-        .filter(|scope| !OIDC_SCOPES.contains(scope) && !server.scopes.iter().any(|s| s == scope))
+        .filter(|scope| !OIDC_SCOPES.contains(scope) && server.scope(scope).is_none())
         .collect();
     if !unknown.is_empty() {
         return Err(Error::InvalidScope(format!(
@@ -24,6 +24,15 @@ pub fn check(server: &AuthServer, requested: &ScopeSet, grant: GrantType) -> Res
             ));
         }
         if requested.is_empty() {
+            let defaults: Vec<&str> = server
+                .scopes
+                .iter()
+                .filter(|scope| scope.default)
+                .map(|scope| scope.name.as_str())
+                .collect();
+            if !defaults.is_empty() {
+                return Ok(ScopeSet::from_scopes(defaults));
+            }
             return Err(Error::InvalidScope(
                 "The authorization server resource does not have any configured default scopes, \
                  'scope' must be provided."
@@ -55,9 +64,11 @@ mod tests {
             issuer_mode: IssuerMode::OrgUrl,
             status: Status::Active,
             signing_alg: SigningAlg::RS256,
-            scopes: vec!["api.read".into()],
+            scopes: vec![crate::model::Scope::named("api.read")],
             claims: vec![],
             token_lifetimes: Default::default(),
+            policies: vec![],
+            revision: 0,
             created_at: Timestamp::from_unix(0),
             updated_at: Timestamp::from_unix(0),
         }

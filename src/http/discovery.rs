@@ -12,7 +12,7 @@ use axum::response::Response;
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::model::{AuthServer, AuthServerId, Document, OIDC_SCOPES};
+use crate::model::{AuthServer, AuthServerId, Document, MetadataPublish, OIDC_SCOPES};
 
 use super::document::respond;
 use super::error::OktaError;
@@ -31,7 +31,13 @@ impl ServerDocuments {
     pub fn build(server: &AuthServer, base_url: &str) -> Self {
         let endpoints = server.endpoint_base(base_url);
         let mut scopes: Vec<&str> = OIDC_SCOPES.to_vec();
-        scopes.extend(server.scopes.iter().map(String::as_str));
+        scopes.extend(
+            server
+                .scopes
+                .iter()
+                .filter(|scope| scope.metadata_publish == MetadataPublish::AllClients)
+                .map(|scope| scope.name.as_str()),
+        );
         let auth_methods = [
             "client_secret_basic",
             "client_secret_post",

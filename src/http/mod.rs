@@ -211,6 +211,54 @@ fn admin_api(state: AppState) -> Router<AppState> {
             post(admin::authorization_servers::rotate_authorization_server_keys),
         )
         .route(
+            "/api/v1/authorizationServers/{id}/scopes",
+            get(admin::scopes_and_claims::list_scopes).post(admin::scopes_and_claims::create_scope),
+        )
+        .route(
+            "/api/v1/authorizationServers/{id}/scopes/{scope_id}",
+            get(admin::scopes_and_claims::get_scope)
+                .put(admin::scopes_and_claims::replace_scope)
+                .delete(admin::scopes_and_claims::delete_scope),
+        )
+        .route(
+            "/api/v1/authorizationServers/{id}/claims",
+            get(admin::scopes_and_claims::list_claims).post(admin::scopes_and_claims::create_claim),
+        )
+        .route(
+            "/api/v1/authorizationServers/{id}/claims/{claim_id}",
+            get(admin::scopes_and_claims::get_claim)
+                .put(admin::scopes_and_claims::replace_claim)
+                .delete(admin::scopes_and_claims::delete_claim),
+        )
+        .route(
+            "/api/v1/authorizationServers/{id}/policies",
+            get(admin::policies::list_policies).post(admin::policies::create_policy),
+        )
+        .route(
+            "/api/v1/authorizationServers/{id}/policies/{policy_id}",
+            get(admin::policies::get_policy)
+                .put(admin::policies::replace_policy)
+                .delete(admin::policies::delete_policy),
+        )
+        .route(
+            "/api/v1/authorizationServers/{id}/policies/{policy_id}/lifecycle/{operation}",
+            post(admin::policies::policy_lifecycle),
+        )
+        .route(
+            "/api/v1/authorizationServers/{id}/policies/{policy_id}/rules",
+            get(admin::policies::list_rules).post(admin::policies::create_rule),
+        )
+        .route(
+            "/api/v1/authorizationServers/{id}/policies/{policy_id}/rules/{rule_id}",
+            get(admin::policies::get_rule)
+                .put(admin::policies::replace_rule)
+                .delete(admin::policies::delete_rule),
+        )
+        .route(
+            "/api/v1/authorizationServers/{id}/policies/{policy_id}/rules/{rule_id}/lifecycle/{operation}",
+            post(admin::policies::rule_lifecycle),
+        )
+        .route(
             "/api/v1/apps",
             get(admin::apps::list_apps).post(admin::apps::create_app),
         )

@@ -1,4 +1,4 @@
-use super::{AuthServerId, SigningAlg, Status, Timestamp};
+use super::{AccessPolicy, AuthServerId, SigningAlg, Status, Timestamp};
 
 wire_enum!(
     /// Which token a custom claim goes into (Okta's `claimType`).
@@ -10,11 +10,108 @@ wire_enum!(
     }
 );
 
+wire_enum!(
+    /// Whether a user is asked to consent to a scope (Okta's `consent`).
+    Consent, "consent" {
+        /// Granted without asking.
+        Implicit = "IMPLICIT",
+        /// The user is asked. authd has no consent screen, so such a scope is granted only to
+        /// trusted first-party flows, as `IMPLICIT` is.
+        Required = "REQUIRED",
+    }
+);
+
+wire_enum!(
+    /// Whether a scope is listed in discovery's `scopes_supported` (Okta's `metadataPublish`).
+    MetadataPublish, "metadata publish" {
+        /// Listed.
+        AllClients = "ALL_CLIENTS",
+        /// Not listed.
+        NoClients = "NO_CLIENTS",
+    }
+);
+
+/// A custom scope of an authorization server. Stored scopes from before scopes had ids were
+/// bare names; they read back with an id derived from the name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Scope {
+    /// Okta-style id (`scp…`).
+    pub id: String,
+    /// What a client asks for.
+    pub name: String,
+    /// Shown to people.
+    pub display_name: Option<String>,
+    /// Free text.
+    pub description: String,
+    /// Whether the user is asked.
+    pub consent: Consent,
+    /// Granted to client credentials requests that ask for no scope.
+    pub default: bool,
+    /// Whether discovery lists it.
+    pub metadata_publish: MetadataPublish,
+}
+
+impl Scope {
+    /// A scope with Okta's defaults for everything but its name.
+    pub fn named(name: &str) -> Self {
+        Scope {
+            id: super::derived_okta_id("scp", name),
+            name: name.to_owned(),
+            display_name: None,
+            description: String::new(),
+            consent: Consent::Implicit,
+            default: false,
+            metadata_publish: MetadataPublish::AllClients,
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Scope {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Stored {
+            id: String,
+            name: String,
+            display_name: Option<String>,
+            #[serde(default)]
+            description: String,
+            consent: Consent,
+            default: bool,
+            metadata_publish: MetadataPublish,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Name(String),
+            Stored(Stored),
+        }
+        Ok(match Either::deserialize(deserializer)? {
+            Either::Name(name) => Scope::named(&name),
+            Either::Stored(stored) => Scope {
+                id: stored.id,
+                name: stored.name,
+                display_name: stored.display_name,
+                description: stored.description,
+                consent: stored.consent,
+                default: stored.default,
+                metadata_publish: stored.metadata_publish,
+            },
+        })
+    }
+}
+
 /// A claim an authorization server adds to its tokens. The value is an expression limited to
 /// `user.profile.<attribute>`, `user.id`, `user.login`, `app.id`, `app.label`, or a quoted
 /// string literal.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CustomClaim {
+    /// Okta-style id (`ocl…`); claims stored before claims had ids get one derived from their
+    /// name and type when read.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    /// Inactive claims are not added.
+    #[serde(default = "active")]
+    pub status: Status,
     /// The claim's name in the token.
     pub name: String,
     /// The value expression.
@@ -25,6 +122,10 @@ pub struct CustomClaim {
     /// Added only when one of these scopes is granted; always when empty.
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// Okta's `alwaysIncludeInToken`, kept as given: an active claim is added whenever its
+    /// scopes allow.
+    #[serde(default = "yes")]
+    pub always_include_in_token: bool,
 }
 
 /// Token lifetimes an authorization server sets for itself, in seconds; unset ones follow the
@@ -47,6 +148,27 @@ pub struct TokenLifetimes {
 
 fn resource() -> ClaimType {
     ClaimType::Resource
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn active() -> Status {
+    Status::Active
+}
+
+impl CustomClaim {
+    /// Gives a claim read from before claims had ids its stable derived id.
+    pub fn with_id(mut self) -> Self {
+        if self.id.is_empty() {
+            self.id = super::derived_okta_id(
+                "ocl",
+                &format!("{}/{}", self.claim_type.as_str(), self.name),
+            );
+        }
+        self
+    }
 }
 
 wire_enum!(
@@ -75,11 +197,16 @@ pub struct AuthServer {
     /// The algorithm its keys sign with.
     pub signing_alg: SigningAlg,
     /// Custom scopes it grants, besides the OpenID Connect ones.
-    pub scopes: Vec<String>,
+    pub scopes: Vec<Scope>,
     /// Custom claims it adds to tokens.
     pub claims: Vec<CustomClaim>,
     /// Token lifetimes it sets for itself.
     pub token_lifetimes: TokenLifetimes,
+    /// Its access policies; a custom server without any issues no tokens (as Okta). The org
+    /// server has none and is not governed by them.
+    pub policies: Vec<AccessPolicy>,
+    /// Counts the changes written, so that a change made from a stale copy is detected.
+    pub revision: i64,
     /// When it was created.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -87,6 +214,11 @@ pub struct AuthServer {
 }
 
 impl AuthServer {
+    /// The custom scope with this name.
+    pub fn scope(&self, name: &str) -> Option<&Scope> {
+        self.scopes.iter().find(|scope| scope.name == name)
+    }
+
     /// The issuer URL of this server under the given base URL (no trailing slash).
     pub fn issuer(&self, base_url: &str) -> String {
         let base = base_url.trim_end_matches('/');
@@ -124,6 +256,8 @@ mod tests {
             scopes: vec![],
             claims: vec![],
             token_lifetimes: TokenLifetimes::default(),
+            policies: vec![],
+            revision: 0,
             created_at: Timestamp::from_unix(0),
             updated_at: Timestamp::from_unix(0),
         }

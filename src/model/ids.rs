@@ -13,6 +13,14 @@ pub fn new_okta_id(prefix: &str) -> String {
     format!("{prefix}{random}")
 }
 
+/// An Okta-style id that is always the same for the same prefix and seed, for objects whose
+/// stored form predates their ids.
+pub fn derived_okta_id(prefix: &str, seed: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, seed.as_bytes());
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}{}", &hex[..20 - prefix.len()])
+}
+
 /// An id that cannot be used in a URL path segment.
 #[derive(Debug, thiserror::Error)]
 #[error("{what} must be 1 to 100 characters from A-Z, a-z, 0-9, '-', '_' and '.', got {value:?}")]

@@ -12,6 +12,7 @@ mod document;
 mod grant;
 mod ids;
 mod key;
+mod policy;
 mod scope;
 mod session;
 mod time;
@@ -19,7 +20,9 @@ mod token;
 mod user;
 
 pub use admin::{Actor, ApiToken, AuditEvent, AuditTarget};
-pub use auth_server::{AuthServer, ClaimType, CustomClaim, IssuerMode, TokenLifetimes};
+pub use auth_server::{
+    AuthServer, ClaimType, Consent, CustomClaim, IssuerMode, MetadataPublish, Scope, TokenLifetimes,
+};
 pub use authn::{LockoutPolicy, PendingAuthn, SessionTokenGrant, TransactionState};
 pub use client::{
     ApplicationType, Client, ClientSecret, GrantType, ResponseMode, ResponseType,
@@ -29,8 +32,11 @@ pub use document::Document;
 pub use grant::{
     AuthorizationCode, CodeChallengeMethod, GrantContext, Redeemed, RefreshTokenRecord,
 };
-pub use ids::{new_okta_id, AuthServerId, ClientId, InvalidId, Kid, SessionId, UserId};
+pub use ids::{
+    derived_okta_id, new_okta_id, AuthServerId, ClientId, InvalidId, Kid, SessionId, UserId,
+};
 pub use key::{KeyState, SigningAlg, SigningKey};
+pub use policy::{governing_rule, AccessPolicy, PolicyRule, ALL_CLIENTS, ALL_SCOPES};
 pub use scope::{InvalidScope, ScopeSet, OIDC_SCOPES};
 pub use session::Session;
 pub use time::Timestamp;

@@ -33,6 +33,9 @@ pub enum Error {
         /// What collided.
         what: String,
     },
+    /// The object changed since it was read; the change was not written.
+    #[error("changed concurrently")]
+    Superseded,
     /// The database is busy (SQLite lock, PostgreSQL serialization failure); retrying may work.
     #[error("the database is busy")]
     Busy,
@@ -119,7 +122,8 @@ pub trait AuthServerStore: Send + Sync {
     async fn list_auth_servers(&self) -> Result<Vec<AuthServer>>;
     /// Adds a server; [`Error::Conflict`] if the id or name is taken.
     async fn insert_auth_server(&self, server: &AuthServer) -> Result<()>;
-    /// Replaces a server's fields; [`Error::NotFound`] if there is none.
+    /// Replaces a server's fields if its revision is still `server.revision`, and bumps it;
+    /// [`Error::Superseded`] if it changed since, [`Error::NotFound`] if there is none.
     async fn update_auth_server(&self, server: &AuthServer) -> Result<()>;
     /// Deletes a server and its keys; whether there was one.
     async fn delete_auth_server(&self, id: &AuthServerId) -> Result<bool>;

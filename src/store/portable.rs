@@ -5,18 +5,21 @@
 //! statement that locks a server's keys.
 
 pub const GET_AUTH_SERVER: &str = "SELECT id, name, description, audiences, issuer_mode, status, \
-     signing_alg, scopes, claims, token_lifetimes, created_at, updated_at \
+     signing_alg, scopes, claims, token_lifetimes, policies, revision, created_at, updated_at \
      FROM authorization_servers WHERE id = $1";
 pub const LIST_AUTH_SERVERS: &str = "SELECT id, name, description, audiences, issuer_mode, \
-     status, signing_alg, scopes, claims, token_lifetimes, created_at, updated_at \
-     FROM authorization_servers ORDER BY id <> 'org', id";
+     status, signing_alg, scopes, claims, token_lifetimes, policies, revision, created_at, \
+     updated_at FROM authorization_servers ORDER BY id <> 'org', id";
 pub const INSERT_AUTH_SERVER: &str = "INSERT INTO authorization_servers (id, name, description, \
      audiences, issuer_mode, status, signing_alg, scopes, claims, created_at, updated_at, \
-     token_lifetimes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+     token_lifetimes, policies, revision) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+// Applies only to the revision the change was made from ($14), and bumps it.
 pub const UPDATE_AUTH_SERVER: &str = "UPDATE authorization_servers SET name = $2, \
      description = $3, audiences = $4, issuer_mode = $5, status = $6, signing_alg = $7, \
-     scopes = $8, claims = $9, created_at = $10, updated_at = $11, token_lifetimes = $12 \
-     WHERE id = $1";
+     scopes = $8, claims = $9, created_at = $10, updated_at = $11, token_lifetimes = $12, \
+     policies = $13, revision = revision + 1 WHERE id = $1 AND revision = $14";
+pub const AUTH_SERVER_EXISTS: &str = "SELECT 1 FROM authorization_servers WHERE id = $1";
 
 pub const DELETE_AUTH_SERVER: &str = "DELETE FROM authorization_servers WHERE id = $1";
 // An app holds at most two active secrets (MAX_CLIENT_SECRETS), read with the app in the
@@ -281,7 +284,21 @@ macro_rules! portable_stores {
             }
 
             async fn update_auth_server(&self, server: &AuthServer) -> Result<()> {
-                write_auth_server(&self.pool, sql::UPDATE_AUTH_SERVER, server).await
+                match write_auth_server(&self.pool, sql::UPDATE_AUTH_SERVER, server).await {
+                    Err(Error::NotFound) => {
+                        let exists: Option<(i32,)> = sqlx::query_as(sql::AUTH_SERVER_EXISTS)
+                            .bind(server.id.as_str())
+                            .fetch_optional(&self.pool)
+                            .await
+                            .map_err(map_err)?;
+                        Err(if exists.is_some() {
+                            Error::Superseded
+                        } else {
+                            Error::NotFound
+                        })
+                    }
+                    other => other,
+                }
             }
 
             async fn delete_auth_server(&self, id: &AuthServerId) -> Result<bool> {
@@ -312,6 +329,8 @@ macro_rules! portable_stores {
                 .bind(server.created_at.unix())
                 .bind(server.updated_at.unix())
                 .bind(json(&server.token_lifetimes))
+                .bind(json(&server.policies))
+                .bind(server.revision)
                 .execute(pool)
                 .await
                 .map_err(map_err)?;

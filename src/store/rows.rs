@@ -2,9 +2,9 @@
 //! Rust-side types) and their conversion into the model.
 
 use crate::model::{
-    Actor, ApiToken, AuditEvent, AuthServer, AuthorizationCode, Client, ClientSecret, GrantContext,
-    PendingAuthn, RefreshTokenRecord, ScopeSet, Session, SessionTokenGrant, SigningKey, Timestamp,
-    User,
+    AccessPolicy, Actor, ApiToken, AuditEvent, AuthServer, AuthorizationCode, Client, ClientSecret,
+    CustomClaim, GrantContext, PendingAuthn, RefreshTokenRecord, ScopeSet, Session,
+    SessionTokenGrant, SigningKey, Timestamp, User,
 };
 
 use super::columns::{json_list, parse, to_json};
@@ -22,6 +22,8 @@ pub struct AuthServerRow {
     pub scopes: String,
     pub claims: String,
     pub token_lifetimes: String,
+    pub policies: Option<String>,
+    pub revision: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -30,6 +32,14 @@ impl TryFrom<AuthServerRow> for AuthServer {
     type Error = Error;
 
     fn try_from(row: AuthServerRow) -> Result<Self, Error> {
+        let policies = match &row.policies {
+            Some(policies) => json_list(policies)?,
+            None if row.id == "org" => vec![],
+            None => vec![AccessPolicy::okta_default(
+                Some(&row.id),
+                Timestamp::from_unix(row.created_at),
+            )],
+        };
         Ok(AuthServer {
             id: parse_id(row.id)?,
             name: row.name,
@@ -39,7 +49,12 @@ impl TryFrom<AuthServerRow> for AuthServer {
             status: parse(&row.status)?,
             signing_alg: parse(&row.signing_alg)?,
             scopes: json_list(&row.scopes)?,
-            claims: json_list(&row.claims)?,
+            claims: json_list::<CustomClaim>(&row.claims)?
+                .into_iter()
+                .map(CustomClaim::with_id)
+                .collect(),
+            policies,
+            revision: row.revision,
             token_lifetimes: serde_json::from_str(&row.token_lifetimes).map_err(Error::corrupt)?,
             created_at: Timestamp::from_unix(row.created_at),
             updated_at: Timestamp::from_unix(row.updated_at),

@@ -64,6 +64,27 @@ async fn a_server_created_through_the_api_serves_discovery_keys_and_tokens() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(replaced["audiences"], json!(["api://payments-v2"]));
+    // As on Okta, a new server issues tokens once a policy allows them.
+    let (status, policy) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/authorizationServers/{id}/policies"),
+        Some(json!({ "name": "All apps", "conditions": { "clients": { "include": ["ALL_CLIENTS"] } } })),
+    )
+    .await;
+    assert_eq!(status, 201, "{policy}");
+    let (status, rule) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!(
+            "/api/v1/authorizationServers/{id}/policies/{}/rules",
+            policy["id"].as_str().unwrap()
+        ),
+        Some(json!({ "name": "Password", "conditions": {
+            "grantTypes": { "include": ["password"] }, "scopes": { "include": ["*"] } } })),
+    )
+    .await;
+    assert_eq!(status, 201, "{rule}");
     let tokens: Value = app
         .http
         .post(format!("{issuer}/v1/token"))

@@ -20,6 +20,7 @@ mod jwks;
 mod login_page;
 mod oauth;
 mod ops;
+mod policies;
 mod rotation;
 mod seed;
 mod sessions;

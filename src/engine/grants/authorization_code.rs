@@ -2,7 +2,7 @@
 //! the same redirect URI and the PKCE verifier of its challenge. A replayed code revokes what
 //! its first redemption issued (RFC 6749 §4.1.2, DESIGN §6).
 
-use crate::model::{AuthServer, Client, PlainToken, Redeemed};
+use crate::model::{AuthServer, Client, GrantType, PlainToken, Redeemed};
 
 use super::super::pkce;
 use super::super::token::TokenSet;
@@ -69,6 +69,7 @@ impl Engine {
         }
         self.issue(Issue {
             server,
+            grant_type: GrantType::AuthorizationCode,
             client,
             user: &user,
             grant: &code.grant,

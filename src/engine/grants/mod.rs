@@ -17,6 +17,8 @@ use super::{Engine, Result};
 /// What [`Engine::issue`] needs beyond the grant.
 pub(crate) struct Issue<'a> {
     pub server: &'a AuthServer,
+    /// The grant the client used, which the server's policies must allow.
+    pub grant_type: GrantType,
     pub client: &'a Client,
     pub user: &'a User,
     pub grant: &'a GrantContext,
@@ -30,8 +32,15 @@ impl Engine {
     /// Access token; ID token when `openid` is granted; refresh token when `offline_access`
     /// is granted and the client may use the refresh grant (never for implicit flows).
     pub(crate) async fn issue(&self, issue: Issue<'_>) -> Result<TokenSet> {
+        let governed = self.govern(
+            issue.server,
+            issue.client,
+            issue.grant_type,
+            &issue.grant.scopes,
+        )?;
+        let server = &governed.server;
         let subject = Subject {
-            server: issue.server,
+            server,
             client: issue.client,
             user: Some(issue.user),
             scopes: &issue.grant.scopes,
@@ -54,12 +63,13 @@ impl Engine {
             None
         };
         let now = self.now();
-        let lifetimes = self.lifetimes(issue.server);
+        let lifetimes = self.lifetimes(server);
         let (family_grant, family_expires_at) = issue
             .family
             .unwrap_or((issue.grant, now.plus(lifetimes.refresh_token_max_lifetime)));
         let refresh_token = if family_grant.scopes.contains("offline_access")
             && issue.client.grant_types.contains(&GrantType::RefreshToken)
+            && governed.refresh_allowed
         {
             let token = PlainToken::generate();
             self.store

@@ -46,6 +46,7 @@ impl Engine {
         };
         self.issue(Issue {
             server,
+            grant_type: GrantType::Password,
             client,
             user: &user,
             grant: &grant,

@@ -1,7 +1,7 @@
 //! RFC 6749 §6, rotated (RFC 9700 §4.14.2): every use returns a new refresh token and retires
 //! the old one; presenting a retired one revokes the whole family.
 
-use crate::model::{AuthServer, Client, GrantContext, PlainToken, Redeemed, ScopeSet};
+use crate::model::{AuthServer, Client, GrantContext, GrantType, PlainToken, Redeemed, ScopeSet};
 
 use super::super::token::TokenSet;
 use super::super::{Engine, Error, Result};
@@ -54,6 +54,7 @@ impl Engine {
         };
         self.issue(Issue {
             server,
+            grant_type: GrantType::RefreshToken,
             client,
             user: &user,
             grant: &grant,

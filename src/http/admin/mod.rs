@@ -19,6 +19,8 @@ use super::error::OktaError;
 
 pub mod apps;
 pub mod authorization_servers;
+pub mod policies;
+pub mod scopes_and_claims;
 pub mod users;
 
 /// Authenticates `SSWS` (`401 E0000011` otherwise), then records the call in the audit log:
