@@ -39,7 +39,12 @@ pub enum AuthnStatus {
     PasswordExpired,
     /// Too many failed passwords. Shown to the client only when configured.
     LockedOut,
+    /// A recovery token was accepted; set a new password.
+    PasswordReset,
 }
+
+/// How long a reset link from an administrator works: Okta's default for recovery tokens.
+pub const RECOVERY_TOKEN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// A token handed out once.
 #[derive(Debug)]
@@ -224,10 +229,7 @@ impl Engine {
             _ => None,
         };
         Ok(AuthnResult {
-            status: match pending.state {
-                TransactionState::PasswordExpired => AuthnStatus::PasswordExpired,
-                TransactionState::PasswordWarn => AuthnStatus::PasswordWarn,
-            },
+            status: waiting_status(pending.state)?,
             user: Some(user),
             session_token: None,
             state_token: Some(Issued {
@@ -254,6 +256,12 @@ impl Engine {
             .get_transaction(&state_token.hash(), now)
             .await?
             .ok_or(Error::InvalidToken)?;
+        if !matches!(
+            pending.state,
+            TransactionState::PasswordExpired | TransactionState::PasswordWarn
+        ) {
+            return Err(Error::OperationNotAllowed);
+        }
         let user = self.store.get_user(&pending.user_id).await?;
         if !user.may_sign_in(now) {
             return Err(Error::AuthenticationFailed);
@@ -289,6 +297,108 @@ impl Engine {
         }
         tracing::info!(user.id = %user.id, "password changed during sign-in");
         let user = self.store.get_user(&user.id).await?;
+        self.succeed(user, now, pending.relay_state).await
+    }
+
+    /// `POST /api/v1/authn/recovery/token`: trades a recovery token from a reset link for a
+    /// PASSWORD_RESET transaction.
+    pub async fn verify_recovery_token(&self, recovery_token: &PlainToken) -> Result<AuthnResult> {
+        let now = self.now();
+        let (pending, user) = self.recovery(recovery_token, now).await?;
+        self.store
+            .consume_transaction(&recovery_token.hash(), now)
+            .await?
+            .ok_or(Error::InvalidToken)?;
+        self.wait_at(
+            user,
+            TransactionState::PasswordReset,
+            pending.relay_state,
+            now,
+            None,
+        )
+        .await
+    }
+
+    /// `POST /api/v1/authn/credentials/reset_password`: sets the new password of a
+    /// PASSWORD_RESET transaction and completes the sign-in.
+    #[tracing::instrument(skip_all)]
+    pub async fn reset_password(
+        &self,
+        state_token: &PlainToken,
+        new_password: SecretString,
+    ) -> Result<AuthnResult> {
+        let now = self.now();
+        let pending = self
+            .store
+            .get_transaction(&state_token.hash(), now)
+            .await?
+            .ok_or(Error::InvalidToken)?;
+        if pending.state != TransactionState::PasswordReset {
+            return Err(Error::OperationNotAllowed);
+        }
+        let user = self.store.get_user(&pending.user_id).await?;
+        self.finish_recovery(state_token, user, new_password, now)
+            .await
+    }
+
+    /// The reset-link page in one step: the recovery token and the new password together.
+    pub async fn reset_password_with_recovery_token(
+        &self,
+        recovery_token: &PlainToken,
+        new_password: SecretString,
+    ) -> Result<AuthnResult> {
+        let now = self.now();
+        let (_, user) = self.recovery(recovery_token, now).await?;
+        self.finish_recovery(recovery_token, user, new_password, now)
+            .await
+    }
+
+    /// A recovery token's transaction and user, if the user is still in recovery.
+    async fn recovery(&self, token: &PlainToken, now: Timestamp) -> Result<(PendingAuthn, User)> {
+        let pending = self
+            .store
+            .get_transaction(&token.hash(), now)
+            .await?
+            .filter(|pending| pending.state == TransactionState::Recovery)
+            .ok_or(Error::InvalidToken)?;
+        let user = self.store.get_user(&pending.user_id).await?;
+        if user.status != UserStatus::Recovery {
+            return Err(Error::InvalidToken);
+        }
+        Ok((pending, user))
+    }
+
+    /// Checks the new password, uses up the token, sets the password, makes the user ACTIVE
+    /// and signs them in. The token is used up only by a password that passes.
+    async fn finish_recovery(
+        &self,
+        token: &PlainToken,
+        user: User,
+        new_password: SecretString,
+        now: Timestamp,
+    ) -> Result<AuthnResult> {
+        let unmet = unmet_complexity(&user, &new_password);
+        if !unmet.is_empty() {
+            return Err(Error::CredentialsUpdateFailed(vec![format!(
+                "newPassword: Password requirements were not met. Passwords must have {}",
+                unmet.join(", ")
+            )]));
+        }
+        let pending = self
+            .store
+            .consume_transaction(&token.hash(), now)
+            .await?
+            .ok_or(Error::InvalidToken)?;
+        let mut user = user;
+        user.password_hash = Some(self.passwords.hash(new_password).await?);
+        user.password_changed_at = Some(now);
+        user.status = UserStatus::Active;
+        user.status_changed_at = Some(now);
+        user.updated_at = now;
+        user.failed_sign_ins = 0;
+        user.locked_until = None;
+        self.store.update_user(&user).await?;
+        tracing::info!(user.id = %user.id, "password reset through a recovery token");
         self.succeed(user, now, pending.relay_state).await
     }
 
@@ -389,10 +499,7 @@ impl Engine {
             )
             .await?;
         Ok(AuthnResult {
-            status: match state {
-                TransactionState::PasswordExpired => AuthnStatus::PasswordExpired,
-                TransactionState::PasswordWarn => AuthnStatus::PasswordWarn,
-            },
+            status: waiting_status(state)?,
             user: Some(user),
             session_token: None,
             state_token: Some(Issued { token, expires_at }),
@@ -428,6 +535,17 @@ pub(crate) enum Credentials {
     Valid(User),
     /// A lockout is in force (possibly just begun).
     LockedOut,
+}
+
+/// What a client sees of a transaction waiting in `state`; a recovery token is not a state
+/// token, so it is refused where one is expected.
+fn waiting_status(state: TransactionState) -> Result<AuthnStatus> {
+    match state {
+        TransactionState::PasswordExpired => Ok(AuthnStatus::PasswordExpired),
+        TransactionState::PasswordWarn => Ok(AuthnStatus::PasswordWarn),
+        TransactionState::PasswordReset => Ok(AuthnStatus::PasswordReset),
+        TransactionState::Recovery => Err(Error::InvalidToken),
+    }
 }
 
 enum Expiry {

@@ -4,7 +4,9 @@
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 
-use crate::model::{Timestamp, User, UserId, UserStatus};
+use crate::model::{
+    PendingAuthn, PlainToken, Timestamp, TransactionState, User, UserId, UserStatus,
+};
 use crate::store::{self, UserQuery};
 
 use super::{taken, Engine, Error, Result};
@@ -186,6 +188,50 @@ impl Engine {
         }
         tracing::info!(user.id = %user.id, from = %from, to = %to, "user status changed");
         Ok(user)
+    }
+
+    /// Okta's `reset_password`: the user goes to RECOVERY, their password stops working, and
+    /// the returned one-time recovery token (for the reset link, or
+    /// `/api/v1/authn/recovery/token`) lets them set a new one within
+    /// [`RECOVERY_TOKEN_LIFETIME`](super::authn::RECOVERY_TOKEN_LIFETIME).
+    pub async fn issue_password_reset(&self, id_or_login: &str) -> Result<PlainToken> {
+        let mut user = self.find_user(id_or_login).await?;
+        if !matches!(
+            user.status,
+            UserStatus::Active
+                | UserStatus::PasswordExpired
+                | UserStatus::LockedOut
+                | UserStatus::Recovery
+        ) {
+            return Err(Error::Validation(vec![format!(
+                "status: This operation is not allowed in the user's current status ({})",
+                user.status
+            )]));
+        }
+        let now = self.now();
+        // The token first: it works only once the user is in RECOVERY, so a failure between the
+        // two writes leaves nothing usable behind.
+        let token = PlainToken::generate();
+        self.store
+            .insert_transaction(
+                &token.hash(),
+                &PendingAuthn {
+                    user_id: user.id.clone(),
+                    state: TransactionState::Recovery,
+                    relay_state: None,
+                    auth_time: now,
+                    expires_at: now.plus(super::authn::RECOVERY_TOKEN_LIFETIME),
+                },
+            )
+            .await?;
+        if user.status != UserStatus::Recovery {
+            user.status = UserStatus::Recovery;
+            user.status_changed_at = Some(now);
+            user.updated_at = now;
+            self.store.update_user(&user).await?;
+        }
+        tracing::info!(user.id = %user.id, "password reset issued");
+        Ok(token)
     }
 
     /// Sets a user's password as an administrator (no old password needed); an expired or

@@ -59,6 +59,21 @@ pub struct ChangePasswordRequest {
     new_password: String,
 }
 
+/// `POST /api/v1/authn/recovery/token`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecoveryTokenRequest {
+    recovery_token: String,
+}
+
+/// `POST /api/v1/authn/credentials/reset_password`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResetPasswordRequest {
+    state_token: String,
+    new_password: String,
+}
+
 const MAX_RELAY_STATE: usize = 2048;
 /// Okta's limit on a login's length.
 const MAX_USERNAME: usize = 100;
@@ -134,6 +149,33 @@ pub async fn change_password(
     Ok(Json(render(&app, result)))
 }
 
+/// `POST /api/v1/authn/recovery/token`: a recovery token from a reset link.
+pub async fn recovery_token(
+    State(app): State<AppState>,
+    OktaJson(request): OktaJson<RecoveryTokenRequest>,
+) -> Result<Json<Value>, OktaError> {
+    let result = app
+        .engine
+        .verify_recovery_token(&PlainToken::from_presented(request.recovery_token))
+        .await?;
+    Ok(Json(render(&app, result)))
+}
+
+/// `POST /api/v1/authn/credentials/reset_password`.
+pub async fn reset_password(
+    State(app): State<AppState>,
+    OktaJson(request): OktaJson<ResetPasswordRequest>,
+) -> Result<Json<Value>, OktaError> {
+    let result = app
+        .engine
+        .reset_password(
+            &PlainToken::from_presented(request.state_token),
+            request.new_password.into(),
+        )
+        .await?;
+    Ok(Json(render(&app, result)))
+}
+
 /// `POST /api/v1/authn/skip`.
 pub async fn skip(
     State(app): State<AppState>,
@@ -175,6 +217,7 @@ fn render(app: &AppState, result: AuthnResult) -> Value {
         AuthnStatus::PasswordWarn => "PASSWORD_WARN",
         AuthnStatus::PasswordExpired => "PASSWORD_EXPIRED",
         AuthnStatus::LockedOut => "LOCKED_OUT",
+        AuthnStatus::PasswordReset => "PASSWORD_RESET",
     };
     body.insert("status".into(), status.into());
     if let Some(session) = &result.session_token {
@@ -201,7 +244,7 @@ fn render(app: &AppState, result: AuthnResult) -> Value {
     };
     let mut links = Map::new();
     match result.status {
-        AuthnStatus::PasswordExpired | AuthnStatus::PasswordWarn => {
+        AuthnStatus::PasswordExpired | AuthnStatus::PasswordWarn | AuthnStatus::PasswordReset => {
             let mut policy = json!({
                 "complexity": {
                     "minLength": COMPLEXITY.min_length,
@@ -216,13 +259,18 @@ fn render(app: &AppState, result: AuthnResult) -> Value {
                 policy["expiration"] = json!({ "passwordExpireDays": days });
             }
             embedded.insert("policy".into(), policy);
-            links.insert(
-                "next".into(),
+            let next = if result.status == AuthnStatus::PasswordReset {
+                link(
+                    "/api/v1/authn/credentials/reset_password",
+                    Some("resetPassword"),
+                )
+            } else {
                 link(
                     "/api/v1/authn/credentials/change_password",
                     Some("changePassword"),
-                ),
-            );
+                )
+            };
+            links.insert("next".into(), next);
             if result.status == AuthnStatus::PasswordWarn {
                 links.insert("skip".into(), link("/api/v1/authn/skip", Some("skip")));
             }

@@ -33,9 +33,9 @@ pub fn clear_session(secure: bool) -> HeaderValue {
 }
 
 /// The sign-in form's CSRF cookie: readable only by the form's own POST.
-pub fn csrf(token: &PlainToken, secure: bool) -> HeaderValue {
+pub fn csrf(token: &PlainToken, path: &str, secure: bool) -> HeaderValue {
     header(&format!(
-        "{CSRF_COOKIE}={}; Path=/login; HttpOnly; SameSite=Strict{}",
+        "{CSRF_COOKIE}={}; Path={path}; HttpOnly; SameSite=Strict{}",
         token.expose(),
         if secure { "; Secure" } else { "" }
     ))

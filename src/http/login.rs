@@ -213,9 +213,106 @@ fn form_page(
         .replace("{csrf}", &escape(csrf.expose()))
         .replace("{from_uri}", &escape(from_uri));
     let mut response = html(status, &page("Sign in", &body));
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        cookies::csrf(&csrf, "/login", secure(app)),
+    );
     response
-        .headers_mut()
-        .insert(header::SET_COOKIE, cookies::csrf(&csrf, secure(app)));
+}
+
+/// `POST /reset_password/{token}` form.
+#[derive(Debug, Deserialize)]
+pub struct ResetPasswordForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `GET /reset_password/{token}`: the page a `resetPasswordUrl` opens. The token is checked
+/// when the form is sent, so that merely opening the link uses nothing up.
+pub async fn show_reset_password(
+    State(app): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Response {
+    reset_form_page(&app, StatusCode::OK, &token, None)
+}
+
+/// `POST /reset_password/{token}`: sets the new password and ends the recovery.
+pub async fn submit_reset_password(
+    State(app): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<ResetPasswordForm>,
+) -> Response {
+    let csrf_cookie = cookie(&headers, cookies::CSRF_COOKIE).unwrap_or_default();
+    if csrf_cookie.is_empty() || TokenHash::of(&csrf_cookie) != TokenHash::of(&form.csrf) {
+        return reset_form_page(
+            &app,
+            StatusCode::FORBIDDEN,
+            &token,
+            Some("The form expired. Try again."),
+        );
+    }
+    let result = app
+        .engine
+        .reset_password_with_recovery_token(
+            &PlainToken::from_presented(token.clone()),
+            form.password.into(),
+        )
+        .await;
+    match result {
+        Ok(_) => html(
+            StatusCode::OK,
+            &page(
+                "Password reset",
+                r#"<h1>Password reset</h1><p id="password-reset">Your password has been reset.</p><p><a href="/login">Sign in</a></p>"#,
+            ),
+        ),
+        Err(Error::CredentialsUpdateFailed(causes)) => {
+            let message = causes
+                .first()
+                .map(|cause| cause.trim_start_matches("newPassword: "))
+                .unwrap_or("The password was refused.");
+            reset_form_page(&app, StatusCode::BAD_REQUEST, &token, Some(message))
+        }
+        Err(Error::InvalidToken) => error_page(
+            StatusCode::NOT_FOUND,
+            "This reset link is invalid, used or expired. Ask your administrator for a new one.",
+        ),
+        Err(err) => {
+            tracing::error!(error = %super::error::error_chain(&err), "password reset page failed");
+            error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong. Try again later.",
+            )
+        }
+    }
+}
+
+fn reset_form_page(
+    app: &AppState,
+    status: StatusCode,
+    token: &str,
+    error: Option<&str>,
+) -> Response {
+    let csrf = PlainToken::generate();
+    let error_html = error.map_or(String::new(), |message| {
+        format!(
+            r#"<p class="error" role="alert" id="error">{}</p>"#,
+            escape(message)
+        )
+    });
+    let action: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
+    let body = RESET_TEMPLATE
+        .replace("{error}", &error_html)
+        .replace("{action}", &escape(&format!("/reset_password/{action}")))
+        .replace("{csrf}", &escape(csrf.expose()));
+    let mut response = html(status, &page("Reset your password", &body));
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        cookies::csrf(&csrf, "/reset_password", secure(app)),
+    );
     response
 }
 
@@ -334,6 +431,16 @@ const FORM_TEMPLATE: &str = r#"<h1>Sign in</h1>
 <input type="hidden" name="csrf" value="{csrf}">
 <input type="hidden" name="fromURI" value="{from_uri}">
 <button type="submit" id="sign-in">Sign in</button>
+</form>
+"#;
+
+const RESET_TEMPLATE: &str = r#"<h1>Reset your password</h1>
+{error}
+<form method="post" action="{action}">
+<label for="password">New password</label>
+<input id="password" name="password" type="password" autocomplete="new-password" required>
+<input type="hidden" name="csrf" value="{csrf}">
+<button type="submit" id="reset">Reset password</button>
 </form>
 "#;
 

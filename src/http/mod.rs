@@ -70,6 +70,10 @@ pub fn router(state: AppState) -> Router {
             get(sessions::session_cookie_redirect),
         )
         .route("/login", get(login::show).post(login::submit))
+        .route(
+            "/reset_password/{token}",
+            get(login::show_reset_password).post(login::submit_reset_password),
+        )
         .merge(browser_api(state.clone()))
         .merge(admin_api(state.clone()))
         .with_state(state)
@@ -140,6 +144,11 @@ fn browser_api(state: AppState) -> Router<AppState> {
             post(authn::change_password),
         )
         .route("/api/v1/authn/skip", post(authn::skip))
+        .route("/api/v1/authn/recovery/token", post(authn::recovery_token))
+        .route(
+            "/api/v1/authn/credentials/reset_password",
+            post(authn::reset_password),
+        )
         .route(
             "/api/v1/sessions/me",
             get(sessions::get_current_session).delete(sessions::close_current_session),

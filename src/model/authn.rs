@@ -8,6 +8,10 @@ wire_enum!(
         PasswordExpired = "PASSWORD_EXPIRED",
         /// The password expires soon; the user may change it or skip.
         PasswordWarn = "PASSWORD_WARN",
+        /// A recovery token from an administrator's `reset_password`, not yet presented.
+        Recovery = "RECOVERY",
+        /// The recovery token was presented; a new password may be set without the old one.
+        PasswordReset = "PASSWORD_RESET",
     }
 );
 

@@ -62,9 +62,9 @@ impl User {
     /// Whether the user may sign in at all at `now` (their password still decides).
     pub fn may_sign_in(&self, now: Timestamp) -> bool {
         match self.status {
-            UserStatus::Active | UserStatus::PasswordExpired | UserStatus::Recovery => {
-                !self.is_locked(now)
-            }
+            UserStatus::Active | UserStatus::PasswordExpired => !self.is_locked(now),
+            // An administrator reset the password: only the reset link signs in (as Okta).
+            UserStatus::Recovery => false,
             // A lockout whose time has passed ends at the next successful sign-in; one without
             // a time (set by an administrator) lasts until unlocked.
             UserStatus::LockedOut => self.locked_until.is_some() && !self.is_locked(now),

@@ -492,3 +492,188 @@ async fn operators_manage_users_from_the_command_line() {
         401
     );
 }
+
+async fn post(app: &TestApp, path: &str, body: &Value) -> (u16, Value) {
+    let response = app.post_json(path, body).await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The token at the end of a `resetPasswordUrl`, after checking the URL's shape.
+fn recovery_token(app: &TestApp, reset: &Value) -> String {
+    let url = reset["resetPasswordUrl"].as_str().unwrap();
+    let prefix = format!("{}/reset_password/", app.base_url);
+    assert!(url.starts_with(&prefix), "{url}");
+    url[prefix.len()..].to_owned()
+}
+
+#[tokio::test]
+async fn reset_password_puts_the_user_in_recovery_until_the_authn_api_sets_a_new_one() {
+    let app = TestApp::spawn().await;
+    let user = create(&app, "rosa@example.com", Some("Old-password-1"), true).await;
+    let lifecycle = format!(
+        "/api/v1/users/{}/lifecycle/reset_password",
+        user["id"].as_str().unwrap()
+    );
+
+    let (status, refused, _) = call(&app, reqwest::Method::POST, &lifecycle, None).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused["errorCauses"].to_string().contains("sendEmail"));
+
+    let (status, reset, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("{lifecycle}?sendEmail=false"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{reset}");
+    let token = recovery_token(&app, &reset);
+    let (_, fetched, _) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/users/{}", user["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(fetched["status"], "RECOVERY");
+    // The old password no longer signs in.
+    let (status, body) = crate::authn::sign_in(&app, "rosa@example.com", "Old-password-1").await;
+    assert_eq!(status, 401, "{body}");
+
+    let (status, body) = post(
+        &app,
+        "/api/v1/authn/recovery/token",
+        &json!({ "recoveryToken": "not-a-token" }),
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["errorCode"], "E0000011");
+    // A recovery token is not a state token.
+    let (status, _) = post(&app, "/api/v1/authn", &json!({ "stateToken": token })).await;
+    assert_eq!(status, 401);
+
+    let (status, transaction) = post(
+        &app,
+        "/api/v1/authn/recovery/token",
+        &json!({ "recoveryToken": token }),
+    )
+    .await;
+    assert_eq!(status, 200, "{transaction}");
+    assert_eq!(transaction["status"], "PASSWORD_RESET");
+    assert_eq!(transaction["_links"]["next"]["name"], "resetPassword");
+    assert_eq!(
+        transaction["_embedded"]["user"]["profile"]["login"],
+        "rosa@example.com"
+    );
+    let state_token = transaction["stateToken"].as_str().unwrap().to_owned();
+    let (status, _) = post(
+        &app,
+        "/api/v1/authn/recovery/token",
+        &json!({ "recoveryToken": token }),
+    )
+    .await;
+    assert_eq!(status, 401, "a recovery token works once");
+
+    let (status, weak) = post(
+        &app,
+        "/api/v1/authn/credentials/reset_password",
+        &json!({ "stateToken": state_token, "newPassword": "short" }),
+    )
+    .await;
+    assert_eq!(status, 403, "{weak}");
+    assert_eq!(weak["errorCode"], "E0000014");
+    let (status, done) = post(
+        &app,
+        "/api/v1/authn/credentials/reset_password",
+        &json!({ "stateToken": state_token, "newPassword": "New-password-2" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["status"], "SUCCESS");
+    assert!(done["sessionToken"].as_str().is_some());
+    let (status, _) = crate::authn::sign_in(&app, "rosa@example.com", "New-password-2").await;
+    assert_eq!(status, 200);
+    let (status, _) = crate::authn::sign_in(&app, "rosa@example.com", "Old-password-1").await;
+    assert_eq!(status, 401);
+
+    // Okta refuses a reset for a user who has not been activated.
+    let staged = create(&app, "staged@example.com", None, false).await;
+    let (status, refused, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!(
+            "/api/v1/users/{}/lifecycle/reset_password?sendEmail=false",
+            staged["id"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+}
+
+#[tokio::test]
+async fn the_reset_link_opens_a_page_that_sets_the_new_password_once() {
+    let app = TestApp::spawn().await;
+    let user = create(&app, "page@example.com", Some("Old-password-1"), true).await;
+    let (_, reset, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!(
+            "/api/v1/users/{}/lifecycle/reset_password?sendEmail=false",
+            user["id"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+    let url = reset["resetPasswordUrl"].as_str().unwrap().to_owned();
+    recovery_token(&app, &reset);
+
+    let page = app.http.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("Path=/reset_password"), "{cookie}");
+    let csrf_cookie = cookie.split(';').next().unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    let csrf = html
+        .split(r#"name="csrf" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let submit = |password: &str, csrf: &str, with_cookie: bool| {
+        let mut request = app
+            .http
+            .post(&url)
+            .form(&[("password", password), ("csrf", csrf)]);
+        if with_cookie {
+            request = request.header("cookie", &csrf_cookie);
+        }
+        request.send()
+    };
+
+    assert_eq!(
+        submit("New-password-2", &csrf, false)
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let weak = submit("weak", &csrf, true).await.unwrap();
+    assert_eq!(weak.status(), 400);
+    assert!(weak.text().await.unwrap().contains(r#"id="error""#));
+    let done = submit("New-password-2", &csrf, true).await.unwrap();
+    assert_eq!(done.status(), 200);
+    assert!(done.text().await.unwrap().contains("password-reset"));
+    assert_eq!(
+        submit("Other-password-3", &csrf, true)
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+
+    let (status, _) = crate::authn::sign_in(&app, "page@example.com", "New-password-2").await;
+    assert_eq!(status, 200);
+}

@@ -254,11 +254,33 @@ pub async fn replace_user(
 pub async fn user_lifecycle(
     State(app): State<AppState>,
     Path((id, operation)): Path<(String, String)>,
+    Query(query): Query<LifecycleQuery>,
 ) -> Result<Json<Value>, OktaError> {
+    if operation == "reset_password" {
+        // Okta e-mails the link unless told not to; authd sends no e-mail.
+        if query.send_email != Some(false) {
+            return Err(OktaError::validation(vec![
+                "sendEmail: authd sends no e-mail; ask for the link with sendEmail=false"
+                    .to_owned(),
+            ]));
+        }
+        let token = app.engine.issue_password_reset(&id).await?;
+        return Ok(Json(json!({
+            "resetPasswordUrl": format!("{}/reset_password/{}", app.config.base_url, token.expose())
+        })));
+    }
     let operation = Lifecycle::parse(&operation)
         .ok_or_else(|| OktaError::not_found("Lifecycle", &operation))?;
     let user = app.engine.user_lifecycle(&id, operation).await?;
     Ok(Json(render(&app, &user)))
+}
+
+/// Query parameters of lifecycle operations.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LifecycleQuery {
+    #[serde(default)]
+    send_email: Option<bool>,
 }
 
 /// `DELETE /api/v1/users/{id}`: deactivates, or deletes a deactivated user (as Okta).
