@@ -339,3 +339,60 @@ async fn a_secret_is_rolled_over_with_two_valid_secrets_and_the_old_one_then_ref
     .await;
     assert_eq!(status, 404, "{missing}");
 }
+
+#[tokio::test]
+async fn apps_are_listed_by_label_prefix_and_status_in_pages_with_link_headers() {
+    let app = crate::oauth::spawn().await;
+    for label in ["Billing one", "Billing two", "Billing three"] {
+        let mut body = service_app();
+        body["label"] = label.into();
+        call(&app, reqwest::Method::POST, "/api/v1/apps", Some(body)).await;
+    }
+    let (_, listed, _) = app
+        .admin(reqwest::Method::GET, "/api/v1/apps?q=billing", None)
+        .await;
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+
+    let mut labels = Vec::new();
+    let mut next = Some(format!(
+        "{}/api/v1/apps?q=Billing&filter=status%20eq%20%22ACTIVE%22&limit=2",
+        app.base_url
+    ));
+    while let Some(url) = next.take() {
+        let path = url.strip_prefix(&app.base_url).unwrap().to_owned();
+        let (status, page, headers) = app.admin(reqwest::Method::GET, &path, None).await;
+        assert_eq!(status, 200, "{page}");
+        labels.extend(
+            page.as_array()
+                .unwrap()
+                .iter()
+                .map(|app| app["label"].as_str().unwrap().to_owned()),
+        );
+        next = headers
+            .get_all("link")
+            .iter()
+            .map(|value| value.to_str().unwrap())
+            .find(|link| link.ends_with("rel=\"next\""))
+            .map(|link| link[1..link.find('>').unwrap()].to_owned());
+    }
+    labels.sort();
+    assert_eq!(labels, ["Billing one", "Billing three", "Billing two"]);
+
+    let (_, inactive, _) = app
+        .admin(
+            reqwest::Method::GET,
+            "/api/v1/apps?filter=status%20eq%20%22INACTIVE%22",
+            None,
+        )
+        .await;
+    assert_eq!(inactive, serde_json::json!([]));
+    let (status, refused, _) = app
+        .admin(
+            reqwest::Method::GET,
+            "/api/v1/apps?filter=label%20sw%20%22B%22",
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["errorCode"], "E0000001");
+}

@@ -24,7 +24,7 @@ async fn a_server_created_through_the_api_serves_discovery_keys_and_tokens() {
         Some(json!({ "name": "Payments", "description": "Payments API", "audiences": ["api://payments"] })),
     )
     .await;
-    assert_eq!(status, 200, "{created}");
+    assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
     assert!(id.starts_with("aus") && id.len() == 20, "{id}");
     let issuer = format!("{}/oauth2/{id}", app.base_url);

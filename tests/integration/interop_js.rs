@@ -129,3 +129,40 @@ async fn openid_client_does_discovery_code_with_pkce_and_refresh() {
     assert_eq!(result["refreshed"], true);
     assert_eq!(result["rotated"], true);
 }
+
+#[tokio::test]
+async fn okta_sdk_nodejs_sets_up_a_tenant_gets_tokens_and_tears_it_down() {
+    let app = crate::common::TestApp::spawn().await;
+    let seen = node(
+        "sdk.mjs",
+        vec![
+            app.base_url.clone(),
+            crate::common::TEST_ADMIN_TOKEN.to_owned(),
+        ],
+    )
+    .await;
+    assert_eq!(seen["userStatus"], "ACTIVE", "{seen}");
+    assert_eq!(seen["userByLogin"], true);
+    assert_eq!(
+        seen["searched"],
+        serde_json::json!(["sdk.user@example.com"])
+    );
+    assert_eq!(seen["otherStatus"], "STAGED");
+    // Both users, one per page: the SDK followed the next link.
+    assert_eq!(seen["paged"], 2);
+    assert_eq!(seen["nickName"], "sdk");
+    assert_eq!(seen["keptLastName"], "User");
+    assert_eq!(seen["appClass"], "OpenIdConnectApplication");
+    assert_eq!(seen["listedApps"], serde_json::json!(["SDK app renamed"]));
+    assert_eq!(seen["secretsLeft"], 1);
+    assert_eq!(
+        seen["rules"],
+        serde_json::json!(["Password and client credentials"])
+    );
+    assert_eq!(seen["passwordGrant"]["scope"], "openid orders:read");
+    assert_eq!(seen["passwordGrant"]["expiresIn"], 900);
+    assert_eq!(seen["oldSecret"], "invalid_client");
+    assert_eq!(seen["deletedUser"]["status"], 404);
+    assert_eq!(seen["deletedUser"]["errorCode"], "E0000007");
+    assert_eq!(seen["serversLeft"], serde_json::json!(["default"]));
+}

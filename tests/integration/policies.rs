@@ -80,7 +80,7 @@ async fn scopes_and_claims_are_created_listed_replaced_and_deleted() {
         Some(json!({ "name": "Orders", "audiences": ["api://orders"] })),
     )
     .await;
-    assert_eq!(status, 200, "{server}");
+    assert_eq!(status, 201, "{server}");
     let base = format!(
         "/api/v1/authorizationServers/{}",
         server["id"].as_str().unwrap()

@@ -1,7 +1,8 @@
 //! `/api/v1/apps`: Okta's Apps API for OpenID Connect apps (`signOnMode: OPENID_CONNECT`).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -109,15 +110,103 @@ pub async fn create_app(
     Ok(Json(render(&app, &client, secret.as_ref())))
 }
 
-/// `GET /api/v1/apps`.
-pub async fn list_apps(State(app): State<AppState>) -> Result<Json<Value>, OktaError> {
-    let clients = app.engine.apps().await?;
-    Ok(Json(Value::Array(
-        clients
-            .iter()
-            .map(|client| render(&app, client, None))
-            .collect(),
-    )))
+/// `GET /api/v1/apps` query.
+#[derive(Debug, Deserialize)]
+pub struct ListAppsQuery {
+    q: Option<String>,
+    filter: Option<String>,
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+const MAX_PAGE: usize = 200;
+
+/// `GET /api/v1/apps?q=&filter=&limit=&after=`: `q` matches the start of a label (any case);
+/// `filter` takes `status eq "…"` and `name eq "oidc_client"`, joined by `and`.
+pub async fn list_apps(
+    State(app): State<AppState>,
+    Query(query): Query<ListAppsQuery>,
+) -> Result<Response, OktaError> {
+    let limit = match query.limit.as_deref() {
+        None => MAX_PAGE,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=MAX_PAGE).contains(limit))
+            .ok_or_else(|| {
+                OktaError::validation(vec![format!(
+                    "limit: must be a number from 1 to {MAX_PAGE}"
+                )])
+            })?,
+    };
+    let (status, oidc) = match query.filter.as_deref() {
+        None => (None, true),
+        Some(filter) => parse_filter(filter)?,
+    };
+    let prefix = query.q.as_deref().map(str::to_lowercase);
+    let mut matching = app.engine.apps().await?.into_iter().filter(|client| {
+        oidc && status.is_none_or(|status| client.status == status)
+            && prefix
+                .as_deref()
+                .is_none_or(|prefix| client.label.to_lowercase().starts_with(prefix))
+            && query
+                .after
+                .as_deref()
+                .is_none_or(|after| client.id.as_str() > after)
+    });
+    let page: Vec<Client> = matching.by_ref().take(limit).collect();
+    let has_next = matching.next().is_some();
+    let mut params = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(q) = &query.q {
+        params.append_pair("q", q);
+    }
+    if let Some(filter) = &query.filter {
+        params.append_pair("filter", filter);
+    }
+    params.append_pair("limit", &limit.to_string());
+    let next_after = page
+        .last()
+        .filter(|_| has_next)
+        .map(|client| client.id.as_str());
+    let body = page
+        .iter()
+        .map(|client| render(&app, client, None))
+        .collect();
+    Ok(super::paged(
+        body,
+        &format!("{}/api/v1/apps", app.config.base_url),
+        &params.finish(),
+        next_after,
+    ))
+}
+
+/// The status an app filter asks for, if any, and whether it can match an OIDC app at all.
+fn parse_filter(filter: &str) -> Result<(Option<Status>, bool), OktaError> {
+    let invalid = || {
+        OktaError::validation(vec![format!(
+            "filter: {filter:?} is not supported; use status eq \"ACTIVE\" or name eq \"oidc_client\", joined by and"
+        )])
+    };
+    let mut status = None;
+    let mut oidc = true;
+    for clause in filter.split(" and ") {
+        let mut parts = clause.trim().splitn(3, ' ');
+        let (Some(field), Some("eq"), Some(value)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid());
+        };
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .ok_or_else(invalid)?;
+        match field {
+            "status" => status = Some(value.parse().map_err(|_| invalid())?),
+            // Every app here is an OpenID Connect app.
+            "name" => oidc &= value == "oidc_client",
+            _ => return Err(invalid()),
+        }
+    }
+    Ok((status, oidc))
 }
 
 /// `GET /api/v1/apps/{id}`.

@@ -37,9 +37,9 @@ impl From<AuthServerRequest> for AuthServerSpec {
 pub async fn create_authorization_server(
     State(app): State<AppState>,
     OktaJson(request): OktaJson<AuthServerRequest>,
-) -> Result<Json<Value>, OktaError> {
+) -> Result<(StatusCode, Json<Value>), OktaError> {
     let server = app.engine.create_auth_server(request.into()).await?;
-    Ok(Json(render(&app, &server).await))
+    Ok((StatusCode::CREATED, Json(render(&app, &server).await)))
 }
 
 /// `GET /api/v1/authorizationServers`.

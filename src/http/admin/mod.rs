@@ -139,6 +139,23 @@ fn target_of(route: &str, path: &str) -> Vec<AuditTarget> {
         .collect()
 }
 
+/// A page of a list with Okta's `Link` headers: `self`, and `next` (absolute, carrying the
+/// query, as okta-sdk-nodejs follows it verbatim) when `next_after` names the last item shown.
+fn paged(page: Vec<Value>, base: &str, query: &str, next_after: Option<&str>) -> Response {
+    let mut links = vec![format!("<{base}?{query}>; rel=\"self\"")];
+    if let Some(after) = next_after {
+        let after: String = url::form_urlencoded::byte_serialize(after.as_bytes()).collect();
+        links.push(format!("<{base}?{query}&after={after}>; rel=\"next\""));
+    }
+    let mut response = Json(Value::Array(page)).into_response();
+    for link in links {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&link) {
+            response.headers_mut().append(header::LINK, value);
+        }
+    }
+    response
+}
+
 /// `GET /api/v1/api-tokens`.
 pub async fn list_api_tokens(State(app): State<AppState>) -> Result<Json<Value>, OktaError> {
     let tokens = app.engine.api_tokens().await?;

@@ -1,8 +1,8 @@
 //! `/api/v1/users`: Okta's Users API.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -70,13 +70,15 @@ pub async fn get_user(
 pub struct ListUsersQuery {
     q: Option<String>,
     filter: Option<String>,
+    /// Okta's newer `search` takes the same expressions as `filter` here, and wins over it.
+    search: Option<String>,
     limit: Option<String>,
     after: Option<String>,
 }
 
 const MAX_PAGE: u32 = 200;
 
-/// `GET /api/v1/users?q=&filter=&limit=&after=`, with Okta's `Link` headers for paging.
+/// `GET /api/v1/users?q=&filter=&search=&limit=&after=`, with Okta's `Link` headers for paging.
 pub async fn list_users(
     State(app): State<AppState>,
     Query(query): Query<ListUsersQuery>,
@@ -93,9 +95,13 @@ pub async fn list_users(
                 )])
             })?,
     };
-    let (status, login) = match query.filter.as_deref() {
+    let (expression_name, expression) = match (&query.search, &query.filter) {
+        (Some(search), _) => ("search", Some(search)),
+        (None, filter) => ("filter", filter.as_ref()),
+    };
+    let (status, login) = match expression.map(String::as_str) {
         None => (None, None),
-        Some(filter) => parse_filter(filter)?,
+        Some(expression) => parse_filter(expression_name, expression)?,
     };
     let users = app
         .engine
@@ -115,30 +121,26 @@ pub async fn list_users(
     if let Some(q) = &query.q {
         params.append_pair("q", q);
     }
-    if let Some(filter) = &query.filter {
-        params.append_pair("filter", filter);
+    if let Some(expression) = expression {
+        params.append_pair(expression_name, expression);
     }
     params.append_pair("limit", &limit.to_string());
-    let common = params.finish();
-    let mut links = vec![format!("<{base}?{common}>; rel=\"self\"")];
-    if let (true, Some(last)) = (has_next, page.last()) {
-        links.push(format!("<{base}?{common}&after={}>; rel=\"next\"", last.id));
-    }
+    let next_after = page
+        .last()
+        .filter(|_| has_next)
+        .map(|user| user.id.as_str());
     let body: Vec<Value> = page.iter().map(|user| render(&app, user)).collect();
-    let mut response = Json(Value::Array(body)).into_response();
-    for link in links {
-        if let Ok(value) = HeaderValue::from_str(&link) {
-            response.headers_mut().append(header::LINK, value);
-        }
-    }
-    Ok(response)
+    Ok(super::paged(body, &base, &params.finish(), next_after))
 }
 
 /// Okta's filter subset: `status eq "X"`, `profile.login eq "x"`, joined by `and`.
-fn parse_filter(filter: &str) -> Result<(Option<String>, Option<String>), OktaError> {
+fn parse_filter(
+    parameter: &str,
+    filter: &str,
+) -> Result<(Option<String>, Option<String>), OktaError> {
     let invalid = || {
         OktaError::validation(vec![format!(
-            "filter: {filter:?} is not supported; use status eq \"ACTIVE\" or profile.login eq \"x\", joined by and"
+            "{parameter}: {filter:?} is not supported; use status eq \"ACTIVE\" or profile.login eq \"x\", joined by and"
         )])
     };
     let mut status = None;
