@@ -11,7 +11,10 @@ use clap::{Parser, Subcommand};
 use crate::app::{self, App};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, SettingsArgs};
-use crate::model::{AuthServerId, KeyState};
+use crate::engine::apps::AppSpec;
+use crate::model::{
+    ApplicationType, AuthServerId, GrantType, KeyState, ResponseType, TokenEndpointAuthMethod,
+};
 use crate::seed::Seed;
 use crate::store::RotationOutcome;
 use crate::telemetry;
@@ -48,6 +51,9 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Manage OpenID Connect apps (OAuth clients) and their secrets.
+    #[command(subcommand)]
+    Apps(AppsCommand),
     /// Exit 0 if the server on AUTHD_LISTEN reports ready (for container health checks).
     Healthcheck,
 }
@@ -79,6 +85,9 @@ enum UsersCommand {
     SetPassword {
         /// The user's login or id.
         user: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// List users.
     List {
@@ -90,6 +99,62 @@ enum UsersCommand {
     Deactivate {
         /// The user's login or id.
         user: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AppsCommand {
+    /// Create an app; a confidential app's secret is printed once.
+    Create {
+        /// Display name.
+        #[arg(long)]
+        label: String,
+        /// web (confidential, signs users in), service (confidential, no users), browser or
+        /// native (public, PKCE).
+        #[arg(long = "type", value_name = "TYPE")]
+        application_type: ApplicationType,
+        /// A redirect URI; repeat for more.
+        #[arg(long = "redirect-uri", value_name = "URI")]
+        redirect_uris: Vec<String>,
+        /// A grant type; repeat for more [default: by type: authorization_code and
+        /// refresh_token for web, authorization_code for browser and native,
+        /// client_credentials for service].
+        #[arg(long = "grant-type", value_name = "GRANT")]
+        grant_types: Vec<GrantType>,
+        /// A fixed client id instead of a generated one.
+        #[arg(long)]
+        client_id: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List apps.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a new client secret, printed once. The previous one keeps working until it is
+    /// retired, so deployments can move to the new one first.
+    RotateSecret {
+        /// The app's client id.
+        app: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deactivate and delete a client secret that is no longer used.
+    RetireSecret {
+        /// The app's client id.
+        app: String,
+        /// The secret's id (`ocs…`), as `rotate-secret` or the API lists it.
+        secret_id: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -114,6 +179,9 @@ enum TokensCommand {
     Revoke {
         /// The token's id (`00T…`).
         id: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -124,6 +192,9 @@ enum KeysCommand {
         /// The authorization server: `default`, another id, or `org`.
         #[arg(long = "as", value_name = "ID")]
         auth_server: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// List signing keys and their states.
     List {
@@ -174,8 +245,8 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
-        Command::Keys(KeysCommand::Rotate { auth_server }) => {
-            rotate_keys(config, &auth_server).await
+        Command::Keys(KeysCommand::Rotate { auth_server, json }) => {
+            rotate_keys(config, &auth_server, json).await
         }
         Command::Keys(KeysCommand::List { auth_server, json }) => {
             list_keys(config, auth_server.as_deref(), json).await
@@ -188,6 +259,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Healthcheck => healthcheck(config).await,
         Command::Tokens(command) => tokens(config, command).await,
         Command::Users(command) => users(config, command).await,
+        Command::Apps(command) => apps(config, command).await,
     }
 }
 
@@ -226,7 +298,7 @@ async fn seed(config: Config, file: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn rotate_keys(config: Config, auth_server: &str) -> anyhow::Result<()> {
+async fn rotate_keys(config: Config, auth_server: &str, json: bool) -> anyhow::Result<()> {
     let id = AuthServerId::parse(auth_server).context("--as")?;
     let app = App::open(config, clock()).await?;
     app.engine.ensure_builtin_servers().await?;
@@ -234,6 +306,17 @@ async fn rotate_keys(config: Config, auth_server: &str) -> anyhow::Result<()> {
     let outcome = app.engine.keys().rotate_now(&server).await?;
     let signer = app.engine.keys().signer(&id).await?;
     app.close().await;
+    if json {
+        print_out(&format!(
+            "{}\n",
+            serde_json::json!({
+                "authorizationServer": id,
+                "signingKid": signer.kid(),
+                "rotatedHere": outcome == RotationOutcome::Applied,
+            })
+        ));
+        return Ok(());
+    }
     match outcome {
         RotationOutcome::Applied => print_out(&format!(
             "rotated the keys of {id}: {} now signs; running servers pick it up within AUTHD_KEY_CHECK_INTERVAL\n",
@@ -329,26 +412,37 @@ async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
                 password_stdin,
                 json,
             } => {
-                let password = if password_stdin { Some(read_password()?) } else { None };
+                let password = if password_stdin {
+                    Some(read_password()?)
+                } else {
+                    None
+                };
                 let mut profile = serde_json::Map::new();
-                profile.insert("email".into(), email.unwrap_or_else(|| login.clone()).into());
+                profile.insert(
+                    "email".into(),
+                    email.unwrap_or_else(|| login.clone()).into(),
+                );
                 profile.insert("login".into(), login.into());
                 profile.insert("firstName".into(), first_name.into());
                 profile.insert("lastName".into(), last_name.into());
                 let user = app.engine.create_user(profile, password, true).await?;
                 if json {
-                    print_out(&format!(
-                        "{}\n",
-                        serde_json::json!({ "id": user.id, "login": user.login, "status": user.status })
-                    ));
+                    print_out(&format!("{}\n", user_json(&user)));
                 } else {
-                    print_out(&format!("created user {} ({}, {})\n", user.login, user.id, user.status));
+                    print_out(&format!(
+                        "created user {} ({}, {})\n",
+                        user.login, user.id, user.status
+                    ));
                 }
             }
-            UsersCommand::SetPassword { user } => {
+            UsersCommand::SetPassword { user, json } => {
                 let password = read_password()?;
                 let user = app.engine.set_user_password(&user, password).await?;
-                print_out(&format!("set the password of {}\n", user.login));
+                if json {
+                    print_out(&format!("{}\n", user_json(&user)));
+                } else {
+                    print_out(&format!("set the password of {}\n", user.login));
+                }
             }
             UsersCommand::List { json } => {
                 let users = app
@@ -359,25 +453,29 @@ async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
                     })
                     .await?;
                 if json {
-                    let listed: Vec<_> = users
-                        .iter()
-                        .map(|user| serde_json::json!({ "id": user.id, "login": user.login, "status": user.status }))
-                        .collect();
+                    let listed: Vec<_> = users.iter().map(user_json).collect();
                     print_out(&format!("{}\n", serde_json::Value::from(listed)));
                 } else {
                     let mut text = format!("{:<22} {:<16} {}\n", "ID", "STATUS", "LOGIN");
                     for user in &users {
-                        text.push_str(&format!("{:<22} {:<16} {}\n", user.id, user.status, user.login));
+                        text.push_str(&format!(
+                            "{:<22} {:<16} {}\n",
+                            user.id, user.status, user.login
+                        ));
                     }
                     print_out(&text);
                 }
             }
-            UsersCommand::Deactivate { user } => {
+            UsersCommand::Deactivate { user, json } => {
                 let user = app
                     .engine
                     .user_lifecycle(&user, crate::engine::users::Lifecycle::Deactivate)
                     .await?;
-                print_out(&format!("deactivated {}\n", user.login));
+                if json {
+                    print_out(&format!("{}\n", user_json(&user)));
+                } else {
+                    print_out(&format!("deactivated {}\n", user.login));
+                }
             }
         }
         anyhow::Ok(())
@@ -385,6 +483,182 @@ async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
     .await;
     app.close().await;
     result
+}
+
+async fn apps(config: Config, command: AppsCommand) -> anyhow::Result<()> {
+    let app = App::open(config, clock()).await?;
+    let result = async {
+        match command {
+            AppsCommand::Create {
+                label,
+                application_type,
+                redirect_uris,
+                grant_types,
+                client_id,
+                json,
+            } => {
+                let grant_types = if grant_types.is_empty() {
+                    match application_type {
+                        ApplicationType::Web => {
+                            vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
+                        }
+                        ApplicationType::Browser | ApplicationType::Native => {
+                            vec![GrantType::AuthorizationCode]
+                        }
+                        ApplicationType::Service => vec![GrantType::ClientCredentials],
+                    }
+                } else {
+                    grant_types
+                };
+                let mut response_types = Vec::new();
+                if grant_types.contains(&GrantType::AuthorizationCode) {
+                    response_types.push(ResponseType::Code);
+                }
+                if grant_types.contains(&GrantType::Implicit) {
+                    response_types.extend([ResponseType::Token, ResponseType::IdToken]);
+                }
+                let token_endpoint_auth_method = match application_type {
+                    ApplicationType::Web | ApplicationType::Service => {
+                        TokenEndpointAuthMethod::ClientSecretBasic
+                    }
+                    ApplicationType::Browser | ApplicationType::Native => {
+                        TokenEndpointAuthMethod::None
+                    }
+                };
+                let (client, secret) = app
+                    .engine
+                    .create_app(AppSpec {
+                        client_id,
+                        client_secret: None,
+                        label,
+                        application_type,
+                        redirect_uris,
+                        post_logout_redirect_uris: vec![],
+                        grant_types,
+                        response_types,
+                        token_endpoint_auth_method,
+                        jwks: None,
+                    })
+                    .await?;
+                if json {
+                    print_out(&format!(
+                        "{}\n",
+                        serde_json::json!({
+                            "client_id": client.id,
+                            "client_secret": secret.as_ref().map(|secret| secret.expose()),
+                            "label": client.label,
+                            "status": client.status,
+                        })
+                    ));
+                } else {
+                    let mut text = format!("created app {} ({})\n", client.label, client.id);
+                    if let Some(secret) = &secret {
+                        text.push_str(&format!(
+                            "client secret, shown only now:\n{}\n",
+                            secret.expose()
+                        ));
+                    }
+                    print_out(&text);
+                }
+            }
+            AppsCommand::List { json } => {
+                let clients = app.engine.apps().await?;
+                if json {
+                    let listed: Vec<_> = clients
+                        .iter()
+                        .map(|client| {
+                            serde_json::json!({
+                                "client_id": client.id,
+                                "label": client.label,
+                                "application_type": client.application_type,
+                                "status": client.status,
+                                "grant_types": client.grant_types,
+                            })
+                        })
+                        .collect();
+                    print_out(&format!("{}\n", serde_json::Value::from(listed)));
+                } else {
+                    let mut text =
+                        format!("{:<22} {:<10} {:<9} {}\n", "CLIENT ID", "STATUS", "TYPE", "LABEL");
+                    for client in &clients {
+                        text.push_str(&format!(
+                            "{:<22} {:<10} {:<9} {}\n",
+                            client.id, client.status, client.application_type, client.label
+                        ));
+                    }
+                    print_out(&text);
+                }
+            }
+            AppsCommand::RotateSecret { app: id, json } => {
+                let previous = app.engine.client_secrets(&id).await?;
+                let (secret, plain) = app
+                    .engine
+                    .add_client_secret(&id, None, crate::model::Status::Active)
+                    .await
+                    .map_err(|err| match err {
+                        crate::engine::Error::Validation(_) if previous.len() >= 2 => anyhow::anyhow!(
+                            "{id} already holds two secrets: retire one first with \
+                             `authd apps retire-secret {id} <secret-id>` ({})",
+                            previous
+                                .iter()
+                                .map(|secret| secret.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        other => other.into(),
+                    })?;
+                if json {
+                    print_out(&format!(
+                        "{}\n",
+                        serde_json::json!({
+                            "id": secret.id,
+                            "client_secret": plain.expose(),
+                            "previous": previous.iter().map(|secret| &secret.id).collect::<Vec<_>>(),
+                        })
+                    ));
+                } else {
+                    let mut text = format!(
+                        "added client secret {} to {id}; shown only now:\n{}\n",
+                        secret.id,
+                        plain.expose()
+                    );
+                    for old in &previous {
+                        text.push_str(&format!(
+                            "the previous secret {} still works until `authd apps retire-secret {id} {}`\n",
+                            old.id, old.id
+                        ));
+                    }
+                    print_out(&text);
+                }
+            }
+            AppsCommand::RetireSecret {
+                app: id,
+                secret_id,
+                json,
+            } => {
+                app.engine
+                    .set_client_secret_status(&id, &secret_id, crate::model::Status::Inactive)
+                    .await?;
+                app.engine.delete_client_secret(&id, &secret_id).await?;
+                if json {
+                    print_out(&format!(
+                        "{}\n",
+                        serde_json::json!({ "id": secret_id, "status": "DELETED" })
+                    ));
+                } else {
+                    print_out(&format!("retired client secret {secret_id} of {id}\n"));
+                }
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    app.close().await;
+    result
+}
+
+fn user_json(user: &crate::model::User) -> serde_json::Value {
+    serde_json::json!({ "id": user.id, "login": user.login, "status": user.status })
 }
 
 async fn tokens(config: Config, command: TokensCommand) -> anyhow::Result<()> {
@@ -440,9 +714,16 @@ async fn tokens(config: Config, command: TokensCommand) -> anyhow::Result<()> {
                     print_out(&text);
                 }
             }
-            TokensCommand::Revoke { id } => {
+            TokensCommand::Revoke { id, json } => {
                 app.engine.revoke_api_token(&id).await?;
-                print_out(&format!("revoked API token {id}\n"));
+                if json {
+                    print_out(&format!(
+                        "{}\n",
+                        serde_json::json!({ "id": id, "status": "REVOKED" })
+                    ));
+                } else {
+                    print_out(&format!("revoked API token {id}\n"));
+                }
             }
         }
         anyhow::Ok(())

@@ -45,11 +45,12 @@ impl Engine {
             created_at: now,
             updated_at: now,
         };
+        let (active, next) = self.keys.first_keys(&server).await?;
         self.store
-            .insert_auth_server(&server)
+            .insert_auth_server_with_keys(&server, &active, &next)
             .await
             .map_err(taken(NAME_TAKEN))?;
-        self.keys.maintain(&server).await?;
+        self.keys.reload(&server.id).await?;
         tracing::info!(as.id = %server.id, "authorization server created");
         Ok(server)
     }

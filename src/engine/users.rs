@@ -4,9 +4,7 @@
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 
-use crate::model::{
-    PendingAuthn, PlainToken, Timestamp, TransactionState, User, UserId, UserStatus,
-};
+use crate::model::{PendingAuthn, PlainToken, TransactionState, User, UserId, UserStatus};
 use crate::store::{self, UserQuery};
 
 use super::{taken, Engine, Error, Result};
@@ -182,9 +180,12 @@ impl Engine {
         if to == UserStatus::Active && user.activated_at.is_none() {
             user.activated_at = Some(now);
         }
-        self.store.update_user(&user).await?;
         if to == UserStatus::Deprovisioned {
-            self.end_user_access(&user.id, now).await?;
+            self.store
+                .deactivate_user(&user, now.plus(self.longest_access_token().await?))
+                .await?;
+        } else {
+            self.store.update_user(&user).await?;
         }
         tracing::info!(user.id = %user.id, from = %from, to = %to, "user status changed");
         Ok(user)
@@ -315,13 +316,20 @@ impl Engine {
         Ok(())
     }
 
-    async fn end_user_access(&self, id: &UserId, now: Timestamp) -> Result<()> {
-        let until = now.plus(
-            self.tokens
-                .refresh_token_max_lifetime
-                .max(self.tokens.access_token_lifetime),
-        );
-        Ok(self.store.end_user_access(id, until).await?)
+    /// How long an access token issued now could live: the configuration's lifetime, a
+    /// server's own, or a policy rule's, which is at most a day (as Okta).
+    async fn longest_access_token(&self) -> Result<std::time::Duration> {
+        let servers = self.store.list_auth_servers().await?;
+        let longest_own = servers
+            .iter()
+            .filter_map(|server| server.token_lifetimes.access_token)
+            .max()
+            .map_or(std::time::Duration::ZERO, std::time::Duration::from_secs);
+        Ok(self
+            .tokens
+            .access_token_lifetime
+            .max(longest_own)
+            .max(std::time::Duration::from_secs(24 * 3600)))
     }
 }
 

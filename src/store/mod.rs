@@ -122,6 +122,13 @@ pub trait AuthServerStore: Send + Sync {
     async fn list_auth_servers(&self) -> Result<Vec<AuthServer>>;
     /// Adds a server; [`Error::Conflict`] if the id or name is taken.
     async fn insert_auth_server(&self, server: &AuthServer) -> Result<()>;
+    /// Adds a server with its first ACTIVE and NEXT keys, in one transaction.
+    async fn insert_auth_server_with_keys(
+        &self,
+        server: &AuthServer,
+        active: &SigningKey,
+        next: &SigningKey,
+    ) -> Result<()>;
     /// Replaces a server's fields if its revision is still `server.revision`, and bumps it;
     /// [`Error::Superseded`] if it changed since, [`Error::NotFound`] if there is none.
     async fn update_auth_server(&self, server: &AuthServer) -> Result<()>;
@@ -185,9 +192,10 @@ pub trait UserStore: Send + Sync {
     async fn unlock_user(&self, id: &UserId, now: Timestamp) -> Result<()>;
     /// Deletes a user and everything of theirs; whether there was one.
     async fn delete_user(&self, id: &UserId) -> Result<bool>;
-    /// Ends every session of the user and revokes every grant of theirs with refresh tokens
-    /// (their access tokens until `until`).
-    async fn end_user_access(&self, id: &UserId, until: Timestamp) -> Result<()>;
+    /// Writes the user (deactivated) and, in the same transaction, ends every session of
+    /// theirs and revokes every grant of theirs with refresh tokens (their access tokens until
+    /// `until`).
+    async fn deactivate_user(&self, user: &User, until: Timestamp) -> Result<()>;
 }
 
 /// Which users to list.

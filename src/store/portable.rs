@@ -283,6 +283,19 @@ macro_rules! portable_stores {
                 write_auth_server(&self.pool, sql::INSERT_AUTH_SERVER, server).await
             }
 
+            async fn insert_auth_server_with_keys(
+                &self,
+                server: &AuthServer,
+                active: &SigningKey,
+                next: &SigningKey,
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                write_auth_server(&mut *tx, sql::INSERT_AUTH_SERVER, server).await?;
+                insert_key(&mut tx, active, KeyState::Active, Some(server.created_at)).await?;
+                insert_key(&mut tx, next, KeyState::Next, None).await?;
+                tx.commit().await.map_err(map_err)
+            }
+
             async fn update_auth_server(&self, server: &AuthServer) -> Result<()> {
                 match write_auth_server(&self.pool, sql::UPDATE_AUTH_SERVER, server).await {
                     Err(Error::NotFound) => {
@@ -311,8 +324,8 @@ macro_rules! portable_stores {
             }
         }
 
-        async fn write_auth_server(
-            pool: &Pool,
+        async fn write_auth_server<'e>(
+            executor: impl sqlx::Executor<'e, Database = Db>,
             statement: &'static str,
             server: &AuthServer,
         ) -> Result<()> {
@@ -331,7 +344,7 @@ macro_rules! portable_stores {
                 .bind(json(&server.token_lifetimes))
                 .bind(json(&server.policies))
                 .bind(server.revision)
-                .execute(pool)
+                .execute(executor)
                 .await
                 .map_err(map_err)?;
             found(written.rows_affected())
@@ -580,8 +593,10 @@ macro_rules! portable_stores {
                 Ok(deleted.rows_affected() > 0)
             }
 
-            async fn end_user_access(&self, id: &UserId, until: Timestamp) -> Result<()> {
+            async fn deactivate_user(&self, user: &User, until: Timestamp) -> Result<()> {
                 let mut tx = self.pool.begin().await.map_err(map_err)?;
+                write_user(&mut *tx, sql::UPDATE_USER, user).await?;
+                let id = &user.id;
                 for statement in [sql::DELETE_USER_SESSIONS, sql::REVOKE_USER_REFRESH_TOKENS] {
                     sqlx::query(statement)
                         .bind(id.as_str())
@@ -607,7 +622,11 @@ macro_rules! portable_stores {
             }
         }
 
-        async fn write_user(pool: &Pool, statement: &'static str, user: &User) -> Result<()> {
+        async fn write_user<'e>(
+            executor: impl sqlx::Executor<'e, Database = Db>,
+            statement: &'static str,
+            user: &User,
+        ) -> Result<()> {
             let written = sqlx::query(statement)
                 .bind(user.id.as_str())
                 .bind(user.status.as_str())
@@ -621,7 +640,7 @@ macro_rules! portable_stores {
                 .bind(user.last_login_at.map(Timestamp::unix))
                 .bind(user.updated_at.unix())
                 .bind(user.password_changed_at.map(Timestamp::unix))
-                .execute(pool)
+                .execute(executor)
                 .await
                 .map_err(map_err)?;
             found(written.rows_affected())

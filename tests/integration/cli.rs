@@ -288,3 +288,93 @@ fn a_fresh_sqlite_database_keeps_its_generated_secret_beside_it() {
         "kept, not regenerated"
     );
 }
+
+#[tokio::test]
+async fn apps_are_created_listed_and_their_secrets_rotated_from_the_command_line() {
+    let app = crate::oauth::spawn().await;
+    let url = app.database.url().to_owned();
+    let run = move |args: Vec<String>| {
+        let url = url.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let dir = tempfile::tempdir().unwrap();
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                authd(
+                    dir.path(),
+                    &args,
+                    &[
+                        ("AUTHD_DATABASE_URL", &url),
+                        ("AUTHD_SECRET_KEY", TEST_SECRET),
+                    ],
+                )
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let args = |text: &str| text.split(' ').map(str::to_owned).collect::<Vec<_>>();
+    let json = |output: &Output| -> serde_json::Value {
+        assert!(output.status.success(), "{}", stderr(output));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let token = |id: String, secret: String| {
+        let http = app.http.clone();
+        let url = format!("{}/oauth2/default/v1/token", app.base_url);
+        async move {
+            http.post(url)
+                .basic_auth(id, Some(secret))
+                .form(&[("grant_type", "client_credentials"), ("scope", "api.read")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+
+    let created = json(&run(args("apps create --label Billing --type service --json")).await);
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    let first = created["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(token(id.clone(), first.clone()).await, 200);
+
+    let listed = json(&run(args("apps list --json")).await);
+    let entry = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["client_id"] == id.as_str())
+        .unwrap();
+    assert_eq!(
+        entry["grant_types"],
+        serde_json::json!(["client_credentials"])
+    );
+    let table = run(args("apps list")).await;
+    assert!(stdout(&table).contains("Billing"), "{}", stdout(&table));
+
+    let rotated = json(&run(args(&format!("apps rotate-secret {id} --json"))).await);
+    let second = rotated["client_secret"].as_str().unwrap().to_owned();
+    let old_id = rotated["previous"][0].as_str().unwrap().to_owned();
+    assert_eq!(token(id.clone(), first.clone()).await, 200);
+    assert_eq!(token(id.clone(), second.clone()).await, 200);
+
+    let refused = run(args(&format!("apps rotate-secret {id}"))).await;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("retire-secret"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let retired = run(args(&format!("apps retire-secret {id} {old_id}"))).await;
+    assert!(retired.status.success(), "{}", stderr(&retired));
+    assert_eq!(token(id.clone(), first).await, 401);
+    assert_eq!(token(id.clone(), second).await, 200);
+
+    let public = json(
+        &run(args(
+            "apps create --label Spa --type browser --redirect-uri http://localhost:5173/cb --json",
+        ))
+        .await,
+    );
+    assert!(public["client_secret"].is_null(), "{public}");
+}
