@@ -622,7 +622,10 @@ async fn apps(config: Config, command: AppsCommand) -> anyhow::Result<()> {
                         secret.id,
                         plain.expose()
                     );
-                    for old in &previous {
+                    for old in previous
+                        .iter()
+                        .filter(|old| old.status == crate::model::Status::Active)
+                    {
                         text.push_str(&format!(
                             "the previous secret {} still works until `authd apps retire-secret {id} {}`\n",
                             old.id, old.id

@@ -81,10 +81,7 @@ impl Engine {
 
     /// An app by id, active or not.
     pub async fn app(&self, id: &str) -> Result<Client> {
-        let not_found = || Error::NotFound {
-            kind: "AppInstance",
-            id: id.to_owned(),
-        };
+        let not_found = || app_not_found(id);
         let id = ClientId::parse(id).map_err(|_| not_found())?;
         match self.store.get_client(&id).await {
             Ok(client) => Ok(client),
@@ -191,7 +188,11 @@ impl Engine {
             status,
             ..ClientSecret::new(client.id, secret_hash(plain.expose()), self.now())
         };
-        if !self.store.add_client_secret(&secret).await? {
+        let added = match self.store.add_client_secret(&secret).await {
+            Err(store::Error::NotFound) => return Err(app_not_found(app_id)),
+            other => other?,
+        };
+        if !added {
             return Err(Error::Validation(vec![format!(
                 "client_secret: An app holds at most {MAX_CLIENT_SECRETS} secrets; delete an \
                  inactive one first"
@@ -199,6 +200,14 @@ impl Engine {
         }
         tracing::info!(client.id = %secret.client_id, secret.id = %secret.id, "client secret added");
         Ok((secret, plain))
+    }
+
+    /// Okta's `secret_hash`: tells secrets apart without revealing them. It is keyed with the
+    /// server's secret, so it cannot be used to test guesses of a chosen secret offline.
+    pub fn secret_fingerprint(&self, secret: &ClientSecret) -> String {
+        use base64::Engine as _;
+        let tag = ring::hmac::sign(&self.fingerprint_key, secret.secret_hash.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&tag.as_ref()[..16])
     }
 
     /// Activates or deactivates a secret; the last active one cannot be deactivated.
@@ -213,11 +222,15 @@ impl Engine {
             return Ok(secret);
         }
         let now = self.now();
-        if !self
+        let changed = match self
             .store
             .set_client_secret_status(&secret.client_id, secret_id, status, now)
-            .await?
+            .await
         {
+            Err(store::Error::NotFound) => return Err(app_not_found(app_id)),
+            other => other?,
+        };
+        if !changed {
             return Err(Error::Validation(vec![
                 "status: The last active client secret cannot be deactivated; add another first"
                     .to_owned(),
@@ -244,6 +257,13 @@ impl Engine {
             ]));
         }
         Ok(())
+    }
+}
+
+fn app_not_found(id: &str) -> Error {
+    Error::NotFound {
+        kind: "AppInstance",
+        id: id.to_owned(),
     }
 }
 

@@ -137,6 +137,13 @@ impl Engine {
                     return Ok((server, outcome));
                 }
                 Err(store::Error::Superseded | store::Error::Busy) => {}
+                // Deleted since it was read.
+                Err(store::Error::NotFound) => {
+                    return Err(Error::NotFound {
+                        kind: "AuthorizationServer",
+                        id: id.to_owned(),
+                    })
+                }
                 Err(err) => return Err(taken(NAME_TAKEN)(err)),
             }
         }

@@ -337,6 +337,9 @@ impl Engine {
             return Err(Error::OperationNotAllowed);
         }
         let user = self.store.get_user(&pending.user_id).await?;
+        if user.status != UserStatus::Recovery {
+            return Err(Error::InvalidToken);
+        }
         self.finish_recovery(state_token, user, new_password, now)
             .await
     }
@@ -395,9 +398,9 @@ impl Engine {
         user.status = UserStatus::Active;
         user.status_changed_at = Some(now);
         user.updated_at = now;
-        user.failed_sign_ins = 0;
-        user.locked_until = None;
-        self.store.update_user(&user).await?;
+        if !self.store.complete_recovery(&user).await? {
+            return Err(Error::InvalidToken);
+        }
         tracing::info!(user.id = %user.id, "password reset through a recovery token");
         self.succeed(user, now, pending.relay_state).await
     }

@@ -310,8 +310,18 @@ impl Engine {
             GrantType::Implicit
         };
         let scopes = scope::check(&server, &requested, grant)?;
-        // Refused here, before the user signs in, as Okta does; the token endpoint checks again.
-        let server = self.govern(&server, &client, grant, &scopes)?.server;
+        // Refused here, before the user signs in, as Okta does; the token endpoint checks the
+        // code's exchange again. Tokens sent from here (implicit and hybrid flows) need a rule
+        // that allows the implicit grant, and take its lifetimes.
+        if has(ResponseType::Code) {
+            self.govern(&server, &client, GrantType::AuthorizationCode, &scopes)?;
+        }
+        let server = if implicit {
+            self.govern(&server, &client, GrantType::Implicit, &scopes)?
+                .server
+        } else {
+            server
+        };
         if has(ResponseType::IdToken) {
             if !scopes.contains("openid") {
                 return Err(Error::InvalidScope(

@@ -63,6 +63,7 @@ pub struct Engine {
     base_url: String,
     trusted_origins: Arc<TrustedOrigins>,
     seed_key: Arc<ring::hmac::Key>,
+    fingerprint_key: Arc<ring::hmac::Key>,
     bootstrap_token: Option<crate::model::TokenHash>,
 }
 
@@ -116,13 +117,13 @@ impl Engine {
             }),
             // Keyed, so that the digests of seed entries (which hold passwords) reveal nothing
             // to someone who reads the database.
-            seed_key: Arc::new(ring::hmac::Key::new(
-                ring::hmac::HMAC_SHA256,
-                ring::hmac::sign(
-                    &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, config.secret_key.expose()),
-                    b"authd seed entry digest v1",
-                )
-                .as_ref(),
+            seed_key: Arc::new(derived_key(
+                config.secret_key.expose(),
+                b"authd seed entry digest v1",
+            )),
+            fingerprint_key: Arc::new(derived_key(
+                config.secret_key.expose(),
+                b"authd client secret fingerprint v1",
             )),
         })
     }
@@ -481,6 +482,15 @@ fn conflict_as_validation(err: store::Error) -> Error {
         }
         other => other.into(),
     }
+}
+
+/// An HMAC key for one purpose, derived from the configured secret.
+fn derived_key(secret: &[u8], purpose: &[u8]) -> ring::hmac::Key {
+    let root = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    ring::hmac::Key::new(
+        ring::hmac::HMAC_SHA256,
+        ring::hmac::sign(&root, purpose).as_ref(),
+    )
 }
 
 /// SHA-256 of a high-entropy client secret, hex. A fast hash is right here: the secrets are

@@ -14,8 +14,6 @@ use super::{Engine, Error, Result};
 pub(crate) struct Governed {
     /// The server with the rule's token lifetimes in place of its own.
     pub server: AuthServer,
-    /// Whether the rule lets the client refresh, so that a refresh token is worth issuing.
-    pub refresh_allowed: bool,
 }
 
 /// Okta's words when no rule lets a request through.
@@ -36,13 +34,12 @@ impl Engine {
         if server.id.is_org() {
             return Ok(Governed {
                 server: server.clone(),
-                refresh_allowed: true,
             });
         }
         let requested: Vec<&str> = scopes.iter().collect();
         let rule = governing_rule(&server.policies, client.id.as_str(), grant, &requested)
             .ok_or_else(|| Error::AccessDenied(POLICY_FAILED.to_owned()))?;
-        let minutes = |value: Option<u64>| value.filter(|m| *m > 0).map(|m| m * 60);
+        let minutes = |value: Option<u64>| value.filter(|m| *m > 0).map(|m| m.saturating_mul(60));
         let own = server.token_lifetimes;
         let token_lifetimes = TokenLifetimes {
             access_token: minutes(rule.access_token_lifetime_minutes).or(own.access_token),
@@ -57,7 +54,6 @@ impl Engine {
                 token_lifetimes,
                 ..server.clone()
             },
-            refresh_allowed: rule.grant_types.contains(&GrantType::RefreshToken),
         })
     }
 }
@@ -454,6 +450,12 @@ fn check_rule(server: &AuthServer, spec: &RuleSpec) -> Result<()> {
     let lifetime = spec
         .refresh_token_lifetime_minutes
         .filter(|minutes| *minutes > 0);
+    if lifetime.is_some_and(|minutes| minutes > 5 * 365 * DAY) {
+        causes.push(
+            "actions.token.refreshTokenLifetimeMinutes: must be 0 (unlimited) or at most 5 years"
+                .to_owned(),
+        );
+    }
     if let (Some(lifetime), Some(access)) = (lifetime, access) {
         if lifetime < access {
             causes.push(

@@ -214,7 +214,7 @@ impl Engine {
         // two writes leaves nothing usable behind.
         let token = PlainToken::generate();
         self.store
-            .insert_transaction(
+            .replace_recovery_token(
                 &token.hash(),
                 &PendingAuthn {
                     user_id: user.id.clone(),

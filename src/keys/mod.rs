@@ -300,7 +300,10 @@ impl KeyRing {
 
     /// A new server's first ACTIVE and NEXT keys, to be stored with the server itself.
     pub async fn first_keys(&self, server: &AuthServer) -> Result<(SigningKey, SigningKey)> {
-        Ok(tokio::try_join!(self.new_key(server), self.new_key(server))?)
+        Ok(tokio::try_join!(
+            self.new_key(server),
+            self.new_key(server)
+        )?)
     }
 
     /// A server's first ACTIVE and NEXT keys, generated side by side: RSA generation is what

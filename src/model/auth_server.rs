@@ -15,8 +15,8 @@ wire_enum!(
     Consent, "consent" {
         /// Granted without asking.
         Implicit = "IMPLICIT",
-        /// The user is asked. authd has no consent screen, so such a scope is granted only to
-        /// trusted first-party flows, as `IMPLICIT` is.
+        /// The user is asked on Okta. authd has no consent screen: the value is kept, and the
+        /// scope is granted as an `IMPLICIT` one is.
         Required = "REQUIRED",
     }
 );

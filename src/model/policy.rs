@@ -116,8 +116,20 @@ impl AccessPolicy {
 
 impl PolicyRule {
     fn allows(&self, grant: GrantType, scopes: &[&str]) -> bool {
+        // Okta's rules name the grant that started a token family, not `refresh_token`: a
+        // refresh is allowed by a rule that allows a grant issuing refresh tokens, or by one
+        // that names `refresh_token` itself.
+        let allows_grant = match grant {
+            GrantType::RefreshToken => self.grant_types.iter().any(|allowed| {
+                matches!(
+                    allowed,
+                    GrantType::RefreshToken | GrantType::AuthorizationCode | GrantType::Password
+                )
+            }),
+            other => self.grant_types.contains(&other),
+        };
         self.status == Status::Active
-            && self.grant_types.contains(&grant)
+            && allows_grant
             && (self.scopes.iter().any(|scope| scope == ALL_SCOPES)
                 || scopes
                     .iter()

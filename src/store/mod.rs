@@ -259,6 +259,12 @@ pub trait AuthnStore: Send + Sync {
     ) -> Result<Option<SessionTokenGrant>>;
     /// Stores a transaction by its state token's hash.
     async fn insert_transaction(&self, state: &TokenHash, pending: &PendingAuthn) -> Result<()>;
+    /// Stores a user's recovery token (a transaction in RECOVERY), ending any earlier one of
+    /// theirs in the same transaction.
+    async fn replace_recovery_token(&self, token: &TokenHash, pending: &PendingAuthn)
+        -> Result<()>;
+    /// Writes the user if they are still in RECOVERY: whether they were.
+    async fn complete_recovery(&self, user: &User) -> Result<bool>;
     /// The unexpired transaction with this state token.
     async fn get_transaction(
         &self,

@@ -127,6 +127,9 @@ pub const CONSUME_SESSION_TOKEN: &str = "DELETE FROM session_tokens WHERE token_
      RETURNING user_id, auth_time, amr, expires_at";
 pub const INSERT_TRANSACTION: &str = "INSERT INTO authn_transactions (state_hash, user_id, state, \
      relay_state, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
+pub const DELETE_RECOVERY_TOKENS: &str =
+    "DELETE FROM authn_transactions WHERE user_id = $1 AND state = 'RECOVERY'";
+pub const DELETE_USER_TRANSACTIONS: &str = "DELETE FROM authn_transactions WHERE user_id = $1";
 pub const GET_TRANSACTION: &str = "SELECT user_id, state, relay_state, auth_time, expires_at \
      FROM authn_transactions WHERE state_hash = $1 AND expires_at > $2";
 pub const CONSUME_TRANSACTION: &str = "DELETE FROM authn_transactions \
@@ -202,6 +205,13 @@ pub const UPDATE_USER: &str = "UPDATE users SET status = $2, login = $3, login_l
      profile = $5, password_hash = $6, created_at = $7, activated_at = $8, \
      status_changed_at = $9, last_login_at = $10, updated_at = $11, password_changed_at = $12 \
      WHERE id = $1";
+
+// Ends a recovery only if the user is still in it: an administrator's deactivation in between
+// wins. A lockout ends with it.
+pub const UPDATE_USER_IN_RECOVERY: &str = "UPDATE users SET status = $2, login = $3, \
+     login_lower = $4, profile = $5, password_hash = $6, created_at = $7, activated_at = $8, \
+     status_changed_at = $9, last_login_at = $10, updated_at = $11, password_changed_at = $12, \
+     failed_sign_ins = 0, locked_until = NULL WHERE id = $1 AND status = 'RECOVERY'";
 
 pub const GET_SEED_DIGEST: &str = "SELECT digest FROM seed_entries WHERE kind = $1 AND key = $2";
 pub const RECORD_SEED_DIGEST: &str = "INSERT INTO seed_entries (kind, key, digest) \
@@ -597,7 +607,11 @@ macro_rules! portable_stores {
                 let mut tx = self.pool.begin().await.map_err(map_err)?;
                 write_user(&mut *tx, sql::UPDATE_USER, user).await?;
                 let id = &user.id;
-                for statement in [sql::DELETE_USER_SESSIONS, sql::REVOKE_USER_REFRESH_TOKENS] {
+                for statement in [
+                    sql::DELETE_USER_SESSIONS,
+                    sql::DELETE_USER_TRANSACTIONS,
+                    sql::REVOKE_USER_REFRESH_TOKENS,
+                ] {
                     sqlx::query(statement)
                         .bind(id.as_str())
                         .execute(&mut *tx)
@@ -732,6 +746,38 @@ macro_rules! portable_stores {
                 let Some(row) = row else { return Ok(None) };
                 let grant = SessionTokenGrant::try_from(row)?;
                 Ok((grant.expires_at > now).then_some(grant))
+            }
+
+            async fn replace_recovery_token(
+                &self,
+                token: &TokenHash,
+                pending: &PendingAuthn,
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                sqlx::query(sql::DELETE_RECOVERY_TOKENS)
+                    .bind(pending.user_id.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                sqlx::query(sql::INSERT_TRANSACTION)
+                    .bind(token.as_str())
+                    .bind(pending.user_id.as_str())
+                    .bind(pending.state.as_str())
+                    .bind(pending.relay_state.as_deref())
+                    .bind(pending.auth_time.unix())
+                    .bind(pending.expires_at.unix())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                tx.commit().await.map_err(map_err)
+            }
+
+            async fn complete_recovery(&self, user: &User) -> Result<bool> {
+                match write_user(&self.pool, sql::UPDATE_USER_IN_RECOVERY, user).await {
+                    Ok(()) => Ok(true),
+                    Err(Error::NotFound) => Ok(false),
+                    Err(err) => Err(err),
+                }
             }
 
             async fn insert_transaction(

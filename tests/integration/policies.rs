@@ -353,7 +353,8 @@ async fn policies_decide_which_clients_grants_and_scopes_get_tokens_and_for_how_
     assert!(location.contains("error=access_denied"), "{location}");
     assert!(location.contains("state=s1"), "{location}");
 
-    // Everyone else: the password grant, but no refresh token until the rule allows refresh.
+    // Everyone else: the password grant, only with the scopes its rule names. As on Okta, the
+    // rule names the grant that starts a family; refreshing that family needs nothing more.
     let (status, everyone) = call(
         &app,
         Method::POST,
@@ -367,12 +368,11 @@ async fn policies_decide_which_clients_grants_and_scopes_get_tokens_and_for_how_
         &app,
         Method::POST,
         &everyone_rules,
-        Some(rule("Password", &["password"], &["*"], None)),
+        Some(rule("Password", &["password"], &["openid"], None)),
     )
     .await;
     let (status, body) = password_token(&app).await;
-    assert_eq!(status, 200, "{body}");
-    assert!(body.get("refresh_token").is_none(), "{body}");
+    assert_eq!(status, 403, "offline_access is not in the rule: {body}");
     let password_rule_path = format!("{everyone_rules}/{}", password_rule["id"].as_str().unwrap());
     let (status, replaced) = call(
         &app,
@@ -380,8 +380,8 @@ async fn policies_decide_which_clients_grants_and_scopes_get_tokens_and_for_how_
         &password_rule_path,
         Some(rule(
             "Password",
-            &["password", "refresh_token"],
-            &["*"],
+            &["password"],
+            &["openid", "offline_access"],
             None,
         )),
     )
@@ -402,6 +402,40 @@ async fn policies_decide_which_clients_grants_and_scopes_get_tokens_and_for_how_
     )
     .await;
     assert_eq!(status, 200, "{body}");
+
+    // A rule for the code flow does not let tokens out of /authorize (hybrid needs implicit).
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &everyone_rules,
+        Some(rule("Code", &["authorization_code"], &["*"], None)),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let authorize = |response_type: &'static str| {
+        let url = format!("{}/oauth2/default/v1/authorize", app.base_url);
+        async move {
+            let response = crate::oauth::http_client()
+                .get(url)
+                .query(&[
+                    ("client_id", WEB),
+                    ("response_type", response_type),
+                    ("scope", "openid"),
+                    ("redirect_uri", REDIRECT),
+                    ("state", "s2"),
+                    ("nonce", "n2"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            response.headers()["location"].to_str().unwrap().to_owned()
+        }
+    };
+    let code_only = authorize("code").await;
+    assert!(!code_only.contains("error="), "{code_only}");
+    let hybrid = authorize("code token").await;
+    assert!(hybrid.starts_with(REDIRECT), "{hybrid}");
+    assert!(hybrid.contains("error=access_denied"), "{hybrid}");
 
     // The service's only rule deactivated: its policy matched first, so nothing is issued.
     let (status, _) = call(

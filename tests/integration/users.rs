@@ -677,3 +677,75 @@ async fn the_reset_link_opens_a_page_that_sets_the_new_password_once() {
     let (status, _) = crate::authn::sign_in(&app, "page@example.com", "New-password-2").await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn a_new_reset_link_replaces_the_old_and_deactivation_ends_a_reset_under_way() {
+    let app = TestApp::spawn().await;
+    let user = create(&app, "twice@example.com", Some("Old-password-1"), true).await;
+    let id = user["id"].as_str().unwrap().to_owned();
+    let reset = |id: String| {
+        let app = &app;
+        async move {
+            let (status, body, _) = call(
+                app,
+                reqwest::Method::POST,
+                &format!("/api/v1/users/{id}/lifecycle/reset_password?sendEmail=false"),
+                None,
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            recovery_token(app, &body)
+        }
+    };
+    let first = reset(id.clone()).await;
+    let second = reset(id.clone()).await;
+    let (status, _) = post(
+        &app,
+        "/api/v1/authn/recovery/token",
+        &json!({ "recoveryToken": first }),
+    )
+    .await;
+    assert_eq!(status, 401, "the first link no longer works");
+    let (status, transaction) = post(
+        &app,
+        "/api/v1/authn/recovery/token",
+        &json!({ "recoveryToken": second }),
+    )
+    .await;
+    assert_eq!(status, 200, "{transaction}");
+
+    // An administrator deactivates the user before the new password is sent.
+    let (status, _, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/users/{id}/lifecycle/deactivate"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = post(
+        &app,
+        "/api/v1/authn/credentials/reset_password",
+        &json!({ "stateToken": transaction["stateToken"], "newPassword": "New-password-2" }),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (_, fetched, _) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/users/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(fetched["status"], "DEPROVISIONED");
+
+    let (status, refused, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/users/{id}/lifecycle/reset_password?sendEmail=maybe"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["errorCode"], "E0000001");
+}

@@ -69,7 +69,6 @@ impl Engine {
             .unwrap_or((issue.grant, now.plus(lifetimes.refresh_token_max_lifetime)));
         let refresh_token = if family_grant.scopes.contains("offline_access")
             && issue.client.grant_types.contains(&GrantType::RefreshToken)
-            && governed.refresh_allowed
         {
             let token = PlainToken::generate();
             self.store

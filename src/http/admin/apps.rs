@@ -336,17 +336,12 @@ pub async fn delete_secret(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Okta's client secret object; the secret itself only when it was just made. `secret_hash`
-/// identifies a secret without revealing it: it is derived from the stored hash, so it cannot
-/// be used to test guesses of a chosen secret against the stored one.
+/// Okta's client secret object; the secret itself only when it was just made.
 fn render_secret(app: &AppState, secret: &ClientSecret, plain: Option<&PlainToken>) -> Value {
-    use base64::Engine as _;
-    let fingerprint = ring::digest::digest(&ring::digest::SHA256, secret.secret_hash.as_bytes());
     let mut rendered = json!({
         "id": secret.id,
         "status": secret.status,
-        "secret_hash": base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(&fingerprint.as_ref()[..16]),
+        "secret_hash": app.engine.secret_fingerprint(secret),
         "created": secret.created_at.to_okta_string(),
         "lastUpdated": secret.updated_at.to_okta_string(),
         "_links": {

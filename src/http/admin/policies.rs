@@ -358,10 +358,10 @@ fn render_rule(
     rule: &PolicyRule,
     defaults: Defaults,
 ) -> Value {
-    let refresh_lifetime = match rule.refresh_token_lifetime_minutes {
-        Some(0) | None => defaults.refresh_token_minutes,
-        Some(minutes) => minutes,
-    };
+    // 0 is Okta's "unlimited", shown as given so that a read-then-replace keeps it.
+    let refresh_lifetime = rule
+        .refresh_token_lifetime_minutes
+        .unwrap_or(defaults.refresh_token_minutes);
     json!({
         "type": "RESOURCE_ACCESS",
         "id": rule.id,

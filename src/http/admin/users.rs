@@ -260,7 +260,16 @@ pub async fn user_lifecycle(
 ) -> Result<Json<Value>, OktaError> {
     if operation == "reset_password" {
         // Okta e-mails the link unless told not to; authd sends no e-mail.
-        if query.send_email != Some(false) {
+        let send_email = match query.send_email.as_deref() {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                return Err(OktaError::validation(vec![format!(
+                    "sendEmail: must be true or false, not {other:?}"
+                )]))
+            }
+        };
+        if send_email {
             return Err(OktaError::validation(vec![
                 "sendEmail: authd sends no e-mail; ask for the link with sendEmail=false"
                     .to_owned(),
@@ -282,7 +291,7 @@ pub async fn user_lifecycle(
 #[serde(rename_all = "camelCase")]
 pub struct LifecycleQuery {
     #[serde(default)]
-    send_email: Option<bool>,
+    send_email: Option<String>,
 }
 
 /// `DELETE /api/v1/users/{id}`: deactivates, or deletes a deactivated user (as Okta).
