@@ -319,6 +319,7 @@ impl Engine {
         let server = if implicit {
             self.govern(&server, &client, GrantType::Implicit, &scopes)?
                 .server
+                .into_owned()
         } else {
             server
         };

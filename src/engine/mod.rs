@@ -299,6 +299,27 @@ impl Engine {
 
     /// Creates an authorization server, or updates it to the given fields if `update` is set.
     pub async fn put_auth_server(&self, desired: AuthServer, update: bool) -> Result<Change> {
+        // A change written through the API meanwhile makes the update start again.
+        for _ in 0..8 {
+            if let Some(change) = self.try_put_auth_server(desired.clone(), update).await? {
+                return Ok(change);
+            }
+        }
+        Err(Error::Internal(
+            format!(
+                "authorization server {} kept changing while seeded",
+                desired.id
+            )
+            .into(),
+        ))
+    }
+
+    /// One attempt of [`Engine::put_auth_server`]; `None` if the server changed meanwhile.
+    async fn try_put_auth_server(
+        &self,
+        desired: AuthServer,
+        update: bool,
+    ) -> Result<Option<Change>> {
         match self.store.get_auth_server(&desired.id).await {
             Err(store::Error::NotFound) => {
                 let now = self.now();
@@ -313,10 +334,10 @@ impl Engine {
                     .insert_auth_server(&server)
                     .await
                     .map_err(conflict_as_validation)?;
-                Ok(Change::Created)
+                Ok(Some(Change::Created))
             }
             Err(err) => Err(err.into()),
-            Ok(_) if !update => Ok(Change::Unchanged),
+            Ok(_) if !update => Ok(Some(Change::Unchanged)),
             Ok(existing) => {
                 // Policies are administered through the API, not the seed file.
                 let desired = AuthServer {
@@ -327,17 +348,17 @@ impl Engine {
                     ..desired
                 };
                 if desired == existing {
-                    return Ok(Change::Unchanged);
+                    return Ok(Some(Change::Unchanged));
                 }
                 let server = AuthServer {
                     updated_at: self.now(),
                     ..desired
                 };
-                self.store
-                    .update_auth_server(&server)
-                    .await
-                    .map_err(conflict_as_validation)?;
-                Ok(Change::Updated)
+                match self.store.update_auth_server(&server).await {
+                    Ok(()) => Ok(Some(Change::Updated)),
+                    Err(store::Error::Superseded) => Ok(None),
+                    Err(err) => Err(conflict_as_validation(err)),
+                }
             }
         }
     }
@@ -378,14 +399,15 @@ impl Engine {
                     updated_at: now,
                     ..desired
                 };
-                self.store.update_client(&client).await?;
-                if client.secret_hashes != existing.secret_hashes {
+                if client.secret_hashes == existing.secret_hashes {
+                    self.store.update_client(&client).await?;
+                } else {
                     let secret = client
                         .secret_hashes
                         .first()
                         .map(|hash| ClientSecret::new(client.id.clone(), hash.clone(), now));
                     self.store
-                        .replace_client_secrets(&client.id, secret.as_ref(), now)
+                        .replace_client_and_secrets(&client, secret.as_ref())
                         .await?;
                 }
                 Ok(Change::Updated)

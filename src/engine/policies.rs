@@ -2,6 +2,8 @@
 //! their `/rules`), and their enforcement wherever a token is issued: the token endpoint for
 //! every grant, and the authorization endpoint before a code or implicit token is issued.
 
+use std::borrow::Cow;
+
 use crate::model::{
     governing_rule, AccessPolicy, AuthServer, Client, GrantType, PolicyRule, ScopeSet, Status,
     TokenLifetimes, ALL_CLIENTS, ALL_SCOPES, OIDC_SCOPES,
@@ -11,9 +13,10 @@ use super::{Engine, Error, Result};
 
 /// The server as a policy rule governs one request.
 #[derive(Debug)]
-pub(crate) struct Governed {
-    /// The server with the rule's token lifetimes in place of its own.
-    pub server: AuthServer,
+pub(crate) struct Governed<'a> {
+    /// The server with the rule's token lifetimes in place of its own; borrowed when the rule
+    /// sets none, as the default policy's rule does, to spare the token endpoint a copy.
+    pub server: Cow<'a, AuthServer>,
 }
 
 /// Okta's words when no rule lets a request through.
@@ -24,16 +27,16 @@ impl Engine {
     /// The rule of `server`'s policies that lets `client` use `grant` for `scopes`, applied to
     /// the server; `access_denied` if none does. The org server has no policies and allows
     /// whatever the app's grant types allow.
-    pub(crate) fn govern(
+    pub(crate) fn govern<'a>(
         &self,
-        server: &AuthServer,
+        server: &'a AuthServer,
         client: &Client,
         grant: GrantType,
         scopes: &ScopeSet,
-    ) -> Result<Governed> {
+    ) -> Result<Governed<'a>> {
         if server.id.is_org() {
             return Ok(Governed {
-                server: server.clone(),
+                server: Cow::Borrowed(server),
             });
         }
         let requested: Vec<&str> = scopes.iter().collect();
@@ -49,11 +52,16 @@ impl Engine {
             refresh_token_max: minutes(rule.refresh_token_lifetime_minutes)
                 .or(own.refresh_token_max),
         };
+        if token_lifetimes == own {
+            return Ok(Governed {
+                server: Cow::Borrowed(server),
+            });
+        }
         Ok(Governed {
-            server: AuthServer {
+            server: Cow::Owned(AuthServer {
                 token_lifetimes,
                 ..server.clone()
-            },
+            }),
         })
     }
 }

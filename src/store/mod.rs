@@ -155,12 +155,12 @@ pub trait ClientStore: Send + Sync {
     /// Adds a secret unless its client already holds [`MAX_CLIENT_SECRETS`](crate::model::MAX_CLIENT_SECRETS):
     /// whether it was added. [`Error::NotFound`] if there is no such client.
     async fn add_client_secret(&self, secret: &ClientSecret) -> Result<bool>;
-    /// Makes `secret` a client's only secret, or leaves it none.
-    async fn replace_client_secrets(
+    /// Replaces a client's fields and makes `secret` its only secret (or leaves it none), in
+    /// one transaction.
+    async fn replace_client_and_secrets(
         &self,
-        id: &ClientId,
+        client: &Client,
         secret: Option<&ClientSecret>,
-        now: Timestamp,
     ) -> Result<()>;
     /// Activates or deactivates a secret. Deactivating the client's last active secret is
     /// refused: whether the secret changed.

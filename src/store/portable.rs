@@ -427,16 +427,15 @@ macro_rules! portable_stores {
                 Ok(true)
             }
 
-            async fn replace_client_secrets(
+            async fn replace_client_and_secrets(
                 &self,
-                id: &ClientId,
+                client: &Client,
                 secret: Option<&ClientSecret>,
-                now: Timestamp,
             ) -> Result<()> {
                 let mut tx = self.pool.begin().await.map_err(map_err)?;
-                touch_client(&mut tx, id, now).await?;
+                write_client(&mut *tx, sql::UPDATE_CLIENT, client).await?;
                 sqlx::query(sql::DELETE_CLIENT_SECRETS)
-                    .bind(id.as_str())
+                    .bind(client.id.as_str())
                     .execute(&mut *tx)
                     .await
                     .map_err(map_err)?;
