@@ -88,8 +88,13 @@ impl Engine {
         endpoint: &str,
         grant: TokenGrant,
     ) -> Result<TokenSet> {
-        let server = self.auth_server(server_id).await?;
-        let client = self.authenticate_client(credentials, endpoint).await?;
+        // Two independent reads: side by side, they cost the request one database round trip.
+        let (server, client) = tokio::join!(
+            self.auth_server(server_id),
+            self.authenticate_client(credentials, endpoint)
+        );
+        let server = server?;
+        let client = client?;
         let grant_type = grant.grant_type();
         if !client.grant_types.contains(&grant_type) {
             return Err(Error::UnauthorizedClient(format!(

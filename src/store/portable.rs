@@ -29,11 +29,10 @@ macro_rules! client_columns {
         "id, label, application_type, redirect_uris, post_logout_redirect_uris, grant_types, \
          response_types, token_endpoint_auth_method, allow_plain_pkce, jwks, status, created_at, \
          updated_at, \
-         (SELECT secret_hash FROM client_secrets s WHERE s.client_id = clients.id \
-             AND s.status = 'ACTIVE' ORDER BY s.created_at, s.id LIMIT 1) AS secret_hash, \
-         (SELECT secret_hash FROM client_secrets s WHERE s.client_id = clients.id \
-             AND s.status = 'ACTIVE' ORDER BY s.created_at, s.id LIMIT 1 OFFSET 1) \
-             AS second_secret_hash"
+         (SELECT MIN(secret_hash) FROM client_secrets s WHERE s.client_id = clients.id \
+             AND s.status = 'ACTIVE') AS secret_hash, \
+         (SELECT CASE WHEN COUNT(*) > 1 THEN MAX(secret_hash) END FROM client_secrets s \
+             WHERE s.client_id = clients.id AND s.status = 'ACTIVE') AS second_secret_hash"
     };
 }
 pub const GET_CLIENT: &str = concat!("SELECT ", client_columns!(), " FROM clients WHERE id = $1");
