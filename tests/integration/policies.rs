@@ -402,6 +402,38 @@ async fn policies_decide_which_clients_grants_and_scopes_get_tokens_and_for_how_
     )
     .await;
     assert_eq!(status, 200, "{body}");
+    // A refresh the policies refuse leaves the refresh token usable for when they allow it.
+    let refresh = body["refresh_token"].as_str().unwrap().to_owned();
+    let refresh_form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.as_str()),
+        ("client_id", TRUSTED),
+        ("client_secret", "trusted-secret-0123456789"),
+    ];
+    call(
+        &app,
+        Method::PUT,
+        &password_rule_path,
+        Some(rule("Password", &["password"], &["openid"], None)),
+    )
+    .await;
+    let (status, body) = token(&app, "default", &refresh_form).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"], "access_denied");
+    call(
+        &app,
+        Method::PUT,
+        &password_rule_path,
+        Some(rule(
+            "Password",
+            &["password"],
+            &["openid", "offline_access"],
+            None,
+        )),
+    )
+    .await;
+    let (status, body) = token(&app, "default", &refresh_form).await;
+    assert_eq!(status, 200, "{body}");
 
     // A rule for the code flow does not let tokens out of /authorize (hybrid needs implicit).
     let (status, _) = call(

@@ -17,11 +17,19 @@ impl Engine {
     ) -> Result<TokenSet> {
         let invalid = || Error::InvalidGrant("The refresh token is invalid or expired.".to_owned());
         let now = self.now();
-        let record = match self
-            .store
-            .rotate_refresh_token(&PlainToken::from_presented(refresh_token).hash(), now)
-            .await?
-        {
+        let hash = PlainToken::from_presented(refresh_token).hash();
+        // The policies are asked before the token is used up, so that a refusal leaves it
+        // usable once they allow it again; the issue below asks them again.
+        if let Some(current) = self.store.find_refresh_token(&hash, now).await? {
+            if current.grant.client_id == client.id && current.grant.auth_server_id == server.id {
+                let scopes = match scope.as_ref().filter(|scope| !scope.is_empty()) {
+                    Some(narrower) => narrower,
+                    None => &current.grant.scopes,
+                };
+                self.govern(server, client, GrantType::RefreshToken, scopes)?;
+            }
+        }
+        let record = match self.store.rotate_refresh_token(&hash, now).await? {
             Redeemed::Fresh(record) => record,
             Redeemed::Replayed { grant_id } => {
                 tracing::warn!(client.id = %client.id, "rotated refresh token reused; revoking its family");
