@@ -153,11 +153,8 @@ impl Engine {
 
     /// One of an app's secrets.
     pub async fn client_secret(&self, app_id: &str, secret_id: &str) -> Result<ClientSecret> {
-        self.client_secrets(app_id)
-            .await?
-            .into_iter()
-            .find(|secret| secret.id == secret_id)
-            .ok_or_else(|| secret_not_found(secret_id))
+        let secrets = self.client_secrets(app_id).await?;
+        Ok(super::find(&secrets, secret_id)?.clone())
     }
 
     /// Adds a secret, generated unless given; it is returned once and stored as a hash.
@@ -263,13 +260,6 @@ impl Engine {
 fn app_not_found(id: &str) -> Error {
     Error::NotFound {
         kind: "AppInstance",
-        id: id.to_owned(),
-    }
-}
-
-fn secret_not_found(id: &str) -> Error {
-    Error::NotFound {
-        kind: "OAuth2ClientSecret",
         id: id.to_owned(),
     }
 }

@@ -7,7 +7,7 @@ use crate::model::{
 };
 use crate::store::{self, RotationOutcome};
 
-use super::{taken, Engine, Error, Result};
+use super::{find, taken, Engine, Error, Result};
 
 const NAME_TAKEN: &str = "name: An authorization server with this name already exists";
 
@@ -113,8 +113,9 @@ impl Engine {
         Ok(server)
     }
 
-    /// Applies `change` to a custom server and writes it. If another change was written since
-    /// the server was read, it starts again from a fresh copy, so no change is lost.
+    /// Applies `change` to a custom server and writes it, unless it changed nothing. If another
+    /// change was written since the server was read, it starts again from a fresh copy, so no
+    /// change is lost.
     pub(crate) async fn modify_auth_server<T>(
         &self,
         id: &str,
@@ -128,8 +129,12 @@ impl Engine {
                 tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
             }
             let mut server = self.admin_auth_server(id).await?;
+            let before = server.clone();
             let now = self.now();
             let outcome = change(&mut server, now)?;
+            if server == before {
+                return Ok((server, outcome));
+            }
             server.updated_at = now;
             match self.store.update_auth_server(&server).await {
                 Ok(()) => {
@@ -230,7 +235,7 @@ impl Engine {
     /// One custom scope.
     pub async fn scope(&self, server_id: &str, scope_id: &str) -> Result<Scope> {
         let server = self.admin_auth_server(server_id).await?;
-        find_scope(&server.scopes, scope_id).cloned()
+        find(&server.scopes, scope_id).cloned()
     }
 
     /// Adds a custom scope; names are unique per server.
@@ -261,7 +266,7 @@ impl Engine {
         let (_, scope) = self
             .modify_auth_server(server_id, |server, _| {
                 refuse_taken_scope(server, &spec.name, Some(scope_id))?;
-                find_scope(&server.scopes, scope_id)?;
+                find(&server.scopes, scope_id)?;
                 let scope = Scope {
                     id: scope_id.to_owned(),
                     ..scope_from(&spec)
@@ -280,7 +285,7 @@ impl Engine {
     /// Removes a custom scope. Tokens already issued with it keep it until they expire.
     pub async fn delete_scope(&self, server_id: &str, scope_id: &str) -> Result<()> {
         self.modify_auth_server(server_id, |server, _| {
-            find_scope(&server.scopes, scope_id)?;
+            find(&server.scopes, scope_id)?;
             server.scopes.retain(|scope| scope.id != scope_id);
             Ok(())
         })
@@ -296,7 +301,7 @@ impl Engine {
     /// One custom claim.
     pub async fn claim(&self, server_id: &str, claim_id: &str) -> Result<CustomClaim> {
         let server = self.admin_auth_server(server_id).await?;
-        find_claim(&server.claims, claim_id).cloned()
+        find(&server.claims, claim_id).cloned()
     }
 
     /// Adds a custom claim.
@@ -327,7 +332,7 @@ impl Engine {
         let (_, claim) = self
             .modify_auth_server(server_id, |server, _| {
                 refuse_taken_claim(server, &spec, Some(claim_id))?;
-                find_claim(&server.claims, claim_id)?;
+                find(&server.claims, claim_id)?;
                 let claim = CustomClaim {
                     id: claim_id.to_owned(),
                     ..claim_from(&spec)
@@ -346,7 +351,7 @@ impl Engine {
     /// Removes a custom claim.
     pub async fn delete_claim(&self, server_id: &str, claim_id: &str) -> Result<()> {
         self.modify_auth_server(server_id, |server, _| {
-            find_claim(&server.claims, claim_id)?;
+            find(&server.claims, claim_id)?;
             server.claims.retain(|claim| claim.id != claim_id);
             Ok(())
         })
@@ -377,26 +382,6 @@ fn claim_from(spec: &ClaimSpec) -> CustomClaim {
         scopes: spec.scopes.clone(),
         always_include_in_token: spec.always_include_in_token,
     }
-}
-
-fn find_scope<'a>(scopes: &'a [Scope], id: &str) -> Result<&'a Scope> {
-    scopes
-        .iter()
-        .find(|scope| scope.id == id)
-        .ok_or_else(|| Error::NotFound {
-            kind: "OAuth2Scope",
-            id: id.to_owned(),
-        })
-}
-
-fn find_claim<'a>(claims: &'a [CustomClaim], id: &str) -> Result<&'a CustomClaim> {
-    claims
-        .iter()
-        .find(|claim| claim.id == id)
-        .ok_or_else(|| Error::NotFound {
-            kind: "OAuth2Claim",
-            id: id.to_owned(),
-        })
 }
 
 fn refuse_taken_scope(server: &AuthServer, name: &str, except: Option<&str>) -> Result<()> {

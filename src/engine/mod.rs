@@ -299,27 +299,6 @@ impl Engine {
 
     /// Creates an authorization server, or updates it to the given fields if `update` is set.
     pub async fn put_auth_server(&self, desired: AuthServer, update: bool) -> Result<Change> {
-        // A change written through the API meanwhile makes the update start again.
-        for _ in 0..8 {
-            if let Some(change) = self.try_put_auth_server(desired.clone(), update).await? {
-                return Ok(change);
-            }
-        }
-        Err(Error::Internal(
-            format!(
-                "authorization server {} kept changing while seeded",
-                desired.id
-            )
-            .into(),
-        ))
-    }
-
-    /// One attempt of [`Engine::put_auth_server`]; `None` if the server changed meanwhile.
-    async fn try_put_auth_server(
-        &self,
-        desired: AuthServer,
-        update: bool,
-    ) -> Result<Option<Change>> {
         match self.store.get_auth_server(&desired.id).await {
             Err(store::Error::NotFound) => {
                 let now = self.now();
@@ -334,31 +313,31 @@ impl Engine {
                     .insert_auth_server(&server)
                     .await
                     .map_err(conflict_as_validation)?;
-                Ok(Some(Change::Created))
+                Ok(Change::Created)
             }
             Err(err) => Err(err.into()),
-            Ok(_) if !update => Ok(Some(Change::Unchanged)),
-            Ok(existing) => {
-                // Policies are administered through the API, not the seed file.
-                let desired = AuthServer {
-                    created_at: existing.created_at,
-                    updated_at: existing.updated_at,
-                    policies: existing.policies.clone(),
-                    revision: existing.revision,
-                    ..desired
-                };
-                if desired == existing {
-                    return Ok(Some(Change::Unchanged));
-                }
-                let server = AuthServer {
-                    updated_at: self.now(),
-                    ..desired
-                };
-                match self.store.update_auth_server(&server).await {
-                    Ok(()) => Ok(Some(Change::Updated)),
-                    Err(store::Error::Superseded) => Ok(None),
-                    Err(err) => Err(conflict_as_validation(err)),
-                }
+            Ok(_) if !update => Ok(Change::Unchanged),
+            Ok(_) => {
+                let (_, changed) = self
+                    .modify_auth_server(desired.id.as_str(), |server, _| {
+                        // Policies are administered through the API, not the seed file.
+                        let wanted = AuthServer {
+                            created_at: server.created_at,
+                            updated_at: server.updated_at,
+                            policies: server.policies.clone(),
+                            revision: server.revision,
+                            ..desired.clone()
+                        };
+                        let changed = wanted != *server;
+                        *server = wanted;
+                        Ok(changed)
+                    })
+                    .await?;
+                Ok(if changed {
+                    Change::Updated
+                } else {
+                    Change::Unchanged
+                })
             }
         }
     }
@@ -505,6 +484,57 @@ fn conflict_as_validation(err: store::Error) -> Error {
         other => other.into(),
     }
 }
+
+/// Objects kept in a list inside another (scopes, claims, policies, rules, client secrets),
+/// found by their id.
+pub(crate) trait Listed {
+    /// The kind an unknown id is reported as (`404 E0000007`).
+    const KIND: &'static str;
+    /// Its id.
+    fn listed_id(&self) -> &str;
+}
+
+/// The item with this id, or [`Error::NotFound`].
+pub(crate) fn find<'a, T: Listed>(items: &'a [T], id: &str) -> Result<&'a T> {
+    items
+        .iter()
+        .find(|item| item.listed_id() == id)
+        .ok_or_else(|| not_listed::<T>(id))
+}
+
+/// The item with this id, to change, or [`Error::NotFound`].
+pub(crate) fn find_mut<'a, T: Listed>(items: &'a mut [T], id: &str) -> Result<&'a mut T> {
+    items
+        .iter_mut()
+        .find(|item| item.listed_id() == id)
+        .ok_or_else(|| not_listed::<T>(id))
+}
+
+fn not_listed<T: Listed>(id: &str) -> Error {
+    Error::NotFound {
+        kind: T::KIND,
+        id: id.to_owned(),
+    }
+}
+
+macro_rules! listed {
+    ($($type:ty => $kind:literal),* $(,)?) => {
+        $(impl Listed for $type {
+            const KIND: &'static str = $kind;
+            fn listed_id(&self) -> &str {
+                &self.id
+            }
+        })*
+    };
+}
+
+listed!(
+    crate::model::Scope => "OAuth2Scope",
+    crate::model::CustomClaim => "OAuth2Claim",
+    crate::model::AccessPolicy => "Policy",
+    crate::model::PolicyRule => "PolicyRule",
+    crate::model::ClientSecret => "OAuth2ClientSecret",
+);
 
 /// An HMAC key for one purpose, derived from the configured secret.
 fn derived_key(secret: &[u8], purpose: &[u8]) -> ring::hmac::Key {

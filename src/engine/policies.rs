@@ -9,7 +9,7 @@ use crate::model::{
     TokenLifetimes, ALL_CLIENTS, ALL_SCOPES, OIDC_SCOPES,
 };
 
-use super::{Engine, Error, Result};
+use super::{find, find_mut, Engine, Error, Result};
 
 /// The server as a policy rule governs one request.
 #[derive(Debug)]
@@ -114,7 +114,7 @@ impl Engine {
     /// One policy.
     pub async fn policy(&self, server_id: &str, policy_id: &str) -> Result<AccessPolicy> {
         let server = self.admin_auth_server(server_id).await?;
-        Ok(find_policy(&server.policies, policy_id)?.clone())
+        Ok(find(&server.policies, policy_id)?.clone())
     }
 
     /// Adds a policy, without rules.
@@ -153,7 +153,7 @@ impl Engine {
         check_policy(&spec)?;
         self.change_policy(server_id, policy_id, |policies, now| {
             refuse_taken_policy(policies, &spec.name, Some(policy_id))?;
-            let policy = find_policy_mut(policies, policy_id)?;
+            let policy = find_mut(policies, policy_id)?;
             policy.name.clone_from(&spec.name);
             policy.description.clone_from(&spec.description);
             policy.status = spec.status;
@@ -173,7 +173,7 @@ impl Engine {
         status: Status,
     ) -> Result<AccessPolicy> {
         self.change_policy(server_id, policy_id, |policies, now| {
-            let policy = find_policy_mut(policies, policy_id)?;
+            let policy = find_mut(policies, policy_id)?;
             policy.status = status;
             policy.updated_at = now;
             Ok(())
@@ -184,7 +184,7 @@ impl Engine {
     /// Removes a policy with its rules.
     pub async fn delete_policy(&self, server_id: &str, policy_id: &str) -> Result<()> {
         self.modify_auth_server(server_id, |server, _| {
-            find_policy(&server.policies, policy_id)?;
+            find(&server.policies, policy_id)?;
             server.policies.retain(|policy| policy.id != policy_id);
             Ok(())
         })
@@ -207,7 +207,7 @@ impl Engine {
         rule_id: &str,
     ) -> Result<PolicyRule> {
         let policy = self.policy(server_id, policy_id).await?;
-        Ok(find_rule(&policy.rules, rule_id)?.clone())
+        Ok(find(&policy.rules, rule_id)?.clone())
     }
 
     /// Adds a rule to a policy.
@@ -220,7 +220,7 @@ impl Engine {
         let (_, rule) = self
             .modify_auth_server(server_id, |server, now| {
                 check_rule(server, &spec)?;
-                let policy = find_policy_mut(&mut server.policies, policy_id)?;
+                let policy = find_mut(&mut server.policies, policy_id)?;
                 refuse_taken_rule(&policy.rules, &spec.name, None)?;
                 let rule = PolicyRule {
                     id: crate::model::new_okta_id("0pr"),
@@ -256,9 +256,9 @@ impl Engine {
         let (_, rule) = self
             .modify_auth_server(server_id, |server, now| {
                 check_rule(server, &spec)?;
-                let policy = find_policy_mut(&mut server.policies, policy_id)?;
+                let policy = find_mut(&mut server.policies, policy_id)?;
                 refuse_taken_rule(&policy.rules, &spec.name, Some(rule_id))?;
-                let rule = find_rule_mut(&mut policy.rules, rule_id)?;
+                let rule = find_mut(&mut policy.rules, rule_id)?;
                 *rule = PolicyRule {
                     id: rule.id.clone(),
                     name: spec.name.clone(),
@@ -288,8 +288,8 @@ impl Engine {
     ) -> Result<PolicyRule> {
         let (_, rule) = self
             .modify_auth_server(server_id, |server, now| {
-                let policy = find_policy_mut(&mut server.policies, policy_id)?;
-                let rule = find_rule_mut(&mut policy.rules, rule_id)?;
+                let policy = find_mut(&mut server.policies, policy_id)?;
+                let rule = find_mut(&mut policy.rules, rule_id)?;
                 rule.status = status;
                 rule.updated_at = now;
                 Ok(rule.clone())
@@ -301,8 +301,8 @@ impl Engine {
     /// Removes a rule.
     pub async fn delete_rule(&self, server_id: &str, policy_id: &str, rule_id: &str) -> Result<()> {
         self.modify_auth_server(server_id, |server, _| {
-            let policy = find_policy_mut(&mut server.policies, policy_id)?;
-            find_rule(&policy.rules, rule_id)?;
+            let policy = find_mut(&mut server.policies, policy_id)?;
+            find(&policy.rules, rule_id)?;
             policy.rules.retain(|rule| rule.id != rule_id);
             Ok(())
         })
@@ -319,54 +319,12 @@ impl Engine {
         let (server, ()) = self
             .modify_auth_server(server_id, |server, now| change(&mut server.policies, now))
             .await?;
-        Ok(find_policy(&server.policies, policy_id)?.clone())
+        Ok(find(&server.policies, policy_id)?.clone())
     }
 }
 
 fn next_priority(taken: impl Iterator<Item = u32>) -> u32 {
     taken.max().unwrap_or(0) + 1
-}
-
-fn policy_not_found(id: &str) -> Error {
-    Error::NotFound {
-        kind: "Policy",
-        id: id.to_owned(),
-    }
-}
-
-fn rule_not_found(id: &str) -> Error {
-    Error::NotFound {
-        kind: "PolicyRule",
-        id: id.to_owned(),
-    }
-}
-
-fn find_policy<'a>(policies: &'a [AccessPolicy], id: &str) -> Result<&'a AccessPolicy> {
-    policies
-        .iter()
-        .find(|policy| policy.id == id)
-        .ok_or_else(|| policy_not_found(id))
-}
-
-fn find_policy_mut<'a>(policies: &'a mut [AccessPolicy], id: &str) -> Result<&'a mut AccessPolicy> {
-    policies
-        .iter_mut()
-        .find(|policy| policy.id == id)
-        .ok_or_else(|| policy_not_found(id))
-}
-
-fn find_rule<'a>(rules: &'a [PolicyRule], id: &str) -> Result<&'a PolicyRule> {
-    rules
-        .iter()
-        .find(|rule| rule.id == id)
-        .ok_or_else(|| rule_not_found(id))
-}
-
-fn find_rule_mut<'a>(rules: &'a mut [PolicyRule], id: &str) -> Result<&'a mut PolicyRule> {
-    rules
-        .iter_mut()
-        .find(|rule| rule.id == id)
-        .ok_or_else(|| rule_not_found(id))
 }
 
 fn refuse_taken_policy(policies: &[AccessPolicy], name: &str, except: Option<&str>) -> Result<()> {

@@ -200,17 +200,21 @@ pub const INSERT_USER: &str = "INSERT INTO users (id, status, login, login_lower
      password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 // Lockout columns are left to the sign-in statements, so an update never undoes a failure
 // counted meanwhile.
-pub const UPDATE_USER: &str = "UPDATE users SET status = $2, login = $3, login_lower = $4, \
-     profile = $5, password_hash = $6, created_at = $7, activated_at = $8, \
-     status_changed_at = $9, last_login_at = $10, updated_at = $11, password_changed_at = $12 \
-     WHERE id = $1";
+macro_rules! update_user {
+    () => {
+        "UPDATE users SET status = $2, login = $3, login_lower = $4, profile = $5, \
+         password_hash = $6, created_at = $7, activated_at = $8, status_changed_at = $9, \
+         last_login_at = $10, updated_at = $11, password_changed_at = $12"
+    };
+}
+pub const UPDATE_USER: &str = concat!(update_user!(), " WHERE id = $1");
 
 // Ends a recovery only if the user is still in it: an administrator's deactivation in between
 // wins. A lockout ends with it.
-pub const UPDATE_USER_IN_RECOVERY: &str = "UPDATE users SET status = $2, login = $3, \
-     login_lower = $4, profile = $5, password_hash = $6, created_at = $7, activated_at = $8, \
-     status_changed_at = $9, last_login_at = $10, updated_at = $11, password_changed_at = $12, \
-     failed_sign_ins = 0, locked_until = NULL WHERE id = $1 AND status = 'RECOVERY'";
+pub const UPDATE_USER_IN_RECOVERY: &str = concat!(
+    update_user!(),
+    ", failed_sign_ins = 0, locked_until = NULL WHERE id = $1 AND status = 'RECOVERY'"
+);
 
 pub const GET_SEED_DIGEST: &str = "SELECT digest FROM seed_entries WHERE kind = $1 AND key = $2";
 pub const RECORD_SEED_DIGEST: &str = "INSERT INTO seed_entries (kind, key, digest) \

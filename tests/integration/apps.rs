@@ -4,16 +4,6 @@ use serde_json::{json, Value};
 
 use crate::common::TestApp;
 
-async fn call(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let (status, body, _) = app.admin(method, path, body).await;
-    (status, body)
-}
-
 fn service_app() -> Value {
     json!({
         "name": "oidc_client",
@@ -44,13 +34,9 @@ async fn client_credentials(app: &TestApp, id: &str, secret: &str) -> (u16, Valu
 #[tokio::test]
 async fn an_app_created_through_the_api_gets_tokens_and_its_secret_is_shown_once() {
     let app = crate::oauth::spawn().await;
-    let (status, created) = call(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/apps",
-        Some(service_app()),
-    )
-    .await;
+    let (status, created) = app
+        .admin_call(reqwest::Method::POST, "/api/v1/apps", Some(service_app()))
+        .await;
     assert_eq!(status, 200, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
     assert!(id.starts_with("0oa") && id.len() == 20);
@@ -65,17 +51,15 @@ async fn an_app_created_through_the_api_gets_tokens_and_its_secret_is_shown_once
     assert_eq!(created["status"], "ACTIVE");
     assert_eq!(created["signOnMode"], "OPENID_CONNECT");
 
-    let (_, fetched) = call(
-        &app,
-        reqwest::Method::GET,
-        &format!("/api/v1/apps/{id}"),
-        None,
-    )
-    .await;
+    let (_, fetched) = app
+        .admin_call(reqwest::Method::GET, &format!("/api/v1/apps/{id}"), None)
+        .await;
     assert!(fetched["credentials"]["oauthClient"]
         .get("client_secret")
         .is_none());
-    let (_, listed) = call(&app, reqwest::Method::GET, "/api/v1/apps", None).await;
+    let (_, listed) = app
+        .admin_call(reqwest::Method::GET, "/api/v1/apps", None)
+        .await;
     assert!(listed
         .as_array()
         .unwrap()
@@ -87,13 +71,13 @@ async fn an_app_created_through_the_api_gets_tokens_and_its_secret_is_shown_once
     let access = tokens["access_token"].as_str().unwrap().to_owned();
 
     // Deactivation stops its tokens at once, and the app can no longer get new ones.
-    let (status, _) = call(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/apps/{id}/lifecycle/deactivate"),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .admin_call(
+            reqwest::Method::POST,
+            &format!("/api/v1/apps/{id}/lifecycle/deactivate"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     let introspected: Value = app
         .http
@@ -116,13 +100,13 @@ async fn an_app_created_through_the_api_gets_tokens_and_its_secret_is_shown_once
         (401, Some("invalid_client"))
     );
 
-    let (status, _) = call(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/apps/{id}/lifecycle/activate"),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .admin_call(
+            reqwest::Method::POST,
+            &format!("/api/v1/apps/{id}/lifecycle/activate"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(client_credentials(&app, &id, &secret).await.0, 200);
 }
@@ -130,20 +114,20 @@ async fn an_app_created_through_the_api_gets_tokens_and_its_secret_is_shown_once
 #[tokio::test]
 async fn apps_are_validated_updated_and_deleted_only_when_inactive() {
     let app = TestApp::spawn().await;
-    let (status, body) = call(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/apps",
-        Some(json!({
-            "label": "",
-            "settings": { "oauthClient": {
-                "grant_types": ["authorization_code"],
-                "redirect_uris": ["not a uri", "https://x.example/cb#frag"],
-                "application_type": "web"
-            } }
-        })),
-    )
-    .await;
+    let (status, body) = app
+        .admin_call(
+            reqwest::Method::POST,
+            "/api/v1/apps",
+            Some(json!({
+                "label": "",
+                "settings": { "oauthClient": {
+                    "grant_types": ["authorization_code"],
+                    "redirect_uris": ["not a uri", "https://x.example/cb#frag"],
+                    "application_type": "web"
+                } }
+            })),
+        )
+        .await;
     assert_eq!(
         (status, body["errorCode"].as_str()),
         (400, Some("E0000001"))
@@ -151,9 +135,7 @@ async fn apps_are_validated_updated_and_deleted_only_when_inactive() {
     let causes = body["errorCauses"].to_string();
     assert!(causes.contains("label:"), "{causes}");
     assert!(causes.contains("redirect_uris"), "{causes}");
-    let (status, body) = call(
-        &app,
-        reqwest::Method::POST,
+    let (status, body) = app.admin_call(reqwest::Method::POST,
         "/api/v1/apps",
         Some(json!({ "label": "x", "settings": { "oauthClient": { "application_type": "spaceship" } } })),
     )
@@ -173,35 +155,32 @@ async fn apps_are_validated_updated_and_deleted_only_when_inactive() {
             "application_type": "web"
         } }
     });
-    let (_, created) = call(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/apps",
-        Some(web.clone()),
-    )
-    .await;
+    let (_, created) = app
+        .admin_call(reqwest::Method::POST, "/api/v1/apps", Some(web.clone()))
+        .await;
     let path = format!("/api/v1/apps/{}", created["id"].as_str().unwrap());
     let mut changed = web;
     changed["settings"]["oauthClient"]["redirect_uris"] = json!(["https://portal.example/new"]);
-    let (status, updated) = call(&app, reqwest::Method::PUT, &path, Some(changed)).await;
+    let (status, updated) = app
+        .admin_call(reqwest::Method::PUT, &path, Some(changed))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(
         updated["settings"]["oauthClient"]["redirect_uris"],
         json!(["https://portal.example/new"])
     );
 
-    let (status, _) = call(&app, reqwest::Method::DELETE, &path, None).await;
+    let (status, _) = app.admin_call(reqwest::Method::DELETE, &path, None).await;
     assert_eq!(status, 400, "an active app is not deleted");
-    call(
-        &app,
+    app.admin_call(
         reqwest::Method::POST,
         &format!("{path}/lifecycle/deactivate"),
         None,
     )
     .await;
-    let (status, _) = call(&app, reqwest::Method::DELETE, &path, None).await;
+    let (status, _) = app.admin_call(reqwest::Method::DELETE, &path, None).await;
     assert_eq!(status, 204);
-    let (status, body) = call(&app, reqwest::Method::GET, &path, None).await;
+    let (status, body) = app.admin_call(reqwest::Method::GET, &path, None).await;
     assert_eq!(
         (status, body["errorCode"].as_str()),
         (404, Some("E0000007"))
@@ -211,13 +190,9 @@ async fn apps_are_validated_updated_and_deleted_only_when_inactive() {
 #[tokio::test]
 async fn a_secret_is_rolled_over_with_two_valid_secrets_and_the_old_one_then_refused() {
     let app = crate::oauth::spawn().await;
-    let (_, created) = call(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/apps",
-        Some(service_app()),
-    )
-    .await;
+    let (_, created) = app
+        .admin_call(reqwest::Method::POST, "/api/v1/apps", Some(service_app()))
+        .await;
     let id = created["id"].as_str().unwrap().to_owned();
     let old_secret = created["credentials"]["oauthClient"]["client_secret"]
         .as_str()
@@ -225,7 +200,9 @@ async fn a_secret_is_rolled_over_with_two_valid_secrets_and_the_old_one_then_ref
         .to_owned();
     let secrets_path = format!("/api/v1/apps/{id}/credentials/secrets");
 
-    let (status, listed) = call(&app, reqwest::Method::GET, &secrets_path, None).await;
+    let (status, listed) = app
+        .admin_call(reqwest::Method::GET, &secrets_path, None)
+        .await;
     assert_eq!(status, 200, "{listed}");
     assert_eq!(listed.as_array().unwrap().len(), 1);
     let old_id = listed[0]["id"].as_str().unwrap().to_owned();
@@ -234,26 +211,28 @@ async fn a_secret_is_rolled_over_with_two_valid_secrets_and_the_old_one_then_ref
     assert!(listed[0].get("client_secret").is_none(), "{listed}");
 
     // The last active secret cannot be deactivated, nor an active one deleted.
-    let (status, refused) = call(
-        &app,
-        reqwest::Method::POST,
-        &format!("{secrets_path}/{old_id}/lifecycle/deactivate"),
-        None,
-    )
-    .await;
+    let (status, refused) = app
+        .admin_call(
+            reqwest::Method::POST,
+            &format!("{secrets_path}/{old_id}/lifecycle/deactivate"),
+            None,
+        )
+        .await;
     assert_eq!(status, 400, "{refused}");
     assert_eq!(refused["errorCode"], "E0000001");
-    let (status, _) = call(
-        &app,
-        reqwest::Method::DELETE,
-        &format!("{secrets_path}/{old_id}"),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .admin_call(
+            reqwest::Method::DELETE,
+            &format!("{secrets_path}/{old_id}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 400);
 
     // A new secret, generated: both work during the rollover.
-    let (status, added) = call(&app, reqwest::Method::POST, &secrets_path, None).await;
+    let (status, added) = app
+        .admin_call(reqwest::Method::POST, &secrets_path, None)
+        .await;
     assert_eq!(status, 201, "{added}");
     let new_id = added["id"].as_str().unwrap().to_owned();
     let new_secret = added["client_secret"].as_str().unwrap().to_owned();
@@ -265,13 +244,13 @@ async fn a_secret_is_rolled_over_with_two_valid_secrets_and_the_old_one_then_ref
     }
 
     // A third is refused: an app holds two.
-    let (status, refused) = call(
-        &app,
-        reqwest::Method::POST,
-        &secrets_path,
-        Some(json!({ "client_secret": "a-chosen-secret-of-some-length" })),
-    )
-    .await;
+    let (status, refused) = app
+        .admin_call(
+            reqwest::Method::POST,
+            &secrets_path,
+            Some(json!({ "client_secret": "a-chosen-secret-of-some-length" })),
+        )
+        .await;
     assert_eq!(status, 400, "{refused}");
     assert!(refused["errorCauses"][0]["errorSummary"]
         .as_str()
@@ -279,13 +258,13 @@ async fn a_secret_is_rolled_over_with_two_valid_secrets_and_the_old_one_then_ref
         .contains("at most 2"));
 
     // The old one is deactivated: refused at once, the new one still works.
-    let (status, deactivated) = call(
-        &app,
-        reqwest::Method::POST,
-        &format!("{secrets_path}/{old_id}/lifecycle/deactivate"),
-        None,
-    )
-    .await;
+    let (status, deactivated) = app
+        .admin_call(
+            reqwest::Method::POST,
+            &format!("{secrets_path}/{old_id}/lifecycle/deactivate"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{deactivated}");
     assert_eq!(deactivated["status"], "INACTIVE");
     let (status, body) = client_credentials(&app, &id, &old_secret).await;
@@ -296,47 +275,52 @@ async fn a_secret_is_rolled_over_with_two_valid_secrets_and_the_old_one_then_ref
 
     // Reactivated it works again; deactivated and deleted it is gone.
     let lifecycle = |op: &str| format!("{secrets_path}/{old_id}/lifecycle/{op}");
-    let (status, _) = call(&app, reqwest::Method::POST, &lifecycle("activate"), None).await;
+    let (status, _) = app
+        .admin_call(reqwest::Method::POST, &lifecycle("activate"), None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(client_credentials(&app, &id, &old_secret).await.0, 200);
-    call(&app, reqwest::Method::POST, &lifecycle("deactivate"), None).await;
-    let (status, _) = call(
-        &app,
-        reqwest::Method::DELETE,
-        &format!("{secrets_path}/{old_id}"),
-        None,
-    )
-    .await;
+    app.admin_call(reqwest::Method::POST, &lifecycle("deactivate"), None)
+        .await;
+    let (status, _) = app
+        .admin_call(
+            reqwest::Method::DELETE,
+            &format!("{secrets_path}/{old_id}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 204);
-    let (status, missing) = call(
-        &app,
-        reqwest::Method::GET,
-        &format!("{secrets_path}/{old_id}"),
-        None,
-    )
-    .await;
+    let (status, missing) = app
+        .admin_call(
+            reqwest::Method::GET,
+            &format!("{secrets_path}/{old_id}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 404, "{missing}");
     assert_eq!(missing["errorCode"], "E0000007");
-    let (_, listed) = call(&app, reqwest::Method::GET, &secrets_path, None).await;
+    let (_, listed) = app
+        .admin_call(reqwest::Method::GET, &secrets_path, None)
+        .await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["id"], new_id.as_str());
 
     // A chosen secret that is too short, and an unknown app, are refused.
-    let (status, refused) = call(
-        &app,
-        reqwest::Method::POST,
-        &secrets_path,
-        Some(json!({ "client_secret": "short" })),
-    )
-    .await;
+    let (status, refused) = app
+        .admin_call(
+            reqwest::Method::POST,
+            &secrets_path,
+            Some(json!({ "client_secret": "short" })),
+        )
+        .await;
     assert_eq!(status, 400, "{refused}");
-    let (status, missing) = call(
-        &app,
-        reqwest::Method::GET,
-        "/api/v1/apps/0oanosuchapp000000000/credentials/secrets",
-        None,
-    )
-    .await;
+    let (status, missing) = app
+        .admin_call(
+            reqwest::Method::GET,
+            "/api/v1/apps/0oanosuchapp000000000/credentials/secrets",
+            None,
+        )
+        .await;
     assert_eq!(status, 404, "{missing}");
 }
 
@@ -346,7 +330,8 @@ async fn apps_are_listed_by_label_prefix_and_status_in_pages_with_link_headers()
     for label in ["Billing one", "Billing two", "Billing three"] {
         let mut body = service_app();
         body["label"] = label.into();
-        call(&app, reqwest::Method::POST, "/api/v1/apps", Some(body)).await;
+        app.admin_call(reqwest::Method::POST, "/api/v1/apps", Some(body))
+            .await;
     }
     let (_, listed, _) = app
         .admin(reqwest::Method::GET, "/api/v1/apps?q=billing", None)

@@ -4,22 +4,10 @@ use serde_json::{json, Value};
 
 use crate::common::TestApp;
 
-async fn call(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let (status, body, _) = app.admin(method, path, body).await;
-    (status, body)
-}
-
 #[tokio::test]
 async fn a_server_created_through_the_api_serves_discovery_keys_and_tokens() {
     let app = crate::oauth::spawn().await;
-    let (status, created) = call(
-        &app,
-        reqwest::Method::POST,
+    let (status, created) = app.admin_call(reqwest::Method::POST,
         "/api/v1/authorizationServers",
         Some(json!({ "name": "Payments", "description": "Payments API", "audiences": ["api://payments"] })),
     )
@@ -39,13 +27,9 @@ async fn a_server_created_through_the_api_serves_discovery_keys_and_tokens() {
     let jwks = app.get_json(&format!("/oauth2/{id}/v1/keys")).await;
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
 
-    let (_, listed) = call(
-        &app,
-        reqwest::Method::GET,
-        "/api/v1/authorizationServers",
-        None,
-    )
-    .await;
+    let (_, listed) = app
+        .admin_call(reqwest::Method::GET, "/api/v1/authorizationServers", None)
+        .await;
     let ids: Vec<&str> = listed
         .as_array()
         .unwrap()
@@ -55,35 +39,33 @@ async fn a_server_created_through_the_api_serves_discovery_keys_and_tokens() {
     assert!(ids.contains(&id.as_str()) && ids.contains(&"default"));
     assert!(!ids.contains(&"org"), "the org server is not administered");
 
-    let (status, replaced) = call(
-        &app,
-        reqwest::Method::PUT,
-        &format!("/api/v1/authorizationServers/{id}"),
-        Some(json!({ "name": "Payments v2", "audiences": ["api://payments-v2"] })),
-    )
-    .await;
+    let (status, replaced) = app
+        .admin_call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/authorizationServers/{id}"),
+            Some(json!({ "name": "Payments v2", "audiences": ["api://payments-v2"] })),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(replaced["audiences"], json!(["api://payments-v2"]));
     // As on Okta, a new server issues tokens once a policy allows them.
-    let (status, policy) = call(
-        &app,
-        reqwest::Method::POST,
+    let (status, policy) = app.admin_call(reqwest::Method::POST,
         &format!("/api/v1/authorizationServers/{id}/policies"),
         Some(json!({ "name": "All apps", "conditions": { "clients": { "include": ["ALL_CLIENTS"] } } })),
     )
     .await;
     assert_eq!(status, 201, "{policy}");
-    let (status, rule) = call(
-        &app,
-        reqwest::Method::POST,
-        &format!(
-            "/api/v1/authorizationServers/{id}/policies/{}/rules",
-            policy["id"].as_str().unwrap()
-        ),
-        Some(json!({ "name": "Password", "conditions": {
+    let (status, rule) = app
+        .admin_call(
+            reqwest::Method::POST,
+            &format!(
+                "/api/v1/authorizationServers/{id}/policies/{}/rules",
+                policy["id"].as_str().unwrap()
+            ),
+            Some(json!({ "name": "Password", "conditions": {
             "grantTypes": { "include": ["password"] }, "scopes": { "include": ["*"] } } })),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(status, 201, "{rule}");
     let tokens: Value = app
         .http
@@ -121,7 +103,9 @@ async fn a_server_created_through_the_api_serves_discovery_keys_and_tokens() {
 async fn keys_are_listed_with_okta_states_and_rotated_on_demand() {
     let app = TestApp::spawn().await;
     let path = "/api/v1/authorizationServers/default/credentials";
-    let (status, keys) = call(&app, reqwest::Method::GET, &format!("{path}/keys"), None).await;
+    let (status, keys) = app
+        .admin_call(reqwest::Method::GET, &format!("{path}/keys"), None)
+        .await;
     assert_eq!(status, 200);
     let state_of = |keys: &Value, status: &str| {
         keys.as_array()
@@ -138,13 +122,13 @@ async fn keys_are_listed_with_okta_states_and_rotated_on_demand() {
         .iter()
         .all(|key| key.get("d").is_none()));
 
-    let (status, rotated) = call(
-        &app,
-        reqwest::Method::POST,
-        &format!("{path}/lifecycle/keyRotate"),
-        Some(json!({ "use": "sig" })),
-    )
-    .await;
+    let (status, rotated) = app
+        .admin_call(
+            reqwest::Method::POST,
+            &format!("{path}/lifecycle/keyRotate"),
+            Some(json!({ "use": "sig" })),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(
         state_of(&rotated, "ACTIVE").unwrap(),
@@ -163,76 +147,74 @@ async fn keys_are_listed_with_okta_states_and_rotated_on_demand() {
 #[tokio::test]
 async fn servers_are_validated_deactivated_and_deleted_only_when_inactive() {
     let app = TestApp::spawn().await;
-    let (status, body) = call(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/authorizationServers",
-        Some(json!({ "name": "", "audiences": [] })),
-    )
-    .await;
+    let (status, body) = app
+        .admin_call(
+            reqwest::Method::POST,
+            "/api/v1/authorizationServers",
+            Some(json!({ "name": "", "audiences": [] })),
+        )
+        .await;
     assert_eq!(
         (status, body["errorCode"].as_str()),
         (400, Some("E0000001"))
     );
     assert_eq!(body["errorCauses"].as_array().unwrap().len(), 2);
-    let (status, body) = call(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/authorizationServers",
-        Some(json!({ "name": "default", "audiences": ["api://x"] })),
-    )
-    .await;
+    let (status, body) = app
+        .admin_call(
+            reqwest::Method::POST,
+            "/api/v1/authorizationServers",
+            Some(json!({ "name": "default", "audiences": ["api://x"] })),
+        )
+        .await;
     assert_eq!(
         (status, body["errorCode"].as_str()),
         (400, Some("E0000001")),
         "name taken"
     );
 
-    let (_, created) = call(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/authorizationServers",
-        Some(json!({ "name": "Temporary", "audiences": ["api://tmp"] })),
-    )
-    .await;
+    let (_, created) = app
+        .admin_call(
+            reqwest::Method::POST,
+            "/api/v1/authorizationServers",
+            Some(json!({ "name": "Temporary", "audiences": ["api://tmp"] })),
+        )
+        .await;
     let id = created["id"].as_str().unwrap().to_owned();
     let admin = format!("/api/v1/authorizationServers/{id}");
     let discovery = format!("/oauth2/{id}/.well-known/openid-configuration");
     assert_eq!(app.get(&discovery).await.status(), 200);
 
-    let (status, _) = call(&app, reqwest::Method::DELETE, &admin, None).await;
+    let (status, _) = app.admin_call(reqwest::Method::DELETE, &admin, None).await;
     assert_eq!(status, 400, "an active server is not deleted");
-    let (status, _) = call(
-        &app,
-        reqwest::Method::POST,
-        &format!("{admin}/lifecycle/deactivate"),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .admin_call(
+            reqwest::Method::POST,
+            &format!("{admin}/lifecycle/deactivate"),
+            None,
+        )
+        .await;
     assert_eq!(status, 204);
     assert_eq!(app.get(&discovery).await.status(), 404);
     assert_eq!(
         app.get(&format!("/oauth2/{id}/v1/keys")).await.status(),
         404
     );
-    call(
-        &app,
+    app.admin_call(
         reqwest::Method::POST,
         &format!("{admin}/lifecycle/activate"),
         None,
     )
     .await;
     assert_eq!(app.get(&discovery).await.status(), 200);
-    call(
-        &app,
+    app.admin_call(
         reqwest::Method::POST,
         &format!("{admin}/lifecycle/deactivate"),
         None,
     )
     .await;
-    let (status, _) = call(&app, reqwest::Method::DELETE, &admin, None).await;
+    let (status, _) = app.admin_call(reqwest::Method::DELETE, &admin, None).await;
     assert_eq!(status, 204);
-    let (status, body) = call(&app, reqwest::Method::GET, &admin, None).await;
+    let (status, body) = app.admin_call(reqwest::Method::GET, &admin, None).await;
     assert_eq!(
         (status, body["errorCode"].as_str()),
         (404, Some("E0000007"))

@@ -7,11 +7,6 @@ use serde_json::{json, Value};
 use crate::common::TestApp;
 use crate::oauth::{PASSWORD, REDIRECT, SERVICE, SERVICE_SECRET, TRUSTED, WEB};
 
-async fn call(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let (status, body, _) = app.admin(method, path, body).await;
-    (status, body)
-}
-
 async fn token(app: &TestApp, server: &str, form: &[(&str, &str)]) -> (u16, Value) {
     let response = app
         .http
@@ -73,22 +68,20 @@ fn rule(name: &str, grants: &[&str], scopes: &[&str], minutes: Option<u64>) -> V
 #[tokio::test]
 async fn scopes_and_claims_are_created_listed_replaced_and_deleted() {
     let app = crate::oauth::spawn().await;
-    let (status, server) = call(
-        &app,
-        Method::POST,
-        "/api/v1/authorizationServers",
-        Some(json!({ "name": "Orders", "audiences": ["api://orders"] })),
-    )
-    .await;
+    let (status, server) = app
+        .admin_call(
+            Method::POST,
+            "/api/v1/authorizationServers",
+            Some(json!({ "name": "Orders", "audiences": ["api://orders"] })),
+        )
+        .await;
     assert_eq!(status, 201, "{server}");
     let base = format!(
         "/api/v1/authorizationServers/{}",
         server["id"].as_str().unwrap()
     );
 
-    let (status, scope) = call(
-        &app,
-        Method::POST,
+    let (status, scope) = app.admin_call(Method::POST,
         &format!("{base}/scopes"),
         Some(json!({ "name": "orders:read", "description": "Read orders", "metadataPublish": "ALL_CLIENTS" })),
     )
@@ -114,8 +107,9 @@ async fn scopes_and_claims_are_created_listed_replaced_and_deleted() {
         (json!({ "name": "has space" }), "name"),
         (json!({ "description": "no name" }), "name"),
     ] {
-        let (status, refused) =
-            call(&app, Method::POST, &format!("{base}/scopes"), Some(body)).await;
+        let (status, refused) = app
+            .admin_call(Method::POST, &format!("{base}/scopes"), Some(body))
+            .await;
         assert_eq!(status, 400, "{refused}");
         assert_eq!(refused["errorCode"], "E0000001");
         assert!(
@@ -127,31 +121,33 @@ async fn scopes_and_claims_are_created_listed_replaced_and_deleted() {
         );
     }
 
-    let (status, replaced) = call(
-        &app,
-        Method::PUT,
-        &format!("{base}/scopes/{scope_id}"),
-        Some(json!({ "name": "orders:list", "default": true })),
-    )
-    .await;
+    let (status, replaced) = app
+        .admin_call(
+            Method::PUT,
+            &format!("{base}/scopes/{scope_id}"),
+            Some(json!({ "name": "orders:list", "default": true })),
+        )
+        .await;
     assert_eq!(status, 200, "{replaced}");
     assert_eq!(replaced["id"], scope_id.as_str());
-    let (_, listed) = call(&app, Method::GET, &format!("{base}/scopes"), None).await;
+    let (_, listed) = app
+        .admin_call(Method::GET, &format!("{base}/scopes"), None)
+        .await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["name"], "orders:list");
     assert_eq!(listed[0]["default"], true);
 
-    let (status, claim) = call(
-        &app,
-        Method::POST,
-        &format!("{base}/claims"),
-        Some(json!({
-            "name": "app_name", "status": "ACTIVE", "claimType": "RESOURCE",
-            "valueType": "EXPRESSION", "value": "app.label",
-            "conditions": { "scopes": ["orders:list"] }
-        })),
-    )
-    .await;
+    let (status, claim) = app
+        .admin_call(
+            Method::POST,
+            &format!("{base}/claims"),
+            Some(json!({
+                "name": "app_name", "status": "ACTIVE", "claimType": "RESOURCE",
+                "valueType": "EXPRESSION", "value": "app.label",
+                "conditions": { "scopes": ["orders:list"] }
+            })),
+        )
+        .await;
     assert_eq!(status, 201, "{claim}");
     let claim_id = claim["id"].as_str().unwrap().to_owned();
     assert_eq!(claim["conditions"]["scopes"], json!(["orders:list"]));
@@ -169,8 +165,9 @@ async fn scopes_and_claims_are_created_listed_replaced_and_deleted() {
             "name",
         ),
     ] {
-        let (status, refused) =
-            call(&app, Method::POST, &format!("{base}/claims"), Some(body)).await;
+        let (status, refused) = app
+            .admin_call(Method::POST, &format!("{base}/claims"), Some(body))
+            .await;
         assert_eq!(status, 400, "{refused}");
         assert!(
             refused["errorCauses"][0]["errorSummary"]
@@ -180,44 +177,40 @@ async fn scopes_and_claims_are_created_listed_replaced_and_deleted() {
             "{refused}"
         );
     }
-    let (status, replaced) = call(
-        &app,
-        Method::PUT,
-        &format!("{base}/claims/{claim_id}"),
-        Some(json!({
-            "name": "app_name", "status": "INACTIVE", "claimType": "IDENTITY",
-            "valueType": "EXPRESSION", "value": "\"fixed\""
-        })),
-    )
-    .await;
+    let (status, replaced) = app
+        .admin_call(
+            Method::PUT,
+            &format!("{base}/claims/{claim_id}"),
+            Some(json!({
+                "name": "app_name", "status": "INACTIVE", "claimType": "IDENTITY",
+                "valueType": "EXPRESSION", "value": "\"fixed\""
+            })),
+        )
+        .await;
     assert_eq!(status, 200, "{replaced}");
     assert_eq!(replaced["status"], "INACTIVE");
-    let (_, fetched) = call(
-        &app,
-        Method::GET,
-        &format!("{base}/claims/{claim_id}"),
-        None,
-    )
-    .await;
+    let (_, fetched) = app
+        .admin_call(Method::GET, &format!("{base}/claims/{claim_id}"), None)
+        .await;
     assert_eq!(fetched["claimType"], "IDENTITY");
 
     for path in [
         format!("{base}/claims/{claim_id}"),
         format!("{base}/scopes/{scope_id}"),
     ] {
-        let (status, _) = call(&app, Method::DELETE, &path, None).await;
+        let (status, _) = app.admin_call(Method::DELETE, &path, None).await;
         assert_eq!(status, 204);
-        let (status, missing) = call(&app, Method::GET, &path, None).await;
+        let (status, missing) = app.admin_call(Method::GET, &path, None).await;
         assert_eq!(status, 404, "{missing}");
         assert_eq!(missing["errorCode"], "E0000007");
     }
-    let (status, _) = call(
-        &app,
-        Method::GET,
-        "/api/v1/authorizationServers/ausnosuchserver000000/scopes",
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .admin_call(
+            Method::GET,
+            "/api/v1/authorizationServers/ausnosuchserver000000/scopes",
+            None,
+        )
+        .await;
     assert_eq!(status, 404);
 }
 
@@ -227,29 +220,29 @@ async fn a_default_scope_is_granted_when_client_credentials_ask_for_none() {
     let (status, body) = service_token(&app, "default", "").await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"], "invalid_scope");
-    let (_, scopes) = call(
-        &app,
-        Method::GET,
-        "/api/v1/authorizationServers/default/scopes",
-        None,
-    )
-    .await;
+    let (_, scopes) = app
+        .admin_call(
+            Method::GET,
+            "/api/v1/authorizationServers/default/scopes",
+            None,
+        )
+        .await;
     let read = scopes
         .as_array()
         .unwrap()
         .iter()
         .find(|scope| scope["name"] == "api.read")
         .unwrap();
-    let (status, _) = call(
-        &app,
-        Method::PUT,
-        &format!(
-            "/api/v1/authorizationServers/default/scopes/{}",
-            read["id"].as_str().unwrap()
-        ),
-        Some(json!({ "name": "api.read", "default": true })),
-    )
-    .await;
+    let (status, _) = app
+        .admin_call(
+            Method::PUT,
+            &format!(
+                "/api/v1/authorizationServers/default/scopes/{}",
+                read["id"].as_str().unwrap()
+            ),
+            Some(json!({ "name": "api.read", "default": true })),
+        )
+        .await;
     assert_eq!(status, 200);
     let (status, body) = service_token(&app, "default", "").await;
     assert_eq!(status, 200, "{body}");
@@ -262,7 +255,7 @@ async fn policies_decide_which_clients_grants_and_scopes_get_tokens_and_for_how_
     let policies = "/api/v1/authorizationServers/default/policies";
 
     // Okta's default policy lets everything through.
-    let (status, listed) = call(&app, Method::GET, policies, None).await;
+    let (status, listed) = app.admin_call(Method::GET, policies, None).await;
     assert_eq!(status, 200, "{listed}");
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["name"], "Default Policy");
@@ -271,50 +264,46 @@ async fn policies_decide_which_clients_grants_and_scopes_get_tokens_and_for_how_
         json!(["ALL_CLIENTS"])
     );
     let default_id = listed[0]["id"].as_str().unwrap().to_owned();
-    let (_, rules) = call(
-        &app,
-        Method::GET,
-        &format!("{policies}/{default_id}/rules"),
-        None,
-    )
-    .await;
+    let (_, rules) = app
+        .admin_call(Method::GET, &format!("{policies}/{default_id}/rules"), None)
+        .await;
     assert_eq!(rules[0]["conditions"]["scopes"]["include"], json!(["*"]));
     assert_eq!(service_token(&app, "default", "api.write").await.0, 200);
 
     // Only the service, only client credentials, only api.read, for five minutes.
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        &format!("{policies}/{default_id}/lifecycle/deactivate"),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .admin_call(
+            Method::POST,
+            &format!("{policies}/{default_id}/lifecycle/deactivate"),
+            None,
+        )
+        .await;
     assert_eq!(status, 204);
-    let (status, service_policy) = call(
-        &app,
-        Method::POST,
-        policies,
-        Some(json!({
-            "type": "OAUTH_AUTHORIZATION_POLICY", "name": "Service", "description": "m2m",
-            "priority": 1, "conditions": { "clients": { "include": [SERVICE] } }
-        })),
-    )
-    .await;
+    let (status, service_policy) = app
+        .admin_call(
+            Method::POST,
+            policies,
+            Some(json!({
+                "type": "OAUTH_AUTHORIZATION_POLICY", "name": "Service", "description": "m2m",
+                "priority": 1, "conditions": { "clients": { "include": [SERVICE] } }
+            })),
+        )
+        .await;
     assert_eq!(status, 201, "{service_policy}");
     let service_policy_id = service_policy["id"].as_str().unwrap().to_owned();
     let rules_path = format!("{policies}/{service_policy_id}/rules");
-    let (status, service_rule) = call(
-        &app,
-        Method::POST,
-        &rules_path,
-        Some(rule(
-            "Read only",
-            &["client_credentials"],
-            &["api.read"],
-            Some(5),
-        )),
-    )
-    .await;
+    let (status, service_rule) = app
+        .admin_call(
+            Method::POST,
+            &rules_path,
+            Some(rule(
+                "Read only",
+                &["client_credentials"],
+                &["api.read"],
+                Some(5),
+            )),
+        )
+        .await;
     assert_eq!(status, 201, "{service_rule}");
     assert_eq!(
         service_rule["actions"]["token"]["accessTokenLifetimeMinutes"],
@@ -355,37 +344,35 @@ async fn policies_decide_which_clients_grants_and_scopes_get_tokens_and_for_how_
 
     // Everyone else: the password grant, only with the scopes its rule names. As on Okta, the
     // rule names the grant that starts a family; refreshing that family needs nothing more.
-    let (status, everyone) = call(
-        &app,
-        Method::POST,
+    let (status, everyone) = app.admin_call(Method::POST,
         policies,
         Some(json!({ "name": "Everyone", "priority": 2, "conditions": { "clients": { "include": ["ALL_CLIENTS"] } } })),
     )
     .await;
     assert_eq!(status, 201, "{everyone}");
     let everyone_rules = format!("{policies}/{}/rules", everyone["id"].as_str().unwrap());
-    let (_, password_rule) = call(
-        &app,
-        Method::POST,
-        &everyone_rules,
-        Some(rule("Password", &["password"], &["openid"], None)),
-    )
-    .await;
+    let (_, password_rule) = app
+        .admin_call(
+            Method::POST,
+            &everyone_rules,
+            Some(rule("Password", &["password"], &["openid"], None)),
+        )
+        .await;
     let (status, body) = password_token(&app).await;
     assert_eq!(status, 403, "offline_access is not in the rule: {body}");
     let password_rule_path = format!("{everyone_rules}/{}", password_rule["id"].as_str().unwrap());
-    let (status, replaced) = call(
-        &app,
-        Method::PUT,
-        &password_rule_path,
-        Some(rule(
-            "Password",
-            &["password"],
-            &["openid", "offline_access"],
-            None,
-        )),
-    )
-    .await;
+    let (status, replaced) = app
+        .admin_call(
+            Method::PUT,
+            &password_rule_path,
+            Some(rule(
+                "Password",
+                &["password"],
+                &["openid", "offline_access"],
+                None,
+            )),
+        )
+        .await;
     assert_eq!(status, 200, "{replaced}");
     let (status, body) = password_token(&app).await;
     assert_eq!(status, 200, "{body}");
@@ -410,8 +397,7 @@ async fn policies_decide_which_clients_grants_and_scopes_get_tokens_and_for_how_
         ("client_id", TRUSTED),
         ("client_secret", "trusted-secret-0123456789"),
     ];
-    call(
-        &app,
+    app.admin_call(
         Method::PUT,
         &password_rule_path,
         Some(rule("Password", &["password"], &["openid"], None)),
@@ -420,8 +406,7 @@ async fn policies_decide_which_clients_grants_and_scopes_get_tokens_and_for_how_
     let (status, body) = token(&app, "default", &refresh_form).await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"], "access_denied");
-    call(
-        &app,
+    app.admin_call(
         Method::PUT,
         &password_rule_path,
         Some(rule(
@@ -436,13 +421,13 @@ async fn policies_decide_which_clients_grants_and_scopes_get_tokens_and_for_how_
     assert_eq!(status, 200, "{body}");
 
     // A rule for the code flow does not let tokens out of /authorize (hybrid needs implicit).
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        &everyone_rules,
-        Some(rule("Code", &["authorization_code"], &["*"], None)),
-    )
-    .await;
+    let (status, _) = app
+        .admin_call(
+            Method::POST,
+            &everyone_rules,
+            Some(rule("Code", &["authorization_code"], &["*"], None)),
+        )
+        .await;
     assert_eq!(status, 201);
     let authorize = |response_type: &'static str| {
         let url = format!("{}/oauth2/default/v1/authorize", app.base_url);
@@ -470,35 +455,35 @@ async fn policies_decide_which_clients_grants_and_scopes_get_tokens_and_for_how_
     assert!(hybrid.contains("error=access_denied"), "{hybrid}");
 
     // The service's only rule deactivated: its policy matched first, so nothing is issued.
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        &format!(
-            "{rules_path}/{}/lifecycle/deactivate",
-            service_rule["id"].as_str().unwrap()
-        ),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .admin_call(
+            Method::POST,
+            &format!(
+                "{rules_path}/{}/lifecycle/deactivate",
+                service_rule["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
     assert_eq!(status, 204);
     assert_eq!(service_token(&app, "default", "api.read").await.0, 403);
     // Deleting that policy leaves the service to "Everyone", which does not allow its grant.
-    let (status, _) = call(
-        &app,
-        Method::DELETE,
-        &format!("{policies}/{service_policy_id}"),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .admin_call(
+            Method::DELETE,
+            &format!("{policies}/{service_policy_id}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 204);
     assert_eq!(service_token(&app, "default", "api.read").await.0, 403);
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        &format!("{policies}/{default_id}/lifecycle/activate"),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .admin_call(
+            Method::POST,
+            &format!("{policies}/{default_id}/lifecycle/activate"),
+            None,
+        )
+        .await;
     assert_eq!(status, 204);
     // "Everyone" is priority 2, the default policy priority 1 again: everything passes.
     assert_eq!(service_token(&app, "default", "api.read").await.0, 200);
@@ -507,17 +492,16 @@ async fn policies_decide_which_clients_grants_and_scopes_get_tokens_and_for_how_
 #[tokio::test]
 async fn a_new_server_issues_nothing_until_a_policy_allows_it_and_bad_policies_are_refused() {
     let app = crate::oauth::spawn().await;
-    let (_, server) = call(
-        &app,
-        Method::POST,
-        "/api/v1/authorizationServers",
-        Some(json!({ "name": "Fresh", "audiences": ["api://fresh"] })),
-    )
-    .await;
+    let (_, server) = app
+        .admin_call(
+            Method::POST,
+            "/api/v1/authorizationServers",
+            Some(json!({ "name": "Fresh", "audiences": ["api://fresh"] })),
+        )
+        .await;
     let id = server["id"].as_str().unwrap().to_owned();
     let base = format!("/api/v1/authorizationServers/{id}");
-    call(
-        &app,
+    app.admin_call(
         Method::POST,
         &format!("{base}/scopes"),
         Some(json!({ "name": "fresh" })),
@@ -541,17 +525,16 @@ async fn a_new_server_issues_nothing_until_a_policy_allows_it_and_bad_policies_a
             "type",
         ),
     ] {
-        let (status, refused) =
-            call(&app, Method::POST, &format!("{base}/policies"), Some(body)).await;
+        let (status, refused) = app
+            .admin_call(Method::POST, &format!("{base}/policies"), Some(body))
+            .await;
         assert_eq!(status, 400, "{refused}");
         assert!(
             refused["errorCauses"].to_string().contains(field),
             "{refused}"
         );
     }
-    let (status, policy) = call(
-        &app,
-        Method::POST,
+    let (status, policy) = app.admin_call(Method::POST,
         &format!("{base}/policies"),
         Some(json!({ "name": "All", "conditions": { "clients": { "include": ["ALL_CLIENTS"] } } })),
     )
@@ -576,30 +559,26 @@ async fn a_new_server_issues_nothing_until_a_policy_allows_it_and_bad_policies_a
         ),
         (group_rule, "conditions.people"),
     ] {
-        let (status, refused) = call(&app, Method::POST, &rules, Some(body)).await;
+        let (status, refused) = app.admin_call(Method::POST, &rules, Some(body)).await;
         assert_eq!(status, 400, "{refused}");
         assert!(
             refused["errorCauses"].to_string().contains(field),
             "{refused}"
         );
     }
-    let (status, missing) = call(
-        &app,
-        Method::GET,
-        &format!("{rules}/0prnosuchrule00000000"),
-        None,
-    )
-    .await;
+    let (status, missing) = app
+        .admin_call(Method::GET, &format!("{rules}/0prnosuchrule00000000"), None)
+        .await;
     assert_eq!(status, 404, "{missing}");
     assert_eq!(missing["errorCode"], "E0000007");
 
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        &rules,
-        Some(rule("Fresh", &["client_credentials"], &["fresh"], None)),
-    )
-    .await;
+    let (status, _) = app
+        .admin_call(
+            Method::POST,
+            &rules,
+            Some(rule("Fresh", &["client_credentials"], &["fresh"], None)),
+        )
+        .await;
     assert_eq!(status, 201);
     let (status, body) = service_token(&app, &id, "fresh").await;
     assert_eq!(status, 200, "{body}");
@@ -623,7 +602,7 @@ async fn concurrent_changes_to_one_server_are_all_kept() {
     }
     let statuses = creates.join_all().await;
     assert!(statuses.iter().all(|status| *status == 201), "{statuses:?}");
-    let (_, listed) = call(&app, Method::GET, path, None).await;
+    let (_, listed) = app.admin_call(Method::GET, path, None).await;
     let parallel = listed
         .as_array()
         .unwrap()

@@ -4,15 +4,6 @@ use serde_json::{json, Value};
 
 use crate::common::TestApp;
 
-async fn call(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value, reqwest::header::HeaderMap) {
-    app.admin(method, path, body).await
-}
-
 fn profile(login: &str) -> Value {
     json!({ "firstName": "Test", "lastName": "User", "email": login, "login": login })
 }
@@ -22,13 +13,13 @@ async fn create(app: &TestApp, login: &str, password: Option<&str>, activate: bo
     if let Some(password) = password {
         body["credentials"] = json!({ "password": { "value": password } });
     }
-    let (status, user, _) = call(
-        app,
-        reqwest::Method::POST,
-        &format!("/api/v1/users?activate={activate}"),
-        Some(body),
-    )
-    .await;
+    let (status, user, _) = app
+        .admin(
+            reqwest::Method::POST,
+            &format!("/api/v1/users?activate={activate}"),
+            Some(body),
+        )
+        .await;
     assert_eq!(status, 200, "{user}");
     user
 }
@@ -56,13 +47,13 @@ async fn users_are_created_in_the_status_okta_gives_them_and_can_sign_in() {
         401
     );
 
-    let (status, body, _) = call(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/users",
-        Some(json!({ "profile": { "login": "x@example.com", "email": "not-an-email" } })),
-    )
-    .await;
+    let (status, body, _) = app
+        .admin(
+            reqwest::Method::POST,
+            "/api/v1/users",
+            Some(json!({ "profile": { "login": "x@example.com", "email": "not-an-email" } })),
+        )
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body["errorCode"], "E0000001");
     let causes: Vec<&str> = body["errorCauses"]
@@ -77,13 +68,13 @@ async fn users_are_created_in_the_status_okta_gives_them_and_can_sign_in() {
     );
     assert!(causes.iter().any(|c| c.starts_with("email:")), "{causes:?}");
 
-    let (status, body, _) = call(
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/users",
-        Some(json!({ "profile": profile("ANN@example.com") })),
-    )
-    .await;
+    let (status, body, _) = app
+        .admin(
+            reqwest::Method::POST,
+            "/api/v1/users",
+            Some(json!({ "profile": profile("ANN@example.com") })),
+        )
+        .await;
     assert_eq!(
         (status, body["errorCode"].as_str()),
         (400, Some("E0000001"))
@@ -102,35 +93,33 @@ async fn users_are_found_by_id_or_login_and_listed_page_by_page() {
                 .to_owned(),
         );
     }
-    let (status, by_login, _) = call(
-        &app,
-        reqwest::Method::GET,
-        "/api/v1/users/b@example.com",
-        None,
-    )
-    .await;
+    let (status, by_login, _) = app
+        .admin(reqwest::Method::GET, "/api/v1/users/b@example.com", None)
+        .await;
     assert_eq!(status, 200);
-    let (_, by_id, _) = call(
-        &app,
-        reqwest::Method::GET,
-        &format!("/api/v1/users/{}", by_login["id"].as_str().unwrap()),
-        None,
-    )
-    .await;
+    let (_, by_id, _) = app
+        .admin(
+            reqwest::Method::GET,
+            &format!("/api/v1/users/{}", by_login["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
     assert_eq!(by_id["profile"]["login"], "b@example.com");
-    let (status, missing, _) = call(
-        &app,
-        reqwest::Method::GET,
-        "/api/v1/users/nobody@example.com",
-        None,
-    )
-    .await;
+    let (status, missing, _) = app
+        .admin(
+            reqwest::Method::GET,
+            "/api/v1/users/nobody@example.com",
+            None,
+        )
+        .await;
     assert_eq!(
         (status, missing["errorCode"].as_str()),
         (404, Some("E0000007"))
     );
 
-    let (_, first, headers) = call(&app, reqwest::Method::GET, "/api/v1/users?limit=2", None).await;
+    let (_, first, headers) = app
+        .admin(reqwest::Method::GET, "/api/v1/users?limit=2", None)
+        .await;
     assert_eq!(first.as_array().unwrap().len(), 2);
     let links: Vec<&str> = headers
         .get_all("link")
@@ -143,7 +132,7 @@ async fn users_are_found_by_id_or_login_and_listed_page_by_page() {
         .expect("a next link");
     let next = next.trim_start_matches('<').split('>').next().unwrap();
     let path = next.trim_start_matches(&app.base_url);
-    let (_, second, headers) = call(&app, reqwest::Method::GET, path, None).await;
+    let (_, second, headers) = app.admin(reqwest::Method::GET, path, None).await;
     assert_eq!(second.as_array().unwrap().len(), 1);
     assert!(headers
         .get_all("link")
@@ -160,31 +149,33 @@ async fn users_are_found_by_id_or_login_and_listed_page_by_page() {
     ids.sort();
     assert_eq!(seen, ids);
 
-    let (_, filtered, _) = call(
-        &app,
-        reqwest::Method::GET,
-        "/api/v1/users?filter=profile.login%20eq%20%22c%40example.com%22",
-        None,
-    )
-    .await;
+    let (_, filtered, _) = app
+        .admin(
+            reqwest::Method::GET,
+            "/api/v1/users?filter=profile.login%20eq%20%22c%40example.com%22",
+            None,
+        )
+        .await;
     assert_eq!(filtered.as_array().unwrap().len(), 1);
-    let (_, staged, _) = call(
-        &app,
-        reqwest::Method::GET,
-        "/api/v1/users?filter=status%20eq%20%22STAGED%22",
-        None,
-    )
-    .await;
+    let (_, staged, _) = app
+        .admin(
+            reqwest::Method::GET,
+            "/api/v1/users?filter=status%20eq%20%22STAGED%22",
+            None,
+        )
+        .await;
     assert_eq!(staged.as_array().unwrap().len(), 3);
-    let (_, found, _) = call(&app, reqwest::Method::GET, "/api/v1/users?q=b%40", None).await;
+    let (_, found, _) = app
+        .admin(reqwest::Method::GET, "/api/v1/users?q=b%40", None)
+        .await;
     assert_eq!(found.as_array().unwrap().len(), 1);
-    let (status, _, _) = call(
-        &app,
-        reqwest::Method::GET,
-        "/api/v1/users?filter=lastName%20sw%20%22x%22",
-        None,
-    )
-    .await;
+    let (status, _, _) = app
+        .admin(
+            reqwest::Method::GET,
+            "/api/v1/users?filter=lastName%20sw%20%22x%22",
+            None,
+        )
+        .await;
     assert_eq!(status, 400);
 }
 
@@ -193,30 +184,30 @@ async fn profiles_are_merged_by_post_and_replaced_by_put() {
     let app = TestApp::spawn().await;
     let user = create(&app, "up@example.com", None, true).await;
     let path = format!("/api/v1/users/{}", user["id"].as_str().unwrap());
-    let (_, merged, _) = call(
-        &app,
-        reqwest::Method::POST,
-        &path,
-        Some(json!({ "profile": { "nickName": "Uppy" } })),
-    )
-    .await;
+    let (_, merged, _) = app
+        .admin(
+            reqwest::Method::POST,
+            &path,
+            Some(json!({ "profile": { "nickName": "Uppy" } })),
+        )
+        .await;
     assert_eq!(merged["profile"]["nickName"], "Uppy");
     assert_eq!(merged["profile"]["firstName"], "Test");
-    let (_, replaced, _) = call(
-        &app,
-        reqwest::Method::PUT,
-        &path,
-        Some(json!({ "profile": profile("up@example.com") })),
-    )
-    .await;
+    let (_, replaced, _) = app
+        .admin(
+            reqwest::Method::PUT,
+            &path,
+            Some(json!({ "profile": profile("up@example.com") })),
+        )
+        .await;
     assert!(replaced["profile"].get("nickName").is_none());
-    let (status, _, _) = call(
-        &app,
-        reqwest::Method::PUT,
-        &path,
-        Some(json!({ "profile": { "login": "up@example.com" } })),
-    )
-    .await;
+    let (status, _, _) = app
+        .admin(
+            reqwest::Method::PUT,
+            &path,
+            Some(json!({ "profile": { "login": "up@example.com" } })),
+        )
+        .await;
     assert_eq!(status, 400, "a replacement must be a whole profile");
 }
 
@@ -228,7 +219,7 @@ async fn lifecycle_transitions_follow_okta_and_deactivation_ends_access() {
     let lifecycle = |op: &'static str| {
         let app = &app;
         let path = format!("/api/v1/users/{id}/lifecycle/{op}");
-        async move { call(app, reqwest::Method::POST, &path, None).await }
+        async move { app.admin(reqwest::Method::POST, &path, None).await }
     };
     let (status, body, _) = lifecycle("unsuspend").await;
     assert_eq!(
@@ -285,21 +276,21 @@ async fn lifecycle_transitions_follow_okta_and_deactivation_ends_access() {
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
     let access = tokens["access_token"].as_str().unwrap().to_owned();
 
-    let (_, deactivated, _) = call(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/users/{other_id}/lifecycle/deactivate"),
-        None,
-    )
-    .await;
+    let (_, deactivated, _) = app
+        .admin(
+            reqwest::Method::POST,
+            &format!("/api/v1/users/{other_id}/lifecycle/deactivate"),
+            None,
+        )
+        .await;
     assert_eq!(deactivated["status"], "DEPROVISIONED");
-    let (status, _, _) = call(
-        &app,
-        reqwest::Method::GET,
-        &format!("/api/v1/sessions/{}", session["id"].as_str().unwrap()),
-        None,
-    )
-    .await;
+    let (status, _, _) = app
+        .admin(
+            reqwest::Method::GET,
+            &format!("/api/v1/sessions/{}", session["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
     assert_eq!(status, 404, "sessions end");
     let introspected: Value = app
         .http
@@ -331,13 +322,13 @@ async fn delete_deactivates_first_then_deletes() {
     let app = TestApp::spawn().await;
     let user = create(&app, "gone@example.com", None, true).await;
     let path = format!("/api/v1/users/{}", user["id"].as_str().unwrap());
-    let (status, _, _) = call(&app, reqwest::Method::DELETE, &path, None).await;
+    let (status, _, _) = app.admin(reqwest::Method::DELETE, &path, None).await;
     assert_eq!(status, 204);
-    let (_, still, _) = call(&app, reqwest::Method::GET, &path, None).await;
+    let (_, still, _) = app.admin(reqwest::Method::GET, &path, None).await;
     assert_eq!(still["status"], "DEPROVISIONED");
-    let (status, _, _) = call(&app, reqwest::Method::DELETE, &path, None).await;
+    let (status, _, _) = app.admin(reqwest::Method::DELETE, &path, None).await;
     assert_eq!(status, 204);
-    let (status, _, _) = call(&app, reqwest::Method::GET, &path, None).await;
+    let (status, _, _) = app.admin(reqwest::Method::GET, &path, None).await;
     assert_eq!(status, 404);
 }
 
@@ -347,24 +338,24 @@ async fn passwords_are_set_by_an_administrator_or_changed_with_the_old_one() {
     let user = create(&app, "pw@example.com", None, true).await;
     assert_eq!(user["status"], "PROVISIONED");
     let path = format!("/api/v1/users/{}", user["id"].as_str().unwrap());
-    let (status, body, _) = call(
-        &app,
-        reqwest::Method::POST,
-        &path,
-        Some(json!({ "credentials": { "password": { "value": "weak" } } })),
-    )
-    .await;
+    let (status, body, _) = app
+        .admin(
+            reqwest::Method::POST,
+            &path,
+            Some(json!({ "credentials": { "password": { "value": "weak" } } })),
+        )
+        .await;
     assert_eq!(
         (status, body["errorCode"].as_str()),
         (400, Some("E0000001"))
     );
-    let (status, set, _) = call(
-        &app,
-        reqwest::Method::POST,
-        &path,
-        Some(json!({ "credentials": { "password": { "value": "First-pass-1" } } })),
-    )
-    .await;
+    let (status, set, _) = app
+        .admin(
+            reqwest::Method::POST,
+            &path,
+            Some(json!({ "credentials": { "password": { "value": "First-pass-1" } } })),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(set["status"], "ACTIVE");
     assert_eq!(
@@ -378,8 +369,7 @@ async fn passwords_are_set_by_an_administrator_or_changed_with_the_old_one() {
         let app = &app;
         let path = format!("{path}/credentials/change_password");
         async move {
-            call(
-                app,
+            app.admin(
                 reqwest::Method::POST,
                 &path,
                 Some(json!({ "oldPassword": { "value": old }, "newPassword": { "value": new } })),
@@ -516,26 +506,26 @@ async fn reset_password_puts_the_user_in_recovery_until_the_authn_api_sets_a_new
         user["id"].as_str().unwrap()
     );
 
-    let (status, refused, _) = call(&app, reqwest::Method::POST, &lifecycle, None).await;
+    let (status, refused, _) = app.admin(reqwest::Method::POST, &lifecycle, None).await;
     assert_eq!(status, 400, "{refused}");
     assert!(refused["errorCauses"].to_string().contains("sendEmail"));
 
-    let (status, reset, _) = call(
-        &app,
-        reqwest::Method::POST,
-        &format!("{lifecycle}?sendEmail=false"),
-        None,
-    )
-    .await;
+    let (status, reset, _) = app
+        .admin(
+            reqwest::Method::POST,
+            &format!("{lifecycle}?sendEmail=false"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{reset}");
     let token = recovery_token(&app, &reset);
-    let (_, fetched, _) = call(
-        &app,
-        reqwest::Method::GET,
-        &format!("/api/v1/users/{}", user["id"].as_str().unwrap()),
-        None,
-    )
-    .await;
+    let (_, fetched, _) = app
+        .admin(
+            reqwest::Method::GET,
+            &format!("/api/v1/users/{}", user["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
     assert_eq!(fetched["status"], "RECOVERY");
     // The old password no longer signs in.
     let (status, body) = crate::authn::sign_in(&app, "rosa@example.com", "Old-password-1").await;
@@ -599,16 +589,16 @@ async fn reset_password_puts_the_user_in_recovery_until_the_authn_api_sets_a_new
 
     // Okta refuses a reset for a user who has not been activated.
     let staged = create(&app, "staged@example.com", None, false).await;
-    let (status, refused, _) = call(
-        &app,
-        reqwest::Method::POST,
-        &format!(
-            "/api/v1/users/{}/lifecycle/reset_password?sendEmail=false",
-            staged["id"].as_str().unwrap()
-        ),
-        None,
-    )
-    .await;
+    let (status, refused, _) = app
+        .admin(
+            reqwest::Method::POST,
+            &format!(
+                "/api/v1/users/{}/lifecycle/reset_password?sendEmail=false",
+                staged["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
     assert_eq!(status, 400, "{refused}");
 }
 
@@ -616,16 +606,16 @@ async fn reset_password_puts_the_user_in_recovery_until_the_authn_api_sets_a_new
 async fn the_reset_link_opens_a_page_that_sets_the_new_password_once() {
     let app = TestApp::spawn().await;
     let user = create(&app, "page@example.com", Some("Old-password-1"), true).await;
-    let (_, reset, _) = call(
-        &app,
-        reqwest::Method::POST,
-        &format!(
-            "/api/v1/users/{}/lifecycle/reset_password?sendEmail=false",
-            user["id"].as_str().unwrap()
-        ),
-        None,
-    )
-    .await;
+    let (_, reset, _) = app
+        .admin(
+            reqwest::Method::POST,
+            &format!(
+                "/api/v1/users/{}/lifecycle/reset_password?sendEmail=false",
+                user["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
     let url = reset["resetPasswordUrl"].as_str().unwrap().to_owned();
     recovery_token(&app, &reset);
 
@@ -686,13 +676,13 @@ async fn a_new_reset_link_replaces_the_old_and_deactivation_ends_a_reset_under_w
     let reset = |id: String| {
         let app = &app;
         async move {
-            let (status, body, _) = call(
-                app,
-                reqwest::Method::POST,
-                &format!("/api/v1/users/{id}/lifecycle/reset_password?sendEmail=false"),
-                None,
-            )
-            .await;
+            let (status, body, _) = app
+                .admin(
+                    reqwest::Method::POST,
+                    &format!("/api/v1/users/{id}/lifecycle/reset_password?sendEmail=false"),
+                    None,
+                )
+                .await;
             assert_eq!(status, 200, "{body}");
             recovery_token(app, &body)
         }
@@ -715,13 +705,13 @@ async fn a_new_reset_link_replaces_the_old_and_deactivation_ends_a_reset_under_w
     assert_eq!(status, 200, "{transaction}");
 
     // An administrator deactivates the user before the new password is sent.
-    let (status, _, _) = call(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/users/{id}/lifecycle/deactivate"),
-        None,
-    )
-    .await;
+    let (status, _, _) = app
+        .admin(
+            reqwest::Method::POST,
+            &format!("/api/v1/users/{id}/lifecycle/deactivate"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     let (status, _) = post(
         &app,
@@ -730,22 +720,18 @@ async fn a_new_reset_link_replaces_the_old_and_deactivation_ends_a_reset_under_w
     )
     .await;
     assert_eq!(status, 401);
-    let (_, fetched, _) = call(
-        &app,
-        reqwest::Method::GET,
-        &format!("/api/v1/users/{id}"),
-        None,
-    )
-    .await;
+    let (_, fetched, _) = app
+        .admin(reqwest::Method::GET, &format!("/api/v1/users/{id}"), None)
+        .await;
     assert_eq!(fetched["status"], "DEPROVISIONED");
 
-    let (status, refused, _) = call(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/users/{id}/lifecycle/reset_password?sendEmail=maybe"),
-        None,
-    )
-    .await;
+    let (status, refused, _) = app
+        .admin(
+            reqwest::Method::POST,
+            &format!("/api/v1/users/{id}/lifecycle/reset_password?sendEmail=maybe"),
+            None,
+        )
+        .await;
     assert_eq!(status, 400, "{refused}");
     assert_eq!(refused["errorCode"], "E0000001");
 }

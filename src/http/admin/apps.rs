@@ -127,18 +127,7 @@ pub async fn list_apps(
     State(app): State<AppState>,
     Query(query): Query<ListAppsQuery>,
 ) -> Result<Response, OktaError> {
-    let limit = match query.limit.as_deref() {
-        None => MAX_PAGE,
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|limit| (1..=MAX_PAGE).contains(limit))
-            .ok_or_else(|| {
-                OktaError::validation(vec![format!(
-                    "limit: must be a number from 1 to {MAX_PAGE}"
-                )])
-            })?,
-    };
+    let limit = super::page_limit(query.limit.as_deref(), MAX_PAGE)?;
     let (status, oidc) = match query.filter.as_deref() {
         None => (None, true),
         Some(filter) => parse_filter(filter)?,
@@ -156,14 +145,6 @@ pub async fn list_apps(
     });
     let page: Vec<Client> = matching.by_ref().take(limit).collect();
     let has_next = matching.next().is_some();
-    let mut params = url::form_urlencoded::Serializer::new(String::new());
-    if let Some(q) = &query.q {
-        params.append_pair("q", q);
-    }
-    if let Some(filter) = &query.filter {
-        params.append_pair("filter", filter);
-    }
-    params.append_pair("limit", &limit.to_string());
     let next_after = page
         .last()
         .filter(|_| has_next)
@@ -175,7 +156,11 @@ pub async fn list_apps(
     Ok(super::paged(
         body,
         &format!("{}/api/v1/apps", app.config.base_url),
-        &params.finish(),
+        &[
+            ("q", query.q.as_deref()),
+            ("filter", query.filter.as_deref()),
+        ],
+        limit,
         next_after,
     ))
 }
@@ -189,16 +174,7 @@ fn parse_filter(filter: &str) -> Result<(Option<Status>, bool), OktaError> {
     };
     let mut status = None;
     let mut oidc = true;
-    for clause in filter.split(" and ") {
-        let mut parts = clause.trim().splitn(3, ' ');
-        let (Some(field), Some("eq"), Some(value)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(invalid());
-        };
-        let value = value
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .ok_or_else(invalid)?;
+    for (field, value) in super::eq_clauses(filter).ok_or_else(invalid)? {
         match field {
             "status" => status = Some(value.parse().map_err(|_| invalid())?),
             // Every app here is an OpenID Connect app.
@@ -233,11 +209,7 @@ pub async fn app_lifecycle(
     State(app): State<AppState>,
     Path((id, operation)): Path<(String, String)>,
 ) -> Result<Json<Value>, OktaError> {
-    let status = match operation.as_str() {
-        "activate" => Status::Active,
-        "deactivate" => Status::Inactive,
-        other => return Err(OktaError::not_found("Lifecycle", other)),
-    };
+    let status = super::lifecycle_status(&operation)?;
     app.engine.set_app_status(&id, status).await?;
     Ok(Json(json!({})))
 }
@@ -315,11 +287,7 @@ pub async fn secret_lifecycle(
     State(app): State<AppState>,
     Path((id, secret_id, operation)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, OktaError> {
-    let status = match operation.as_str() {
-        "activate" => Status::Active,
-        "deactivate" => Status::Inactive,
-        other => return Err(OktaError::not_found("Lifecycle", other)),
-    };
+    let status = super::lifecycle_status(&operation)?;
     let secret = app
         .engine
         .set_client_secret_status(&id, &secret_id, status)

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::app::AppState;
 use crate::engine::auth_servers::AuthServerSpec;
-use crate::model::{AuthServer, KeyState, SigningKey, Status};
+use crate::model::{AuthServer, KeyState, SigningKey};
 
 use super::super::error::OktaError;
 use super::super::extract::OktaJson;
@@ -78,11 +78,7 @@ pub async fn authorization_server_lifecycle(
     State(app): State<AppState>,
     Path((id, operation)): Path<(String, String)>,
 ) -> Result<StatusCode, OktaError> {
-    let status = match operation.as_str() {
-        "activate" => Status::Active,
-        "deactivate" => Status::Inactive,
-        other => return Err(OktaError::not_found("Lifecycle", other)),
-    };
+    let status = super::lifecycle_status(&operation)?;
     let server = app.engine.set_auth_server_status(&id, status).await?;
     app.discovery.invalidate(&server.id);
     Ok(StatusCode::NO_CONTENT)

@@ -139,9 +139,63 @@ fn target_of(route: &str, path: &str) -> Vec<AuditTarget> {
         .collect()
 }
 
+/// The status an `activate` or `deactivate` lifecycle operation sets; any other is unknown.
+fn lifecycle_status(operation: &str) -> Result<crate::model::Status, OktaError> {
+    match operation {
+        "activate" => Ok(crate::model::Status::Active),
+        "deactivate" => Ok(crate::model::Status::Inactive),
+        other => Err(OktaError::not_found("Lifecycle", other)),
+    }
+}
+
+/// A list's `limit`: 1 to `max`, and `max` when absent.
+fn page_limit(given: Option<&str>, max: usize) -> Result<usize, OktaError> {
+    let Some(text) = given else {
+        return Ok(max);
+    };
+    text.parse::<usize>()
+        .ok()
+        .filter(|limit| (1..=max).contains(limit))
+        .ok_or_else(|| {
+            OktaError::validation(vec![format!("limit: must be a number from 1 to {max}")])
+        })
+}
+
+/// The `field eq "value"` clauses of an Okta filter expression joined by `and`; `None` if the
+/// expression has any other shape.
+fn eq_clauses(expression: &str) -> Option<Vec<(&str, &str)>> {
+    expression
+        .split(" and ")
+        .map(|clause| {
+            let mut parts = clause.trim().splitn(3, ' ');
+            let (Some(field), Some("eq"), Some(value)) = (parts.next(), parts.next(), parts.next())
+            else {
+                return None;
+            };
+            let value = value.strip_prefix('"')?.strip_suffix('"')?;
+            Some((field, value))
+        })
+        .collect()
+}
+
 /// A page of a list with Okta's `Link` headers: `self`, and `next` (absolute, carrying the
 /// query, as okta-sdk-nodejs follows it verbatim) when `next_after` names the last item shown.
-fn paged(page: Vec<Value>, base: &str, query: &str, next_after: Option<&str>) -> Response {
+/// `query` is the list's own parameters, those given; `limit` is added to it.
+fn paged(
+    page: Vec<Value>,
+    base: &str,
+    query: &[(&str, Option<&str>)],
+    limit: usize,
+    next_after: Option<&str>,
+) -> Response {
+    let mut params = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in query {
+        if let Some(value) = value {
+            params.append_pair(name, value);
+        }
+    }
+    params.append_pair("limit", &limit.to_string());
+    let query = params.finish();
     let mut links = vec![format!("<{base}?{query}>; rel=\"self\"")];
     if let Some(after) = next_after {
         let after: String = url::form_urlencoded::byte_serialize(after.as_bytes()).collect();

@@ -200,7 +200,7 @@ pub async fn policy_lifecycle(
     State(app): State<AppState>,
     Path((server_id, policy_id, operation)): Path<(String, String, String)>,
 ) -> Result<StatusCode, OktaError> {
-    let status = lifecycle_status(&operation)?;
+    let status = super::lifecycle_status(&operation)?;
     app.engine
         .set_policy_status(&server_id, &policy_id, status)
         .await?;
@@ -281,7 +281,7 @@ pub async fn rule_lifecycle(
     State(app): State<AppState>,
     Path((server_id, policy_id, rule_id, operation)): Path<(String, String, String, String)>,
 ) -> Result<StatusCode, OktaError> {
-    let status = lifecycle_status(&operation)?;
+    let status = super::lifecycle_status(&operation)?;
     app.engine
         .set_rule_status(&server_id, &policy_id, &rule_id, status)
         .await?;
@@ -297,14 +297,6 @@ pub async fn delete_rule(
         .delete_rule(&server_id, &policy_id, &rule_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn lifecycle_status(operation: &str) -> Result<Status, OktaError> {
-    match operation {
-        "activate" => Ok(Status::Active),
-        "deactivate" => Ok(Status::Inactive),
-        other => Err(OktaError::not_found("Lifecycle", other)),
-    }
 }
 
 /// The lifetimes a rule that sets none follows: the server's, shown in minutes.

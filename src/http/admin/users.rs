@@ -76,25 +76,14 @@ pub struct ListUsersQuery {
     after: Option<String>,
 }
 
-const MAX_PAGE: u32 = 200;
+const MAX_PAGE: usize = 200;
 
 /// `GET /api/v1/users?q=&filter=&search=&limit=&after=`, with Okta's `Link` headers for paging.
 pub async fn list_users(
     State(app): State<AppState>,
     Query(query): Query<ListUsersQuery>,
 ) -> Result<Response, OktaError> {
-    let limit = match query.limit.as_deref() {
-        None => MAX_PAGE,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|limit| (1..=MAX_PAGE).contains(limit))
-            .ok_or_else(|| {
-                OktaError::validation(vec![format!(
-                    "limit: must be a number from 1 to {MAX_PAGE}"
-                )])
-            })?,
-    };
+    let limit = super::page_limit(query.limit.as_deref(), MAX_PAGE)?;
     let (expression_name, expression) = match (&query.search, &query.filter) {
         (Some(search), _) => ("search", Some(search)),
         (None, filter) => ("filter", filter.as_ref()),
@@ -111,26 +100,26 @@ pub async fn list_users(
             q: query.q.clone().filter(|q| !q.is_empty()),
             after: query.after.clone(),
             // One more than asked shows whether a next page exists.
-            limit: limit + 1,
+            limit: u32::try_from(limit + 1).unwrap_or(u32::MAX),
         })
         .await?;
-    let has_next = users.len() > limit as usize;
-    let page: Vec<&User> = users.iter().take(limit as usize).collect();
-    let base = format!("{}/api/v1/users", app.config.base_url);
-    let mut params = url::form_urlencoded::Serializer::new(String::new());
-    if let Some(q) = &query.q {
-        params.append_pair("q", q);
-    }
-    if let Some(expression) = expression {
-        params.append_pair(expression_name, expression);
-    }
-    params.append_pair("limit", &limit.to_string());
+    let has_next = users.len() > limit;
+    let page: Vec<&User> = users.iter().take(limit).collect();
     let next_after = page
         .last()
         .filter(|_| has_next)
         .map(|user| user.id.as_str());
     let body: Vec<Value> = page.iter().map(|user| render(&app, user)).collect();
-    Ok(super::paged(body, &base, &params.finish(), next_after))
+    Ok(super::paged(
+        body,
+        &format!("{}/api/v1/users", app.config.base_url),
+        &[
+            ("q", query.q.as_deref()),
+            (expression_name, expression.map(String::as_str)),
+        ],
+        limit,
+        next_after,
+    ))
 }
 
 /// Okta's filter subset: `status eq "X"`, `profile.login eq "x"`, joined by `and`.
@@ -145,20 +134,10 @@ fn parse_filter(
     };
     let mut status = None;
     let mut login = None;
-    for clause in filter.split(" and ") {
-        let mut parts = clause.trim().splitn(3, ' ');
-        let (Some(field), Some("eq"), Some(value)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(invalid());
-        };
-        let value = value
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .ok_or_else(invalid)?
-            .to_owned();
+    for (field, value) in super::eq_clauses(filter).ok_or_else(invalid)? {
         match field {
-            "status" => status = Some(value),
-            "profile.login" => login = Some(value),
+            "status" => status = Some(value.to_owned()),
+            "profile.login" => login = Some(value.to_owned()),
             _ => return Err(invalid()),
         }
     }

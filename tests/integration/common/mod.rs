@@ -169,6 +169,17 @@ impl TestApp {
         (status, body, headers)
     }
 
+    /// A management API call with the test's admin token: status and JSON body.
+    pub async fn admin_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let (status, body, _) = self.admin(method, path, body).await;
+        (status, body)
+    }
+
     /// The JSON body of a GET that must succeed.
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
         let response = self.get(path).await;
