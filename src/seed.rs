@@ -7,10 +7,11 @@ use std::path::Path;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+use crate::engine::trusted_origins::OriginSpec;
 use crate::engine::{self, Change, Engine, UserSpec};
 use crate::model::{
     ApplicationType, AuthServer, AuthServerId, Client, ClientId, CustomClaim, GrantType,
-    IssuerMode, ResponseType, SigningAlg, Status, Timestamp, TokenEndpointAuthMethod,
+    IssuerMode, OriginScope, ResponseType, SigningAlg, Status, Timestamp, TokenEndpointAuthMethod,
     TokenLifetimes, UserStatus,
 };
 
@@ -55,6 +56,19 @@ pub struct Seed {
     apps: Vec<SeedApp>,
     #[serde(default)]
     users: Vec<SeedUser>,
+    #[serde(default)]
+    trusted_origins: Vec<SeedTrustedOrigin>,
+}
+
+/// An origin trusted beyond the apps' redirect URIs (Okta's Trusted Origins), keyed by name.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct SeedTrustedOrigin {
+    name: String,
+    origin: String,
+    scopes: Vec<OriginScope>,
+    #[serde(default = "active")]
+    status: Status,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -415,6 +429,25 @@ impl Seed {
                 .await
                 .map_err(apply_error)?;
             record(engine, "user", &key, digest)
+                .await
+                .map_err(apply_error)?;
+            report.count(change);
+        }
+        for origin in self.trusted_origins {
+            let key = origin.name.clone();
+            let digest = changed(engine, "trusted_origin", &key, &origin)
+                .await
+                .map_err(apply_error)?;
+            let spec = OriginSpec {
+                name: origin.name,
+                origin: origin.origin,
+                scopes: origin.scopes,
+            };
+            let change = engine
+                .put_trusted_origin(spec, origin.status, digest.is_some())
+                .await
+                .map_err(apply_error)?;
+            record(engine, "trusted_origin", &key, digest)
                 .await
                 .map_err(apply_error)?;
             report.count(change);

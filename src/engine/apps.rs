@@ -75,6 +75,7 @@ impl Engine {
             .map_err(taken(
                 "client_id: An app with this client_id already exists",
             ))?;
+        self.forget_origin_trust();
         tracing::info!(client.id = %client.id, "app created");
         Ok((client, secret))
     }
@@ -112,6 +113,7 @@ impl Engine {
             ..existing
         };
         self.store.update_client(&client).await?;
+        self.forget_origin_trust();
         Ok(client)
     }
 
@@ -124,6 +126,7 @@ impl Engine {
             ..existing
         };
         self.store.update_client(&client).await?;
+        self.forget_origin_trust();
         tracing::info!(client.id = %client.id, status = %status, "app status changed");
         Ok(client)
     }
@@ -137,6 +140,7 @@ impl Engine {
             ]));
         }
         self.store.delete_client(&client.id).await?;
+        self.forget_origin_trust();
         Ok(())
     }
 }

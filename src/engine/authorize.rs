@@ -59,7 +59,12 @@ pub enum AuthorizeOutcome {
     /// The client or redirect URI cannot be trusted: show an error page, do not redirect.
     ErrorPage(Error),
     /// No usable session: send the browser to the sign-in page and back.
-    NeedLogin,
+    NeedLogin {
+        /// The browser may have a session, but the request wants a new sign-in
+        /// (`prompt=login`, or a `max_age` the session is older than): the page must ask
+        /// again instead of going straight back (OIDC Core §3.1.2.1).
+        reauthenticate: bool,
+    },
     /// Answer the client at its redirect URI.
     Respond(ClientResponse),
 }
@@ -214,6 +219,7 @@ impl Engine {
             }
             _ => true,
         });
+        let reauthenticate = validated.prompt_login || validated.max_age.is_some();
         let Some(session) = session else {
             if validated.prompt_none {
                 return Ok(respond_error(
@@ -224,11 +230,13 @@ impl Engine {
                     ),
                 ));
             }
-            return Ok(AuthorizeOutcome::NeedLogin);
+            return Ok(AuthorizeOutcome::NeedLogin { reauthenticate });
         };
         let user = self.store.get_user(&session.user_id).await?;
         if !user.may_sign_in(now) {
-            return Ok(AuthorizeOutcome::NeedLogin);
+            return Ok(AuthorizeOutcome::NeedLogin {
+                reauthenticate: true,
+            });
         }
         match self.grant(&validated, &session, &user, state.clone()).await {
             Ok(params) => Ok(AuthorizeOutcome::Respond(ClientResponse {

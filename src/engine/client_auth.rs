@@ -10,8 +10,10 @@ use super::{constant_time_eq, secret_hash, Engine, Error, Result};
 /// How the request tried to authenticate the client.
 #[derive(Debug, Default)]
 pub struct ClientCredentials {
-    /// From the `Authorization: Basic` header: id and secret.
-    pub basic: Option<(String, String)>,
+    /// From the `Authorization: Basic` header: the id, and the secret unless it is absent or
+    /// empty (a public client sends `base64(client_id)` or `base64(client_id:)`, as Okta's
+    /// okta-auth-js does at `/revoke`).
+    pub basic: Option<(String, Option<String>)>,
     /// `client_id` in the body.
     pub client_id: Option<String>,
     /// `client_secret` in the body.
@@ -71,7 +73,7 @@ impl Engine {
                         "client_id in the body differs from the Basic credentials",
                     ));
                 }
-                (id, Some(secret))
+                (id, secret)
             }
             (None, Some(id), secret) => (id, secret),
             (None, None, _) => {

@@ -20,6 +20,7 @@ pub mod rate_limit;
 pub mod scope;
 pub mod sessions;
 pub mod token;
+pub mod trusted_origins;
 pub mod users;
 
 use std::sync::Arc;
@@ -61,15 +62,11 @@ pub struct Engine {
     sign_in: SignInSettings,
     rate_limits: Arc<RateLimits>,
     base_url: String,
-    trusted_origins: Arc<TrustedOrigins>,
+    origin_trust: Arc<trusted_origins::OriginTrustCache>,
     seed_key: Arc<ring::hmac::Key>,
     fingerprint_key: Arc<ring::hmac::Key>,
     bootstrap_token: Option<crate::model::TokenHash>,
 }
-
-/// When the trusted origins were last read, and what they were.
-type TrustedOrigins =
-    std::sync::RwLock<Option<(Timestamp, Arc<std::collections::HashSet<String>>)>>;
 
 struct RateLimits {
     per_ip: RateLimiter,
@@ -111,7 +108,7 @@ impl Engine {
                 per_username: RateLimiter::new(config.sign_in.rate_limit_per_username),
             }),
             base_url: config.base_url.clone(),
-            trusted_origins: Arc::new(std::sync::RwLock::new(None)),
+            origin_trust: Arc::default(),
             bootstrap_token: config.admin_token.as_ref().map(|token| {
                 crate::model::TokenHash::of(secrecy::ExposeSecret::expose_secret(token))
             }),
@@ -313,6 +310,7 @@ impl Engine {
                     .insert_auth_server(&server)
                     .await
                     .map_err(conflict_as_validation)?;
+                self.forget_origin_trust();
                 Ok(Change::Created)
             }
             Err(err) => Err(err.into()),
@@ -360,6 +358,7 @@ impl Engine {
                     .insert_client(&client, secret.as_ref())
                     .await
                     .map_err(conflict_as_validation)?;
+                self.forget_origin_trust();
                 Ok(Change::Created)
             }
             Err(err) => Err(err.into()),
@@ -389,6 +388,7 @@ impl Engine {
                         .replace_client_and_secrets(&client, secret.as_ref())
                         .await?;
                 }
+                self.forget_origin_trust();
                 Ok(Change::Updated)
             }
         }

@@ -1,10 +1,7 @@
 //! Browser sessions (Okta's Sessions API): created from a one-time session token, named by
 //! an Okta id in the API and by a separate secret in the `sid` cookie.
 
-use std::collections::HashSet;
-use std::sync::Arc;
-
-use crate::model::{PlainToken, Session, SessionId, Status};
+use crate::model::{PlainToken, Session, SessionId};
 use crate::store;
 
 use super::{Engine, Error, Result};
@@ -91,69 +88,7 @@ impl Engine {
             Err(session_not_found(id.as_str()))
         }
     }
-
-    /// Where the browser may be sent after sign-in, if `url` is allowed: this server itself,
-    /// or the origin of a redirect URI an active app registered (Okta's trusted origins;
-    /// DESIGN §6: no open redirect). The URL comes back as parsed and re-serialized, so what
-    /// goes into `Location` is what was checked.
-    pub async fn trusted_redirect(&self, url: &str) -> Result<Option<url::Url>> {
-        let Ok(target) = url::Url::parse(url) else {
-            return Ok(None);
-        };
-        if !matches!(target.scheme(), "http" | "https") {
-            return Ok(None);
-        }
-        let origin = target.origin().ascii_serialization();
-        if url::Url::parse(&self.base_url)
-            .is_ok_and(|base| base.origin().ascii_serialization() == origin)
-            || self.trusted_origins().await?.contains(&origin)
-        {
-            Ok(Some(target))
-        } else {
-            Ok(None)
-        }
-    }
-
-    /// The origins of active apps' redirect URIs, read at most once per
-    /// [`TRUSTED_ORIGINS_TTL_SECONDS`] so that CORS checks do not each read every client.
-    async fn trusted_origins(&self) -> Result<Arc<HashSet<String>>> {
-        let now = self.now();
-        if let Some((read_at, origins)) = self
-            .trusted_origins
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .as_ref()
-        {
-            if now.unix() - read_at.unix() < TRUSTED_ORIGINS_TTL_SECONDS {
-                return Ok(origins.clone());
-            }
-        }
-        let origins: HashSet<String> = self
-            .store
-            .list_clients()
-            .await?
-            .iter()
-            .filter(|client| client.status == Status::Active)
-            .flat_map(|client| {
-                client
-                    .redirect_uris
-                    .iter()
-                    .chain(&client.post_logout_redirect_uris)
-            })
-            .filter_map(|registered| url::Url::parse(registered).ok())
-            .map(|registered| registered.origin().ascii_serialization())
-            .collect();
-        let origins = Arc::new(origins);
-        *self
-            .trusted_origins
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((now, origins.clone()));
-        Ok(origins)
-    }
 }
-
-/// How long the set of trusted origins is reused before it is read again.
-pub const TRUSTED_ORIGINS_TTL_SECONDS: i64 = 5;
 
 fn session_not_found(id: &str) -> Error {
     Error::NotFound {

@@ -186,3 +186,17 @@ pub async fn oauth_authorization_server(
 ) -> Result<Response, OktaError> {
     serve(&app, &id, &headers, |d| &d.oauth_authorization_server).await
 }
+
+/// The org's id in Okta's format (`00o…`), as `/.well-known/okta-organization` reports it.
+pub const ORG_ID: &str = "00oauthdorganization";
+
+/// `GET /.well-known/okta-organization`: Okta's org metadata, which Okta's tooling and the
+/// Sign-In Widget probe to learn the org's id and which pipeline (Classic `v1`) it runs.
+pub async fn okta_organization(State(app): State<AppState>) -> axum::Json<serde_json::Value> {
+    axum::Json(json!({
+        "id": ORG_ID,
+        "pipeline": "v1",
+        "_links": { "organization": { "href": app.config.base_url } },
+        "settings": { "analyticsCollectionEnabled": false, "bugReportingEnabled": false, "omEnabled": false }
+    }))
+}

@@ -82,6 +82,11 @@ impl OktaError {
         )
     }
 
+    /// `E0000005`: the request needs a browser session and has none (or an ended one).
+    pub fn invalid_session() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "E0000005", "Invalid session")
+    }
+
     /// `E0000004`: authentication failed, whatever the reason.
     pub fn authentication_failed() -> Self {
         Self::new(

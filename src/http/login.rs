@@ -24,6 +24,9 @@ pub struct LoginQuery {
     from_uri: Option<String>,
     /// Prefills the username (OIDC `login_hint`, passed on by `/authorize`).
     login_hint: Option<String>,
+    /// `login` when `/authorize` asks for a new sign-in although the browser may have a
+    /// session (`prompt=login`, `max_age`): the form is shown instead of going straight on.
+    prompt: Option<String>,
 }
 
 /// `POST /login` form.
@@ -57,7 +60,8 @@ pub async fn show(
             }
         },
     };
-    if let Some(value) = cookie(&headers, cookies::SESSION_COOKIE) {
+    let reauthenticate = query.prompt.as_deref() == Some("login");
+    if let Some(value) = cookie(&headers, cookies::SESSION_COOKIE).filter(|_| !reauthenticate) {
         if let Ok(session) = app
             .engine
             .session_for_cookie(&PlainToken::from_presented(value))
@@ -77,6 +81,7 @@ pub async fn show(
         from_uri.as_deref().unwrap_or(""),
         None,
     )
+    .await
 }
 
 /// `POST /login`: checks the CSRF token, signs in, sets `sid` and continues.
@@ -116,7 +121,8 @@ pub async fn submit(
             username,
             from_uri,
             Some("Enter your username and password."),
-        );
+        )
+        .await;
     }
     if app.engine.check_sign_in_rate(ip, Some(username)).is_err() {
         return form_page(
@@ -125,7 +131,8 @@ pub async fn submit(
             username,
             from_uri,
             Some("Too many sign-in attempts. Wait a minute and try again."),
-        );
+        )
+        .await;
     }
     let result = app
         .engine
@@ -174,6 +181,7 @@ pub async fn submit(
         from_uri,
         Some(message),
     )
+    .await
 }
 
 /// `uri` resolved against the base URL, if it stays on this server's origin. The result is the
@@ -193,13 +201,14 @@ fn see_other(location: &str, cookie: Option<HeaderValue>) -> Response {
     response
 }
 
-fn form_page(
+async fn form_page(
     app: &AppState,
     status: StatusCode,
     username: &str,
     from_uri: &str,
     error: Option<&str>,
 ) -> Response {
+    let continuation = continuation_origin(app, from_uri).await;
     let csrf = PlainToken::generate();
     let error_html = error.map_or(String::new(), |message| {
         format!(
@@ -212,12 +221,31 @@ fn form_page(
         .replace("{username}", &escape(username))
         .replace("{csrf}", &escape(csrf.expose()))
         .replace("{from_uri}", &escape(from_uri));
-    let mut response = html(status, &page("Sign in", &body));
+    let mut response = html_with_form_action(status, &page("Sign in", &body), continuation);
     response.headers_mut().insert(
         header::SET_COOKIE,
         cookies::csrf(&csrf, "/login", secure(app)),
     );
     response
+}
+
+/// The origin the browser ends up on after the form is sent, when `from_uri` is an
+/// authorization request: its `redirect_uri`'s origin, if the server trusts it. Chromium and
+/// Safari apply the page's `form-action` to every redirect that follows the form's POST, so
+/// without it the browser would stop at `/login` after a correct password.
+async fn continuation_origin(app: &AppState, from_uri: &str) -> Option<String> {
+    let base = url::Url::parse(&app.config.base_url).ok()?;
+    let from = base.join(from_uri).ok()?;
+    if !from.path().ends_with("/v1/authorize") {
+        return None;
+    }
+    let redirect_uri = from
+        .query_pairs()
+        .find(|(key, _)| key == "redirect_uri")
+        .map(|(_, value)| value.into_owned())?;
+    let trusted = app.engine.trusted_redirect(&redirect_uri).await.ok()??;
+    let origin = trusted.origin();
+    (origin != base.origin()).then(|| origin.ascii_serialization())
 }
 
 /// `POST /reset_password/{token}` form.
@@ -355,21 +383,35 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
 }
 
 fn html(status: StatusCode, body: &str) -> Response {
+    html_with_form_action(status, body, None)
+}
+
+/// An HTML page whose forms may be sent to this server and, after redirects, land on
+/// `continuation` (an origin).
+fn html_with_form_action(status: StatusCode, body: &str, continuation: Option<String>) -> Response {
+    let form_action = match continuation {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_owned(),
+    };
+    // The page must not be framed (clickjacking), and loads nothing but itself.
+    let policy = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action {form_action}; \
+         frame-ancestors 'none'; base-uri 'none'"
+    );
     (
         status,
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
-            // The page must not be framed (clickjacking), and loads nothing but itself.
             (header::X_FRAME_OPTIONS, "DENY"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
-                 frame-ancestors 'none'; base-uri 'none'",
-            ),
             (header::REFERRER_POLICY, "no-referrer"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&policy)
+                .unwrap_or(HeaderValue::from_static("default-src 'none'")),
+        )],
         body.to_owned(),
     )
         .into_response()

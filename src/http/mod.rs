@@ -32,22 +32,6 @@ use crate::telemetry;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route(
-            "/.well-known/openid-configuration",
-            get(discovery::openid_configuration),
-        )
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(discovery::oauth_authorization_server),
-        )
-        .route(
-            "/oauth2/{as}/.well-known/openid-configuration",
-            get(discovery::openid_configuration),
-        )
-        .route(
-            "/oauth2/{as}/.well-known/oauth-authorization-server",
-            get(discovery::oauth_authorization_server),
-        )
-        .route(
             "/oauth2/v1/authorize",
             get(oauth2::authorize::authorize_get).post(oauth2::authorize::authorize_post),
         )
@@ -55,13 +39,6 @@ pub fn router(state: AppState) -> Router {
             "/oauth2/{as}/v1/authorize",
             get(oauth2::authorize::authorize_get).post(oauth2::authorize::authorize_post),
         )
-        .route("/oauth2/v1/introspect", post(oauth2::token::introspect))
-        .route(
-            "/oauth2/{as}/v1/introspect",
-            post(oauth2::token::introspect),
-        )
-        .route("/oauth2/v1/logout", get(oauth2::logout::logout))
-        .route("/oauth2/{as}/v1/logout", get(oauth2::logout::logout))
         .route("/health/live", get(ops::live))
         .route("/health/ready", get(ops::ready))
         .route("/api/v1/sessions", post(sessions::create_session))
@@ -89,20 +66,17 @@ pub fn router(state: AppState) -> Router {
         )
 }
 
-/// The endpoints Okta's JS SDK calls from a browser on an app's origin: they answer CORS
-/// preflights for the origins of registered apps, echo the exact origin and allow credentials
-/// (DESIGN §8).
+/// The endpoints Okta's JS SDK and Sign-In Widget call from a browser on an app's origin:
+/// they answer CORS preflights for the origins the server trusts for CORS, echo the exact
+/// origin and allow credentials; other origins get no CORS headers (DESIGN §8). Every response
+/// varies by `Origin`, so a shared cache never hands one origin's answer to another.
 fn browser_api(state: AppState) -> Router<AppState> {
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::async_predicate(move |origin, _| {
             let state = state.clone();
             async move {
                 match origin.to_str() {
-                    Ok(origin) => state
-                        .engine
-                        .trusted_redirect(origin)
-                        .await
-                        .is_ok_and(|trusted| trusted.is_some()),
+                    Ok(origin) => state.engine.cors_origin_allowed(origin).await,
                     Err(_) => false,
                 }
             }
@@ -115,14 +89,45 @@ fn browser_api(state: AppState) -> Router<AppState> {
             header::AUTHORIZATION,
             HeaderName::from_static("x-okta-user-agent-extended"),
             HeaderName::from_static("x-device-fingerprint"),
+            HeaderName::from_static("dpop"),
+            HeaderName::from_static("x-requested-with"),
         ])
         .expose_headers([
+            header::WWW_AUTHENTICATE,
             HeaderName::from_static("x-rate-limit-limit"),
             HeaderName::from_static("x-rate-limit-remaining"),
             HeaderName::from_static("x-rate-limit-reset"),
         ])
         .max_age(Duration::from_secs(3600));
     Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(discovery::oauth_authorization_server),
+        )
+        .route(
+            "/.well-known/okta-organization",
+            get(discovery::okta_organization),
+        )
+        .route(
+            "/oauth2/{as}/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route(
+            "/oauth2/{as}/.well-known/oauth-authorization-server",
+            get(discovery::oauth_authorization_server),
+        )
+        .route("/oauth2/v1/introspect", post(oauth2::token::introspect))
+        .route(
+            "/oauth2/{as}/v1/introspect",
+            post(oauth2::token::introspect),
+        )
+        .route("/oauth2/v1/logout", get(oauth2::logout::logout))
+        .route("/oauth2/{as}/v1/logout", get(oauth2::logout::logout))
+        .route("/api/v1/users/me", get(sessions::get_current_user))
         .route("/oauth2/v1/token", post(oauth2::token::token))
         .route("/oauth2/{as}/v1/token", post(oauth2::token::token))
         .route("/oauth2/v1/revoke", post(oauth2::token::revoke))
@@ -158,6 +163,27 @@ fn browser_api(state: AppState) -> Router<AppState> {
             post(sessions::refresh_current_session),
         )
         .layer(cors)
+        .layer(axum::middleware::map_response(no_cors_for_refused_origins))
+}
+
+/// tower-http's CORS layer adds its fixed headers (credentials, methods, headers, max age)
+/// whatever the origin; an origin it refused gets no CORS header at all.
+async fn no_cors_for_refused_origins(
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+        for name in [
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            header::ACCESS_CONTROL_MAX_AGE,
+        ] {
+            headers.remove(name);
+        }
+    }
+    response
 }
 
 /// Okta's management API: every route authenticated with `SSWS` and audited.
@@ -292,6 +318,21 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route(
             "/api/v1/apps/{id}/credentials/secrets/{secret_id}/lifecycle/{operation}",
             post(admin::apps::secret_lifecycle),
+        )
+        .route(
+            "/api/v1/trustedOrigins",
+            get(admin::trusted_origins::list_trusted_origins)
+                .post(admin::trusted_origins::create_trusted_origin),
+        )
+        .route(
+            "/api/v1/trustedOrigins/{id}",
+            get(admin::trusted_origins::get_trusted_origin)
+                .put(admin::trusted_origins::replace_trusted_origin)
+                .delete(admin::trusted_origins::delete_trusted_origin),
+        )
+        .route(
+            "/api/v1/trustedOrigins/{id}/lifecycle/{operation}",
+            post(admin::trusted_origins::trusted_origin_lifecycle),
         )
         .route(
             "/api/v1/users/{id}/credentials/change_password",

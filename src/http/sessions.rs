@@ -74,6 +74,20 @@ pub async fn get_current_session(
     Ok(Json(render(&app, &session, true)))
 }
 
+/// `GET /api/v1/users/me`: the user of the browser's session, as okta-auth-js's
+/// `session.get().user()` follows the session's `user` link; `403 E0000005` without one, as
+/// Okta answers.
+pub async fn get_current_user(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, OktaError> {
+    let session = current(&app, &headers)
+        .await
+        .map_err(|_| OktaError::invalid_session())?;
+    let user = app.engine.find_user(session.user_id.as_str()).await?;
+    Ok(Json(super::admin::users::render(&app, &user)))
+}
+
 /// `POST /api/v1/sessions/me/lifecycle/refresh`.
 pub async fn refresh_current_session(
     State(app): State<AppState>,

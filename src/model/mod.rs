@@ -17,6 +17,7 @@ mod scope;
 mod session;
 mod time;
 mod token;
+mod trusted_origin;
 mod user;
 
 pub use admin::{Actor, ApiToken, AuditEvent, AuditTarget};
@@ -41,6 +42,7 @@ pub use scope::{InvalidScope, ScopeSet, OIDC_SCOPES};
 pub use session::Session;
 pub use time::Timestamp;
 pub use token::{PlainToken, TokenHash};
+pub use trusted_origin::{normalize_origin, OriginScope, TrustedOrigin};
 pub use user::{User, UserStatus};
 pub use wire_enum::UnknownValue;
 

@@ -18,7 +18,8 @@ use crate::config::DatabaseUrl;
 use crate::model::{
     ApiToken, AuditEvent, AuthServer, AuthServerId, AuthorizationCode, Client, ClientId,
     ClientSecret, Kid, LockoutPolicy, PendingAuthn, Redeemed, RefreshTokenRecord, Session,
-    SessionId, SessionTokenGrant, SigningKey, Status, Timestamp, TokenHash, User, UserId,
+    SessionId, SessionTokenGrant, SigningKey, Status, Timestamp, TokenHash, TrustedOrigin, User,
+    UserId,
 };
 
 /// Storage failures, with the database's own types kept inside.
@@ -352,6 +353,21 @@ pub trait AdminStore: Send + Sync {
     ) -> Result<Vec<AuditEvent>>;
 }
 
+/// Okta's Trusted Origins.
+#[async_trait]
+pub trait TrustedOriginStore: Send + Sync {
+    /// Every trusted origin, by id.
+    async fn list_trusted_origins(&self) -> Result<Vec<TrustedOrigin>>;
+    /// One by id.
+    async fn get_trusted_origin(&self, id: &str) -> Result<TrustedOrigin>;
+    /// Stores a new one; [`Error::Conflict`] if its name or origin is taken.
+    async fn insert_trusted_origin(&self, origin: &TrustedOrigin) -> Result<()>;
+    /// Replaces one's name, origin, scopes and status; [`Error::NotFound`] if it is gone.
+    async fn update_trusted_origin(&self, origin: &TrustedOrigin) -> Result<()>;
+    /// Deletes one; whether there was one.
+    async fn delete_trusted_origin(&self, id: &str) -> Result<bool>;
+}
+
 /// What the seed file last applied, per object.
 #[async_trait]
 pub trait SeedStore: Send + Sync {
@@ -415,6 +431,7 @@ pub trait Store:
     + SeedStore
     + GrantStore
     + AdminStore
+    + TrustedOriginStore
     + KeyStore
     + Send
     + Sync

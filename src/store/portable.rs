@@ -234,6 +234,28 @@ pub const LIST_AUDIT_EVENTS: &str = "SELECT uuid, published, event_type, display
      outcome, actor_id, actor_name, targets, client_ip, request_id FROM audit_events \
      WHERE published >= $1 AND published < $2 ORDER BY published, uuid LIMIT $3";
 
+macro_rules! trusted_origin_columns {
+    () => {
+        "id, name, origin, scopes, status, created_at, created_by, updated_at, updated_by"
+    };
+}
+pub const LIST_TRUSTED_ORIGINS: &str = concat!(
+    "SELECT ",
+    trusted_origin_columns!(),
+    " FROM trusted_origins ORDER BY id"
+);
+pub const GET_TRUSTED_ORIGIN: &str = concat!(
+    "SELECT ",
+    trusted_origin_columns!(),
+    " FROM trusted_origins WHERE id = $1"
+);
+pub const INSERT_TRUSTED_ORIGIN: &str = "INSERT INTO trusted_origins (id, name, origin, \
+     normalized, scopes, status, updated_at, updated_by, created_at, created_by) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+pub const UPDATE_TRUSTED_ORIGIN: &str = "UPDATE trusted_origins SET name = $2, origin = $3, \
+     normalized = $4, scopes = $5, status = $6, updated_at = $7, updated_by = $8 WHERE id = $1";
+pub const DELETE_TRUSTED_ORIGIN: &str = "DELETE FROM trusted_origins WHERE id = $1";
+
 pub const LIST_KEYS: &str = "SELECT kid, auth_server_id, alg, state, public_jwk, \
      sealed_private_key, created_at, activated_at, retired_at, remove_after \
      FROM signing_keys WHERE auth_server_id = $1 ORDER BY created_at DESC, kid";
@@ -258,16 +280,18 @@ macro_rules! portable_stores {
             ApiToken, AuditEvent, AuthServer, AuthServerId, AuthorizationCode, Client, ClientId,
             ClientSecret, GrantContext, KeyState, Kid, LockoutPolicy, PendingAuthn, Redeemed,
             RefreshTokenRecord, Session, SessionId, SessionTokenGrant, SigningKey, Timestamp,
-            TokenHash, User, UserId,
+            TokenHash, TrustedOrigin, User, UserId,
         };
         use $crate::store::portable as sql;
         use $crate::store::rows::{
             json, ApiTokenRow, AuditEventRow, AuthServerRow, ClientRow, ClientSecretRow, CodeRow,
-            PendingAuthnRow, RefreshRow, SessionRow, SessionTokenRow, SigningKeyRow, UserRow,
+            PendingAuthnRow, RefreshRow, SessionRow, SessionTokenRow, SigningKeyRow,
+            TrustedOriginRow, UserRow,
         };
         use $crate::store::{
             AdminStore, AuthServerStore, AuthnStore, ClientStore, Error, GrantStore, KeyChange,
-            KeyStore, Result, RotationOutcome, RotationPlan, SeedStore, SessionStore, UserStore,
+            KeyStore, Result, RotationOutcome, RotationPlan, SeedStore, SessionStore,
+            TrustedOriginStore, UserStore,
         };
 
         #[async_trait::async_trait]
@@ -1198,6 +1222,79 @@ macro_rules! portable_stores {
                     .map(TryInto::try_into)
                     .collect()
             }
+        }
+
+        #[async_trait::async_trait]
+        impl TrustedOriginStore for $store {
+            async fn list_trusted_origins(&self) -> Result<Vec<TrustedOrigin>> {
+                sqlx::query_as::<_, TrustedOriginRow>(sql::LIST_TRUSTED_ORIGINS)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect()
+            }
+
+            async fn get_trusted_origin(&self, id: &str) -> Result<TrustedOrigin> {
+                sqlx::query_as::<_, TrustedOriginRow>(sql::GET_TRUSTED_ORIGIN)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?
+                    .ok_or(Error::NotFound)?
+                    .try_into()
+            }
+
+            async fn insert_trusted_origin(&self, origin: &TrustedOrigin) -> Result<()> {
+                bind_trusted_origin(sql::INSERT_TRUSTED_ORIGIN, origin)
+                    .bind(origin.created_at.unix())
+                    .bind(&origin.created_by)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn update_trusted_origin(&self, origin: &TrustedOrigin) -> Result<()> {
+                let updated = bind_trusted_origin(sql::UPDATE_TRUSTED_ORIGIN, origin)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                if updated.rows_affected() == 0 {
+                    return Err(Error::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn delete_trusted_origin(&self, id: &str) -> Result<bool> {
+                let deleted = sqlx::query(sql::DELETE_TRUSTED_ORIGIN)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(deleted.rows_affected() > 0)
+            }
+        }
+
+        /// The columns an insert and an update of a trusted origin share, as `$1`–`$8`.
+        fn bind_trusted_origin<'q>(
+            statement: &'q str,
+            origin: &'q TrustedOrigin,
+        ) -> sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>> {
+            sqlx::query(statement)
+                .bind(origin.id.as_str())
+                .bind(origin.name.as_str())
+                .bind(origin.origin.as_str())
+                .bind(
+                    origin
+                        .normalized_origin()
+                        .unwrap_or_else(|| origin.origin.clone()),
+                )
+                .bind(json(&origin.scopes))
+                .bind(origin.status.as_str())
+                .bind(origin.updated_at.unix())
+                .bind(origin.updated_by.as_str())
         }
 
         #[async_trait::async_trait]

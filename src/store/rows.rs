@@ -4,7 +4,7 @@
 use crate::model::{
     AccessPolicy, Actor, ApiToken, AuditEvent, AuthServer, AuthorizationCode, Client, ClientSecret,
     CustomClaim, GrantContext, PendingAuthn, RefreshTokenRecord, ScopeSet, Session,
-    SessionTokenGrant, SigningKey, Timestamp, User,
+    SessionTokenGrant, SigningKey, Timestamp, TrustedOrigin, User,
 };
 
 use super::columns::{json_list, parse, to_json};
@@ -374,6 +374,37 @@ impl From<ApiTokenRow> for ApiToken {
             created_at: Timestamp::from_unix(row.created_at),
             last_used_at: row.last_used_at.map(Timestamp::from_unix),
         }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct TrustedOriginRow {
+    pub id: String,
+    pub name: String,
+    pub origin: String,
+    pub scopes: String,
+    pub status: String,
+    pub created_at: i64,
+    pub created_by: String,
+    pub updated_at: i64,
+    pub updated_by: String,
+}
+
+impl TryFrom<TrustedOriginRow> for TrustedOrigin {
+    type Error = Error;
+
+    fn try_from(row: TrustedOriginRow) -> Result<Self, Error> {
+        Ok(TrustedOrigin {
+            id: row.id,
+            name: row.name,
+            origin: row.origin,
+            scopes: json_list(&row.scopes)?,
+            status: parse(&row.status)?,
+            created_at: Timestamp::from_unix(row.created_at),
+            created_by: row.created_by,
+            updated_at: Timestamp::from_unix(row.updated_at),
+            updated_by: row.updated_by,
+        })
     }
 }
 

@@ -14,6 +14,7 @@ mod authn;
 mod authorization_servers;
 mod browser;
 mod cli;
+mod cors;
 mod discovery;
 mod interop_js;
 mod jwks;

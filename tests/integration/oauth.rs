@@ -118,7 +118,7 @@ pub async fn session_token(app: &TestApp) -> String {
     body["sessionToken"].as_str().unwrap().to_owned()
 }
 
-async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+pub async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
     let response = app
         .http
         .post(format!("{}{path}", app.base_url))
@@ -131,7 +131,7 @@ async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, Va
 }
 
 /// Follows an authorize URL (no redirects) and returns the Location's parameters.
-async fn authorize(
+pub async fn authorize(
     app: &TestApp,
     query: &[(&str, &str)],
 ) -> (u16, HashMap<String, String>, String) {
@@ -152,7 +152,7 @@ async fn authorize(
     (status, params, location)
 }
 
-fn parse_location(location: &str) -> HashMap<String, String> {
+pub fn parse_location(location: &str) -> HashMap<String, String> {
     let Ok(url) = url::Url::parse(location) else {
         return HashMap::new();
     };
@@ -166,7 +166,7 @@ fn parse_location(location: &str) -> HashMap<String, String> {
         .collect()
 }
 
-fn claims(jwt: &str) -> Value {
+pub fn claims(jwt: &str) -> Value {
     let payload = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -176,7 +176,7 @@ fn claims(jwt: &str) -> Value {
     .unwrap()
 }
 
-fn pkce() -> (String, String) {
+pub fn pkce() -> (String, String) {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     (challenge.as_str().to_owned(), verifier.secret().to_owned())
 }
@@ -727,6 +727,138 @@ async fn without_a_session_the_browser_signs_in_and_comes_back() {
     assert_eq!(params["state"], "back");
     let (status, body) = redeem(&app, &params["code"], &verifier).await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// The `sid` cookie (`name=value`) a response sets.
+pub fn sid_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|value| value.to_str().unwrap())
+        .find(|value| value.starts_with("sid="))
+        .expect("a sid cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn prompt_login_and_max_age_make_a_signed_in_browser_sign_in_again() {
+    let app = spawn().await;
+    let token = session_token(&app).await;
+    let (challenge, _) = pkce();
+    let first = app
+        .http
+        .get(format!("{}/oauth2/default/v1/authorize", app.base_url))
+        .query(&[
+            ("client_id", WEB),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "first"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("sessionToken", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 302);
+    let old_sid = sid_cookie(&first);
+    let first_sign_in = authd::clock::Clock::now(app.clock.as_ref()).unix();
+    app.clock.advance(Duration::from_secs(120));
+
+    for (extra, value) in [("prompt", "login"), ("max_age", "60")] {
+        let (challenge, verifier) = pkce();
+        let query = [
+            ("client_id", WEB),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "again"),
+            ("nonce", "n-again"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            (extra, value),
+        ];
+        let response = app
+            .http
+            .get(format!("{}/oauth2/default/v1/authorize", app.base_url))
+            .query(&query)
+            .header("cookie", &old_sid)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 302, "{extra}");
+        let login = response.headers()["location"].to_str().unwrap().to_owned();
+        assert!(login.starts_with("/login?fromURI="), "{login}");
+        assert!(login.ends_with("&prompt=login"), "{login}");
+
+        // The signed-in browser is shown the form, not sent straight back.
+        let page = app
+            .http
+            .get(format!("{}{login}", app.base_url))
+            .header("cookie", &old_sid)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{extra}");
+        let policy = page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            policy.contains("form-action 'self' http://localhost:9999;"),
+            "{policy}"
+        );
+        let from_uri = url::form_urlencoded::parse(login.split_once('?').unwrap().1.as_bytes())
+            .find(|(k, _)| k == "fromURI")
+            .unwrap()
+            .1
+            .into_owned();
+        assert!(!from_uri.contains("max_age"), "{from_uri}");
+        assert!(!from_uri.contains("prompt"), "{from_uri}");
+
+        let (csrf_cookie, csrf) = crate::login_page::load_form(&app, &from_uri).await;
+        let signed_in = app
+            .http
+            .post(format!("{}/login", app.base_url))
+            .header("cookie", format!("{csrf_cookie}; {old_sid}"))
+            .form(&[
+                ("username", "alice@example.com"),
+                ("password", PASSWORD),
+                ("csrf", csrf.as_str()),
+                ("fromURI", from_uri.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), 303);
+        let new_sid = sid_cookie(&signed_in);
+        assert_ne!(new_sid, old_sid);
+        let back = signed_in.headers()["location"].to_str().unwrap().to_owned();
+        let response = app
+            .http
+            .get(&back)
+            .header("cookie", &new_sid)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 302);
+        let params = parse_location(response.headers()["location"].to_str().unwrap());
+        assert_eq!(params["state"], "again", "{params:?}");
+        let (status, body) = redeem(&app, &params["code"], &verifier).await;
+        assert_eq!(status, 200, "{body}");
+        let auth_time = claims(body["id_token"].as_str().unwrap())["auth_time"]
+            .as_i64()
+            .unwrap();
+        assert!(
+            auth_time >= first_sign_in + 120,
+            "{extra}: the code carries the new sign-in's auth_time"
+        );
+    }
 }
 
 #[tokio::test]

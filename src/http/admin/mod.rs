@@ -21,6 +21,7 @@ pub mod apps;
 pub mod authorization_servers;
 pub mod policies;
 pub mod scopes_and_claims;
+pub mod trusted_origins;
 pub mod users;
 
 /// Authenticates `SSWS` (`401 E0000011` otherwise), then records the call in the audit log:
@@ -61,12 +62,13 @@ pub async fn authenticate_and_audit(
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip().to_string());
-    let targets = target_of(&route, request.uri().path());
+    let request_path = request.uri().path().to_owned();
+    let targets = target_of(&route, &request_path);
     request.extensions_mut().insert(actor.clone());
     let response = next.run(request).await;
     let status = response.status();
     let entry = AuditEntry {
-        event_type: event_type(&method, &route),
+        event_type: event_type(&method, &route, request_path.as_str()),
         display_message: format!("{method} {route} → {}", status.as_u16()),
         success: status.is_success(),
         actor,
@@ -82,11 +84,13 @@ pub async fn authenticate_and_audit(
 }
 
 /// Okta-like event types: `system.api_token.revoke`, `user.session.end`, … by route and method.
-fn event_type(method: &axum::http::Method, route: &str) -> String {
+fn event_type(method: &axum::http::Method, route: &str, path: &str) -> String {
     let action = match *method {
         axum::http::Method::GET => "read",
+        // The operation is the path's last segment (`…/lifecycle/deactivate`), not the route's
+        // `{operation}` placeholder.
         axum::http::Method::POST if route.contains("/lifecycle/") => {
-            route.rsplit('/').next().unwrap_or("lifecycle")
+            path.rsplit('/').next().unwrap_or("lifecycle")
         }
         axum::http::Method::POST => "create",
         axum::http::Method::PUT => "update",
@@ -103,6 +107,8 @@ fn event_type(method: &axum::http::Method, route: &str) -> String {
         "oauth2.as"
     } else if route.starts_with("/api/v1/sessions") {
         "user.session"
+    } else if route.starts_with("/api/v1/trustedOrigins") {
+        "trusted_origins"
     } else if route.starts_with("/api/v1/logs") {
         "system.log"
     } else {
@@ -123,6 +129,8 @@ fn target_of(route: &str, path: &str) -> Vec<AuditTarget> {
         "AppInstance"
     } else if route.starts_with("/api/v1/authorizationServers") {
         "AuthorizationServer"
+    } else if route.starts_with("/api/v1/trustedOrigins") {
+        "TrustedOrigin"
     } else {
         return vec![];
     };

@@ -282,9 +282,13 @@ pub async fn delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Okta's User object.
-fn render(app: &AppState, user: &User) -> Value {
+/// Okta's User object; `profile.login` is always there, as Okta's is.
+pub(crate) fn render(app: &AppState, user: &User) -> Value {
     let time = |at: Option<crate::model::Timestamp>| at.map(|at| at.to_okta_string());
+    let mut profile = user.profile.clone();
+    profile
+        .entry("login")
+        .or_insert_with(|| Value::String(user.login.clone()));
     json!({
         "id": user.id,
         "status": user.status,
@@ -295,7 +299,7 @@ fn render(app: &AppState, user: &User) -> Value {
         "lastUpdated": user.updated_at.to_okta_string(),
         "passwordChanged": time(user.password_changed_at),
         "type": { "id": "otyauthddefault00000" },
-        "profile": user.profile,
+        "profile": profile,
         "credentials": {
             "password": {},
             "provider": { "type": "OKTA", "name": "OKTA" }

@@ -92,10 +92,13 @@ async fn handle(
                 OAuthError::from(other).description(),
             ),
         },
-        Ok(AuthorizeOutcome::NeedLogin) => {
+        Ok(AuthorizeOutcome::NeedLogin { reauthenticate }) => {
             let from_uri = retry_uri(id, &params);
             let mut query = url::form_urlencoded::Serializer::new(String::new());
             query.append_pair("fromURI", &from_uri);
+            if reauthenticate {
+                query.append_pair("prompt", "login");
+            }
             if let Some(hint) = params.get("login_hint") {
                 query.append_pair("login_hint", &hint);
             }
@@ -116,12 +119,13 @@ async fn handle(
     }
 }
 
-/// This request as a GET, to come back to after sign-in: without `prompt=login` (the sign-in
-/// has just happened) and without a used `sessionToken`.
+/// This request as a GET, to come back to after sign-in: without `prompt=login` and `max_age`
+/// (the sign-in has just happened, and a `max_age=0` would otherwise never be met within the
+/// same second) and without a used `sessionToken`.
 fn retry_uri(id: &AuthServerId, params: &Params) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     for key in FORWARDED {
-        if key == "sessionToken" {
+        if key == "sessionToken" || key == "max_age" {
             continue;
         }
         if let Some(value) = params.get(key) {

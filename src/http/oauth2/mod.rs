@@ -128,8 +128,9 @@ impl Params {
     }
 }
 
-/// RFC 6749 §2.3.1: Basic with the form-urlencoded client id and secret.
-fn parse_basic(value: &str) -> Result<(String, String), OAuthError> {
+/// RFC 6749 §2.3.1: Basic with the form-urlencoded client id and secret. A public client's
+/// header carries its id alone, with or without the colon (Okta accepts both; DESIGN §8).
+fn parse_basic(value: &str) -> Result<(String, Option<String>), OAuthError> {
     let malformed = || {
         OAuthError::from(crate::engine::Error::InvalidClient {
             reason: "The Authorization header is not valid Basic client credentials.".to_owned(),
@@ -144,14 +145,19 @@ fn parse_basic(value: &str) -> Result<(String, String), OAuthError> {
         .decode(encoded.trim())
         .map_err(|_| malformed())?;
     let text = String::from_utf8(decoded).map_err(|_| malformed())?;
-    let (id, secret) = text.split_once(':').ok_or_else(malformed)?;
+    let (id, secret) = text.split_once(':').unwrap_or((&text, ""));
     let decode = |part: &str| {
         url::form_urlencoded::parse(format!("x={part}").as_bytes())
             .next()
             .map(|(_, value)| value.into_owned())
             .unwrap_or_default()
     };
-    Ok((decode(id), decode(secret)))
+    let id = decode(id);
+    if id.is_empty() {
+        return Err(malformed());
+    }
+    let secret = Some(decode(secret)).filter(|secret| !secret.is_empty());
+    Ok((id, secret))
 }
 
 #[cfg(test)]
@@ -166,8 +172,20 @@ mod tests {
         );
         assert_eq!(
             parse_basic(&header).unwrap(),
-            ("my client".to_owned(), "s:cret x".to_owned())
+            ("my client".to_owned(), Some("s:cret x".to_owned()))
         );
+        for public in ["spa", "spa:"] {
+            let header = format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(public)
+            );
+            assert_eq!(parse_basic(&header).unwrap(), ("spa".to_owned(), None));
+        }
+        let no_id = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(":secret")
+        );
+        assert!(parse_basic(&no_id).is_err());
         assert!(parse_basic("Bearer abc").is_err());
         assert!(parse_basic("Basic !!!").is_err());
     }
