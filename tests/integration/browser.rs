@@ -11,14 +11,14 @@ use crate::authn::{spawn, PASSWORD};
 use crate::interop_js::install_test_deps;
 
 /// A ChromeDriver process on a free port, killed on drop, and a browser session on it.
-struct Browser {
-    client: Client,
+pub struct Browser {
+    pub client: Client,
     driver: Child,
     _profile: tempfile::TempDir,
 }
 
 impl Browser {
-    async fn start() -> Self {
+    pub async fn start() -> Self {
         tokio::task::spawn_blocking(install_test_deps)
             .await
             .unwrap();
@@ -72,8 +72,13 @@ impl Browser {
         panic!("cannot start Chromium through ChromeDriver: {last_error:?}");
     }
 
-    async fn sign_in(&self, login_url: &str, username: &str, password: &str) {
+    pub async fn sign_in(&self, login_url: &str, username: &str, password: &str) {
         self.client.goto(login_url).await.unwrap();
+        self.fill_sign_in_form(username, password).await;
+    }
+
+    /// Fills the hosted sign-in form the browser is on and sends it.
+    pub async fn fill_sign_in_form(&self, username: &str, password: &str) {
         self.client
             .find(Locator::Css("#username"))
             .await

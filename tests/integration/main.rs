@@ -25,4 +25,5 @@ mod policies;
 mod rotation;
 mod seed;
 mod sessions;
+mod spa;
 mod users;
