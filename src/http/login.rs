@@ -50,12 +50,12 @@ pub async fn show(
 ) -> Response {
     let from_uri = match query.from_uri.filter(|uri| !uri.is_empty()) {
         None => None,
-        Some(uri) => match on_this_server(&app, &uri) {
+        Some(uri) => match continuation(&app, &uri).await {
             Some(url) => Some(url),
             None => {
                 return error_page(
                     StatusCode::BAD_REQUEST,
-                    "The sign-in page can only continue to this server.",
+                    "The sign-in page can only continue to this server or a trusted origin.",
                 )
             }
         },
@@ -95,12 +95,12 @@ pub async fn submit(
     let continue_to = if from_uri.is_empty() {
         None
     } else {
-        match on_this_server(&app, from_uri) {
+        match continuation(&app, from_uri).await {
             Some(url) => Some(url),
             None => {
                 return error_page(
                     StatusCode::BAD_REQUEST,
-                    "The sign-in page can only continue to this server.",
+                    "The sign-in page can only continue to this server or a trusted origin.",
                 )
             }
         }
@@ -184,13 +184,18 @@ pub async fn submit(
     .await
 }
 
-/// `uri` resolved against the base URL, if it stays on this server's origin. The result is the
-/// parsed URL re-serialized: browsers drop tabs and newlines from `Location`, so a raw
-/// `/\t/evil.example` would turn into `//evil.example` there (DESIGN §6).
-fn on_this_server(app: &AppState, uri: &str) -> Option<String> {
+/// `uri` resolved against the base URL, if it stays on this server's origin or goes to an
+/// origin trusted for redirects (an app's, or a Trusted Origin with scope `REDIRECT`). The
+/// result is the parsed URL re-serialized: browsers drop tabs and newlines from `Location`, so
+/// a raw `/\t/evil.example` would turn into `//evil.example` there (DESIGN §6).
+async fn continuation(app: &AppState, uri: &str) -> Option<String> {
     let base = url::Url::parse(&app.config.base_url).ok()?;
     let target = base.join(uri).ok()?;
-    (target.origin() == base.origin()).then(|| target.to_string())
+    if target.origin() == base.origin() {
+        return Some(target.to_string());
+    }
+    let trusted = app.engine.trusted_redirect(target.as_str()).await.ok()??;
+    Some(trusted.to_string())
 }
 
 fn see_other(location: &str, cookie: Option<HeaderValue>) -> Response {
@@ -229,13 +234,17 @@ async fn form_page(
     response
 }
 
-/// The origin the browser ends up on after the form is sent, when `from_uri` is an
-/// authorization request: its `redirect_uri`'s origin, if the server trusts it. Chromium and
-/// Safari apply the page's `form-action` to every redirect that follows the form's POST, so
-/// without it the browser would stop at `/login` after a correct password.
+/// The origin the browser ends up on after the form is sent: `from_uri`'s own when it leads to
+/// a trusted origin, or, for an authorization request, its `redirect_uri`'s if the server
+/// trusts it. Chromium and Safari apply the page's `form-action` to every redirect that follows
+/// the form's POST, so without it the browser would stop at `/login` after a correct password.
 async fn continuation_origin(app: &AppState, from_uri: &str) -> Option<String> {
     let base = url::Url::parse(&app.config.base_url).ok()?;
     let from = base.join(from_uri).ok()?;
+    if from.origin() != base.origin() {
+        // Already checked as trusted by the caller.
+        return Some(from.origin().ascii_serialization());
+    }
     if !from.path().ends_with("/v1/authorize") {
         return None;
     }

@@ -598,3 +598,130 @@ async fn okta_organization_metadata_names_the_org_and_its_pipeline() {
     assert_eq!(org["pipeline"], "v1");
     assert_eq!(org["_links"]["organization"]["href"], app.base_url);
 }
+
+#[tokio::test]
+async fn the_sign_in_page_continues_to_an_origin_trusted_for_redirects_only() {
+    let seed = format!(
+        "{}\n{}",
+        crate::oauth::seed(),
+        r#"
+[[trusted_origins]]
+name = "Portal"
+origin = "https://portal.example"
+scopes = ["REDIRECT"]
+
+[[trusted_origins]]
+name = "Widget host"
+origin = "https://widget.example"
+scopes = ["CORS"]
+"#
+    );
+    let app = TestApp::spawn_with(Options {
+        seed: Some(seed),
+        ..Default::default()
+    })
+    .await;
+    let refused = app
+        .http
+        .get(format!("{}/login", app.base_url))
+        .query(&[("fromURI", "https://widget.example/home")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+
+    let target = "https://portal.example/welcome?tab=1";
+    let (csrf_cookie, csrf) = crate::login_page::load_form(&app, target).await;
+    let form = app
+        .http
+        .get(format!("{}/login", app.base_url))
+        .query(&[("fromURI", target)])
+        .send()
+        .await
+        .unwrap();
+    let policy = header(&form, "content-security-policy").unwrap();
+    assert!(
+        policy.contains("form-action 'self' https://portal.example;"),
+        "{policy}"
+    );
+    let signed_in = app
+        .http
+        .post(format!("{}/login", app.base_url))
+        .header("cookie", csrf_cookie)
+        .form(&[
+            ("username", "alice@example.com"),
+            ("password", crate::oauth::PASSWORD),
+            ("csrf", csrf.as_str()),
+            ("fromURI", target),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], target);
+    sid_cookie(&signed_in);
+}
+
+#[tokio::test]
+async fn a_trusted_origin_added_on_one_replica_is_trusted_by_another_within_a_second() {
+    let first = crate::oauth::spawn().await;
+    let second = TestApp::spawn_with(Options {
+        database: Some(first.database.clone()),
+        clock: Some(first.clock.clone()),
+        ..Default::default()
+    })
+    .await;
+    let origin = "https://replicated.example";
+    // The second replica has read (and cached) the trust before the change.
+    assert!(!cors_allowed(&second, origin).await);
+    let added = std::time::Instant::now();
+    let (status, created) = first
+        .admin_call(
+            Method::POST,
+            "/api/v1/trustedOrigins",
+            Some(json!({ "name": "Replicated", "origin": origin, "scopes": [{ "type": "CORS" }] })),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    assert!(
+        cors_allowed(&first, origin).await,
+        "at once where it was made"
+    );
+    // Polled, never slept for a fixed time; the deadline only keeps a broken build from hanging.
+    while !cors_allowed(&second, origin).await {
+        assert!(
+            added.elapsed() < std::time::Duration::from_secs(10),
+            "the second replica never trusted the origin"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let trusted_after = added.elapsed();
+
+    let id = created["id"].as_str().unwrap();
+    first
+        .admin_call(
+            Method::POST,
+            &format!("/api/v1/trustedOrigins/{id}/lifecycle/deactivate"),
+            None,
+        )
+        .await;
+    let deactivated = std::time::Instant::now();
+    while cors_allowed(&second, origin).await {
+        assert!(
+            deactivated.elapsed() < std::time::Duration::from_secs(10),
+            "the second replica kept trusting a deactivated origin"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    #[expect(
+        clippy::print_stdout,
+        reason = "the measured bound is printed with --nocapture"
+    )]
+    {
+        println!(
+            "trusted origin propagation to a second replica: added {} ms, deactivated {} ms",
+            trusted_after.as_millis(),
+            deactivated.elapsed().as_millis()
+        );
+    }
+}
