@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 
 use crate::common::{Options, TestApp};
 use crate::oauth::{
-    authorize, pkce, post_form, session_token, sid_cookie, REDIRECT, SPA, WEB, WEB_SECRET,
+    authorize, pkce, post_form, session_token, sid_cookie, sign_in_with_session_token,
+    submit_sign_in, REDIRECT, SPA, WEB, WEB_SECRET,
 };
 
 /// The origin of the seeded apps' redirect URI.
@@ -532,25 +533,7 @@ async fn a_public_client_revokes_and_introspects_with_its_id_alone_in_basic() {
 #[tokio::test]
 async fn the_current_user_is_read_with_the_session_cookie() {
     let app = crate::oauth::spawn().await;
-    let token = session_token(&app).await;
-    let (challenge, _) = pkce();
-    let response = app
-        .http
-        .get(format!("{}/oauth2/default/v1/authorize", app.base_url))
-        .query(&[
-            ("client_id", SPA),
-            ("redirect_uri", REDIRECT),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("state", "st"),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-            ("sessionToken", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let sid = sid_cookie(&response);
+    let sid = sign_in_with_session_token(&app, SPA).await;
     let get = |path: &'static str, cookie: Option<String>| {
         let app = &app;
         async move {
@@ -631,7 +614,6 @@ scopes = ["CORS"]
     assert_eq!(refused.status(), 400);
 
     let target = "https://portal.example/welcome?tab=1";
-    let (csrf_cookie, csrf) = crate::login_page::load_form(&app, target).await;
     let form = app
         .http
         .get(format!("{}/login", app.base_url))
@@ -644,19 +626,7 @@ scopes = ["CORS"]
         policy.contains("form-action 'self' https://portal.example;"),
         "{policy}"
     );
-    let signed_in = app
-        .http
-        .post(format!("{}/login", app.base_url))
-        .header("cookie", csrf_cookie)
-        .form(&[
-            ("username", "alice@example.com"),
-            ("password", crate::oauth::PASSWORD),
-            ("csrf", csrf.as_str()),
-            ("fromURI", target),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let signed_in = submit_sign_in(&app, target, None).await;
     assert_eq!(signed_in.status(), 303);
     assert_eq!(signed_in.headers()["location"], target);
     sid_cookie(&signed_in);

@@ -692,20 +692,7 @@ async fn without_a_session_the_browser_signs_in_and_comes_back() {
         .1
         .into_owned();
 
-    let (csrf_cookie, csrf) = crate::login_page::load_form(&app, &from_uri).await;
-    let signed_in = app
-        .http
-        .post(format!("{}/login", app.base_url))
-        .header("cookie", csrf_cookie)
-        .form(&[
-            ("username", "alice@example.com"),
-            ("password", PASSWORD),
-            ("csrf", csrf.as_str()),
-            ("fromURI", from_uri.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let signed_in = submit_sign_in(&app, &from_uri, None).await;
     assert_eq!(signed_in.status(), 303);
     let sid = signed_in.headers()["set-cookie"]
         .to_str()
@@ -744,20 +731,45 @@ pub fn sid_cookie(response: &reqwest::Response) -> String {
         .to_owned()
 }
 
-#[tokio::test]
-async fn prompt_login_and_max_age_make_a_signed_in_browser_sign_in_again() {
-    let app = spawn().await;
-    let token = session_token(&app).await;
+/// Sends the hosted sign-in form for alice (with a fresh CSRF pair, and `cookie` besides the
+/// CSRF one); the answer, not followed.
+pub async fn submit_sign_in(
+    app: &TestApp,
+    from_uri: &str,
+    cookie: Option<&str>,
+) -> reqwest::Response {
+    let (csrf_cookie, csrf) = crate::login_page::load_form(app, from_uri).await;
+    let cookies = match cookie {
+        Some(cookie) => format!("{csrf_cookie}; {cookie}"),
+        None => csrf_cookie,
+    };
+    app.http
+        .post(format!("{}/login", app.base_url))
+        .header("cookie", cookies)
+        .form(&[
+            ("username", "alice@example.com"),
+            ("password", PASSWORD),
+            ("csrf", csrf.as_str()),
+            ("fromURI", from_uri),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs a browser in at `/authorize` with a session token, as okta-auth-js does; its `sid`.
+pub async fn sign_in_with_session_token(app: &TestApp, client_id: &str) -> String {
+    let token = session_token(app).await;
     let (challenge, _) = pkce();
-    let first = app
+    let response = app
         .http
         .get(format!("{}/oauth2/default/v1/authorize", app.base_url))
         .query(&[
-            ("client_id", WEB),
+            ("client_id", client_id),
             ("redirect_uri", REDIRECT),
             ("response_type", "code"),
             ("scope", "openid"),
-            ("state", "first"),
+            ("state", "st"),
             ("code_challenge", challenge.as_str()),
             ("code_challenge_method", "S256"),
             ("sessionToken", token.as_str()),
@@ -765,8 +777,14 @@ async fn prompt_login_and_max_age_make_a_signed_in_browser_sign_in_again() {
         .send()
         .await
         .unwrap();
-    assert_eq!(first.status(), 302);
-    let old_sid = sid_cookie(&first);
+    assert_eq!(response.status(), 302);
+    sid_cookie(&response)
+}
+
+#[tokio::test]
+async fn prompt_login_and_max_age_make_a_signed_in_browser_sign_in_again() {
+    let app = spawn().await;
+    let old_sid = sign_in_with_session_token(&app, WEB).await;
     let first_sign_in = authd::clock::Clock::now(app.clock.as_ref()).unix();
     app.clock.advance(Duration::from_secs(120));
 
@@ -821,20 +839,7 @@ async fn prompt_login_and_max_age_make_a_signed_in_browser_sign_in_again() {
         assert!(!from_uri.contains("max_age"), "{from_uri}");
         assert!(!from_uri.contains("prompt"), "{from_uri}");
 
-        let (csrf_cookie, csrf) = crate::login_page::load_form(&app, &from_uri).await;
-        let signed_in = app
-            .http
-            .post(format!("{}/login", app.base_url))
-            .header("cookie", format!("{csrf_cookie}; {old_sid}"))
-            .form(&[
-                ("username", "alice@example.com"),
-                ("password", PASSWORD),
-                ("csrf", csrf.as_str()),
-                ("fromURI", from_uri.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let signed_in = submit_sign_in(&app, &from_uri, Some(&old_sid)).await;
         assert_eq!(signed_in.status(), 303);
         let new_sid = sid_cookie(&signed_in);
         assert_ne!(new_sid, old_sid);
