@@ -188,7 +188,12 @@ impl Engine {
             return Ok(response);
         }
         let hash = PlainToken::from_presented(token).hash();
-        let Some(record) = self.store.find_refresh_token(&hash, self.now()).await? else {
+        let Some(record) = self
+            .store
+            .find_refresh_token(&hash, self.now())
+            .await?
+            .usable()
+        else {
             return Ok(inactive);
         };
         if record.grant.client_id != client.id || record.grant.auth_server_id != server.id {
@@ -234,7 +239,12 @@ impl Engine {
             return Ok(());
         }
         let hash = PlainToken::from_presented(token).hash();
-        if let Some(record) = self.store.find_refresh_token(&hash, self.now()).await? {
+        if let Some(record) = self
+            .store
+            .find_refresh_token(&hash, self.now())
+            .await?
+            .usable()
+        {
             if record.grant.client_id == client.id {
                 self.revoke_grant(&server, &record.grant.grant_id).await?;
                 tracing::info!(client.id = %client.id, "refresh token family revoked");

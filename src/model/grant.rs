@@ -60,16 +60,28 @@ pub struct RefreshTokenRecord {
     pub family_expires_at: Timestamp,
 }
 
-/// What redeeming a single-use artefact found.
+/// What presenting a single-use artefact (a code, a refresh token) finds, before anything is
+/// spent: the caller checks it, then spends it in the same transaction that stores what it
+/// issues.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Redeemed<T> {
-    /// It was valid and is now used up.
-    Fresh(T),
-    /// It was already used: a replay. Carries the grant to revoke.
-    Replayed {
-        /// The grant the first use issued.
+pub enum Presented<T> {
+    /// Valid and unused.
+    Usable(T),
+    /// Already used, or its family revoked: a replay. Carries the grant to revoke.
+    Used {
+        /// The grant it belongs to.
         grant_id: String,
     },
     /// Unknown or expired.
     Invalid,
+}
+
+impl<T> Presented<T> {
+    /// The artefact, if it may be used.
+    pub fn usable(self) -> Option<T> {
+        match self {
+            Presented::Usable(found) => Some(found),
+            Presented::Used { .. } | Presented::Invalid => None,
+        }
+    }
 }

@@ -31,7 +31,7 @@ pub use client::{
 };
 pub use document::Document;
 pub use grant::{
-    AuthorizationCode, CodeChallengeMethod, GrantContext, Redeemed, RefreshTokenRecord,
+    AuthorizationCode, CodeChallengeMethod, GrantContext, Presented, RefreshTokenRecord,
 };
 pub use ids::{
     derived_okta_id, new_okta_id, AuthServerId, ClientId, InvalidId, Kid, SessionId, UserId,

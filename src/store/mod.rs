@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use crate::config::DatabaseUrl;
 use crate::model::{
     ApiToken, AuditEvent, AuthServer, AuthServerId, AuthorizationCode, Client, ClientId,
-    ClientSecret, Kid, LockoutPolicy, PendingAuthn, Redeemed, RefreshTokenRecord, Session,
+    ClientSecret, Kid, LockoutPolicy, PendingAuthn, Presented, RefreshTokenRecord, Session,
     SessionId, SessionTokenGrant, SigningKey, Status, Timestamp, TokenHash, TrustedOrigin, User,
     UserId,
 };
@@ -290,32 +290,43 @@ pub trait GrantStore: Send + Sync {
         code: &TokenHash,
         grant: &AuthorizationCode,
     ) -> Result<()>;
-    /// Uses up a code in one statement: exactly one of any number of concurrent redemptions
-    /// gets [`Redeemed::Fresh`]; a later one gets [`Redeemed::Replayed`].
-    async fn redeem_authorization_code(
+    /// A code as presented, nothing spent: [`Presented::Used`] once redeemed.
+    async fn find_authorization_code(
         &self,
         code: &TokenHash,
         now: Timestamp,
-    ) -> Result<Redeemed<AuthorizationCode>>;
-    /// Stores a new refresh token by its hash.
+    ) -> Result<Presented<AuthorizationCode>>;
+    /// Uses up a code and stores the refresh token its redemption issued, in one transaction:
+    /// exactly one of any number of concurrent redemptions gets `true`; the others get `false`
+    /// and write nothing, and a failure writes nothing either (the code stays usable).
+    async fn consume_authorization_code(
+        &self,
+        code: &TokenHash,
+        now: Timestamp,
+        issued: Option<(&TokenHash, &RefreshTokenRecord)>,
+    ) -> Result<bool>;
+    /// Stores the first refresh token of a new family by its hash.
     async fn insert_refresh_token(
         &self,
         token: &TokenHash,
         record: &RefreshTokenRecord,
     ) -> Result<()>;
-    /// Marks a valid refresh token rotated in one statement, returning it; a token already
-    /// rotated is [`Redeemed::Replayed`].
-    async fn rotate_refresh_token(
-        &self,
-        token: &TokenHash,
-        now: Timestamp,
-    ) -> Result<Redeemed<RefreshTokenRecord>>;
-    /// A refresh token that is neither rotated, revoked nor expired.
+    /// A refresh token as presented, nothing spent: [`Presented::Used`] once rotated, revoked,
+    /// or when its family is revoked (whenever the token was stored).
     async fn find_refresh_token(
         &self,
         token: &TokenHash,
         now: Timestamp,
-    ) -> Result<Option<RefreshTokenRecord>>;
+    ) -> Result<Presented<RefreshTokenRecord>>;
+    /// Marks a usable refresh token rotated and stores its successor, in one transaction:
+    /// exactly one of any number of concurrent rotations gets `true`; the others get `false`
+    /// and write nothing, and a failure writes nothing either (the token stays usable).
+    async fn rotate_refresh_token(
+        &self,
+        token: &TokenHash,
+        now: Timestamp,
+        successor: Option<(&TokenHash, &RefreshTokenRecord)>,
+    ) -> Result<bool>;
     /// Revokes every refresh token of the grant, and its access tokens until `until`.
     async fn revoke_grant(&self, grant_id: &str, until: Timestamp) -> Result<()>;
     /// Revokes one access token until it expires.

@@ -163,27 +163,43 @@ pub const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, grant
      auth_server_id, client_id, user_id, scopes, auth_time, amr, session_id, redirect_uri, \
      nonce, code_challenge, code_challenge_method, expires_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
-pub const REDEEM_CODE: &str = "UPDATE authorization_codes SET consumed_at = $2 \
-     WHERE code_hash = $1 AND consumed_at IS NULL AND expires_at > $2 \
-     RETURNING grant_id, auth_server_id, client_id, user_id, scopes, auth_time, amr, session_id, \
-     redirect_uri, nonce, code_challenge, code_challenge_method, expires_at";
+pub const FIND_CODE: &str = "SELECT grant_id, auth_server_id, client_id, user_id, scopes, \
+     auth_time, amr, session_id, redirect_uri, nonce, code_challenge, code_challenge_method, \
+     expires_at FROM authorization_codes \
+     WHERE code_hash = $1 AND consumed_at IS NULL AND expires_at > $2";
+pub const CONSUME_CODE: &str = "UPDATE authorization_codes SET consumed_at = $2 \
+     WHERE code_hash = $1 AND consumed_at IS NULL AND expires_at > $2";
 pub const USED_CODE: &str = "SELECT grant_id FROM authorization_codes \
      WHERE code_hash = $1 AND consumed_at IS NOT NULL";
 pub const INSERT_REFRESH_TOKEN: &str = "INSERT INTO refresh_tokens (token_hash, grant_id, \
      auth_server_id, client_id, user_id, scopes, auth_time, amr, session_id, created_at, \
      expires_at, family_expires_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-pub const ROTATE_REFRESH_TOKEN: &str = "UPDATE refresh_tokens SET rotated_at = $2 \
+// A family is revoked by its grant id in `revoked_grants`, so that a token of the family stored
+// after the revocation (by a rotation racing it, on any replica) is dead too; the `revoked`
+// column alone only reaches the rows that existed.
+macro_rules! family_not_revoked {
+    () => {
+        " AND NOT EXISTS (SELECT 1 FROM revoked_grants \
+          WHERE revoked_grants.grant_id = refresh_tokens.grant_id)"
+    };
+}
+pub const ROTATE_REFRESH_TOKEN: &str = concat!(
+    "UPDATE refresh_tokens SET rotated_at = $2 \
      WHERE token_hash = $1 AND rotated_at IS NULL AND revoked = 0 \
-     AND expires_at > $2 AND family_expires_at > $2 \
-     RETURNING grant_id, auth_server_id, client_id, user_id, scopes, auth_time, amr, session_id, \
-     created_at, expires_at, family_expires_at";
+     AND expires_at > $2 AND family_expires_at > $2",
+    family_not_revoked!()
+);
 pub const ROTATED_REFRESH_TOKEN: &str = "SELECT grant_id FROM refresh_tokens \
-     WHERE token_hash = $1 AND (rotated_at IS NOT NULL OR revoked <> 0)";
-pub const FIND_REFRESH_TOKEN: &str = "SELECT grant_id, auth_server_id, client_id, user_id, \
+     WHERE token_hash = $1 AND (rotated_at IS NOT NULL OR revoked <> 0 OR EXISTS \
+     (SELECT 1 FROM revoked_grants WHERE revoked_grants.grant_id = refresh_tokens.grant_id))";
+pub const FIND_REFRESH_TOKEN: &str = concat!(
+    "SELECT grant_id, auth_server_id, client_id, user_id, \
      scopes, auth_time, amr, session_id, created_at, expires_at, family_expires_at \
      FROM refresh_tokens WHERE token_hash = $1 AND rotated_at IS NULL AND revoked = 0 \
-     AND expires_at > $2 AND family_expires_at > $2";
+     AND expires_at > $2 AND family_expires_at > $2",
+    family_not_revoked!()
+);
 pub const REVOKE_REFRESH_FAMILY: &str = "UPDATE refresh_tokens SET revoked = 1 WHERE grant_id = $1";
 pub const REVOKE_GRANT: &str = "INSERT INTO revoked_grants (grant_id, expires_at) \
      VALUES ($1, $2) ON CONFLICT (grant_id) DO UPDATE SET expires_at = \
@@ -278,7 +294,7 @@ macro_rules! portable_stores {
     ($store:ty, lock_keys = $lock_keys:expr) => {
         use $crate::model::{
             ApiToken, AuditEvent, AuthServer, AuthServerId, AuthorizationCode, Client, ClientId,
-            ClientSecret, GrantContext, KeyState, Kid, LockoutPolicy, PendingAuthn, Redeemed,
+            ClientSecret, GrantContext, KeyState, Kid, LockoutPolicy, PendingAuthn, Presented,
             RefreshTokenRecord, Session, SessionId, SessionTokenGrant, SigningKey, Timestamp,
             TokenHash, TrustedOrigin, User, UserId,
         };
@@ -974,27 +990,21 @@ macro_rules! portable_stores {
                 .transpose()
         }
 
-        /// Uses up a single-use artefact with `claim` (an `UPDATE … RETURNING` that matches
-        /// only an unused one); if nothing was claimed, `used` tells a replay from an unknown.
-        async fn redeem<R, T>(
+        /// A single-use artefact as presented: `usable` selects it while it may be used, `used`
+        /// its grant id once it has been (both `$1` = hash, `usable` `$2` = now).
+        async fn look_up<R, T>(
             pool: &Pool,
-            claim: &'static str,
+            usable: &'static str,
             used: &'static str,
             hash: &TokenHash,
             now: Timestamp,
-        ) -> Result<Redeemed<T>>
+        ) -> Result<Presented<T>>
         where
             R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
             T: TryFrom<R, Error = Error>,
         {
-            let fresh = sqlx::query_as::<_, R>(claim)
-                .bind(hash.as_str())
-                .bind(now.unix())
-                .fetch_optional(pool)
-                .await
-                .map_err(map_err)?;
-            if let Some(row) = fresh {
-                return Ok(Redeemed::Fresh(row.try_into()?));
+            if let Some(found) = fetch_at::<R, T>(pool, usable, hash.as_str(), now).await? {
+                return Ok(Presented::Usable(found));
             }
             let replayed: Option<(String,)> = sqlx::query_as(used)
                 .bind(hash.as_str())
@@ -1002,9 +1012,55 @@ macro_rules! portable_stores {
                 .await
                 .map_err(map_err)?;
             Ok(match replayed {
-                Some((grant_id,)) => Redeemed::Replayed { grant_id },
-                None => Redeemed::Invalid,
+                Some((grant_id,)) => Presented::Used { grant_id },
+                None => Presented::Invalid,
             })
+        }
+
+        /// Spends a single-use artefact with `spend` (an `UPDATE` that matches it only while it
+        /// is usable; `$1` = hash, `$2` = now) and stores the refresh token it issued, in one
+        /// transaction. Of concurrent spenders exactly one matches; the rest write nothing.
+        async fn spend(
+            pool: &Pool,
+            spend: &'static str,
+            hash: &TokenHash,
+            now: Timestamp,
+            issued: Option<(&TokenHash, &RefreshTokenRecord)>,
+        ) -> Result<bool> {
+            let mut tx = pool.begin().await.map_err(map_err)?;
+            let spent = sqlx::query(spend)
+                .bind(hash.as_str())
+                .bind(now.unix())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .rows_affected()
+                == 1;
+            if !spent {
+                tx.rollback().await.map_err(map_err)?;
+                return Ok(false);
+            }
+            if let Some((token, record)) = issued {
+                insert_refresh_token(&mut *tx, token, record).await?;
+            }
+            tx.commit().await.map_err(map_err)?;
+            Ok(true)
+        }
+
+        async fn insert_refresh_token<'e>(
+            executor: impl sqlx::Executor<'e, Database = Db>,
+            token: &TokenHash,
+            record: &RefreshTokenRecord,
+        ) -> Result<()> {
+            let query = sqlx::query_as::<_, (i64,)>(sql::INSERT_REFRESH_TOKEN).bind(token.as_str());
+            bind_grant(query, &record.grant)
+                .bind(record.created_at.unix())
+                .bind(record.expires_at.unix())
+                .bind(record.family_expires_at.unix())
+                .fetch_optional(executor)
+                .await
+                .map_err(map_err)?;
+            Ok(())
         }
 
         #[async_trait::async_trait]
@@ -1031,14 +1087,14 @@ macro_rules! portable_stores {
                 Ok(())
             }
 
-            async fn redeem_authorization_code(
+            async fn find_authorization_code(
                 &self,
                 code: &TokenHash,
                 now: Timestamp,
-            ) -> Result<Redeemed<AuthorizationCode>> {
-                redeem::<CodeRow, AuthorizationCode>(
+            ) -> Result<Presented<AuthorizationCode>> {
+                look_up::<CodeRow, AuthorizationCode>(
                     &self.pool,
-                    sql::REDEEM_CODE,
+                    sql::FIND_CODE,
                     sql::USED_CODE,
                     code,
                     now,
@@ -1046,31 +1102,31 @@ macro_rules! portable_stores {
                 .await
             }
 
+            async fn consume_authorization_code(
+                &self,
+                code: &TokenHash,
+                now: Timestamp,
+                issued: Option<(&TokenHash, &RefreshTokenRecord)>,
+            ) -> Result<bool> {
+                spend(&self.pool, sql::CONSUME_CODE, code, now, issued).await
+            }
+
             async fn insert_refresh_token(
                 &self,
                 token: &TokenHash,
                 record: &RefreshTokenRecord,
             ) -> Result<()> {
-                let query =
-                    sqlx::query_as::<_, (i64,)>(sql::INSERT_REFRESH_TOKEN).bind(token.as_str());
-                bind_grant(query, &record.grant)
-                    .bind(record.created_at.unix())
-                    .bind(record.expires_at.unix())
-                    .bind(record.family_expires_at.unix())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .map_err(map_err)?;
-                Ok(())
+                insert_refresh_token(&self.pool, token, record).await
             }
 
-            async fn rotate_refresh_token(
+            async fn find_refresh_token(
                 &self,
                 token: &TokenHash,
                 now: Timestamp,
-            ) -> Result<Redeemed<RefreshTokenRecord>> {
-                redeem::<RefreshRow, RefreshTokenRecord>(
+            ) -> Result<Presented<RefreshTokenRecord>> {
+                look_up::<RefreshRow, RefreshTokenRecord>(
                     &self.pool,
-                    sql::ROTATE_REFRESH_TOKEN,
+                    sql::FIND_REFRESH_TOKEN,
                     sql::ROTATED_REFRESH_TOKEN,
                     token,
                     now,
@@ -1078,13 +1134,13 @@ macro_rules! portable_stores {
                 .await
             }
 
-            async fn find_refresh_token(
+            async fn rotate_refresh_token(
                 &self,
                 token: &TokenHash,
                 now: Timestamp,
-            ) -> Result<Option<RefreshTokenRecord>> {
-                fetch_at::<RefreshRow, _>(&self.pool, sql::FIND_REFRESH_TOKEN, token.as_str(), now)
-                    .await
+                successor: Option<(&TokenHash, &RefreshTokenRecord)>,
+            ) -> Result<bool> {
+                spend(&self.pool, sql::ROTATE_REFRESH_TOKEN, token, now, successor).await
             }
 
             async fn revoke_grant(&self, grant_id: &str, until: Timestamp) -> Result<()> {

@@ -26,4 +26,5 @@ mod rotation;
 mod seed;
 mod sessions;
 mod spa;
+mod token_families;
 mod users;

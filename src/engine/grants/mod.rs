@@ -7,7 +7,8 @@ mod password;
 mod refresh_token;
 
 use crate::model::{
-    AuthServer, Client, GrantContext, GrantType, PlainToken, RefreshTokenRecord, Timestamp, User,
+    AuthServer, Client, GrantContext, GrantType, PlainToken, RefreshTokenRecord, Timestamp,
+    TokenHash, User,
 };
 
 use super::mint::Subject;
@@ -28,10 +29,26 @@ pub(crate) struct Issue<'a> {
     pub family: Option<(&'a GrantContext, Timestamp)>,
 }
 
+/// Tokens minted for a grant, with the refresh token among them still to be stored: by whatever
+/// spends the artefact the client presented (a code, a refresh token), in the same transaction,
+/// so that a failure spends nothing and stores nothing.
+pub(crate) struct Issued {
+    pub tokens: TokenSet,
+    refresh: Option<(TokenHash, RefreshTokenRecord)>,
+}
+
+impl Issued {
+    /// The refresh token to store, if one was issued.
+    pub fn refresh_token(&self) -> Option<(&TokenHash, &RefreshTokenRecord)> {
+        self.refresh.as_ref().map(|(hash, record)| (hash, record))
+    }
+}
+
 impl Engine {
     /// Access token; ID token when `openid` is granted; refresh token when `offline_access`
-    /// is granted and the client may use the refresh grant (never for implicit flows).
-    pub(crate) async fn issue(&self, issue: Issue<'_>) -> Result<TokenSet> {
+    /// is granted and the client may use the refresh grant (never for implicit flows). Nothing
+    /// is stored: see [`Issued`].
+    pub(crate) async fn issue(&self, issue: Issue<'_>) -> Result<Issued> {
         let governed = self.govern(
             issue.server,
             issue.client,
@@ -67,44 +84,69 @@ impl Engine {
         let (family_grant, family_expires_at) = issue
             .family
             .unwrap_or((issue.grant, now.plus(lifetimes.refresh_token_max_lifetime)));
-        let refresh_token = if family_grant.scopes.contains("offline_access")
-            && issue.client.grant_types.contains(&GrantType::RefreshToken)
-        {
+        let refresh = (family_grant.scopes.contains("offline_access")
+            && issue.client.grant_types.contains(&GrantType::RefreshToken))
+        .then(|| {
             let token = PlainToken::generate();
-            self.store
-                .insert_refresh_token(
-                    &token.hash(),
-                    &RefreshTokenRecord {
-                        grant: family_grant.clone(),
-                        created_at: now,
-                        expires_at: now
-                            .plus(lifetimes.refresh_token_idle_lifetime)
-                            .min(family_expires_at),
-                        family_expires_at,
-                    },
-                )
-                .await?;
-            Some(token.expose().to_owned())
-        } else {
-            None
-        };
-        Ok(TokenSet {
-            access_token: access.token,
-            expires_in: access.expires_in,
-            scope: issue.grant.scopes.clone(),
-            id_token,
-            refresh_token,
+            let record = RefreshTokenRecord {
+                grant: family_grant.clone(),
+                created_at: now,
+                expires_at: now
+                    .plus(lifetimes.refresh_token_idle_lifetime)
+                    .min(family_expires_at),
+                family_expires_at,
+            };
+            (token, record)
+        });
+        Ok(Issued {
+            tokens: TokenSet {
+                access_token: access.token,
+                expires_in: access.expires_in,
+                scope: issue.grant.scopes.clone(),
+                id_token,
+                refresh_token: refresh.as_ref().map(|(token, _)| token.expose().to_owned()),
+            },
+            refresh: refresh.map(|(token, record)| (token.hash(), record)),
         })
     }
 
-    /// Revokes everything a grant issued, until the longest-lived token could expire.
+    /// Revokes everything a grant issued, and anything of its family stored later, for as long
+    /// as any token of the server (under any of its rules) can live.
     pub(crate) async fn revoke_grant(&self, server: &AuthServer, grant_id: &str) -> Result<()> {
         let lifetimes = self.lifetimes(server);
-        let until = self.now().plus(
-            lifetimes
-                .refresh_token_max_lifetime
-                .max(lifetimes.access_token_lifetime),
-        );
+        let rules = server
+            .policies
+            .iter()
+            .flat_map(|policy| &policy.rules)
+            .flat_map(|rule| {
+                [
+                    rule.access_token_lifetime_minutes,
+                    rule.refresh_token_lifetime_minutes,
+                ]
+            })
+            .flatten()
+            .map(|minutes| std::time::Duration::from_secs(minutes.saturating_mul(60)));
+        let longest = rules
+            .chain([
+                lifetimes.refresh_token_max_lifetime,
+                lifetimes.access_token_lifetime,
+            ])
+            .max()
+            .unwrap_or(lifetimes.refresh_token_max_lifetime);
+        let until = self.now().plus(longest);
         Ok(self.store.revoke_grant(grant_id, until).await?)
+    }
+
+    /// A presented code or refresh token that was used (or is of a revoked family): a replay,
+    /// which revokes everything its grant issued (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
+    async fn replayed(
+        &self,
+        server: &AuthServer,
+        client: &Client,
+        grant_id: &str,
+        what: &str,
+    ) -> Result<()> {
+        tracing::warn!(client.id = %client.id, "{what} used again; revoking its grant");
+        self.revoke_grant(server, grant_id).await
     }
 }

@@ -44,15 +44,20 @@ impl Engine {
             amr: vec!["pwd".to_owned()],
             session_id: None,
         };
-        self.issue(Issue {
-            server,
-            grant_type: GrantType::Password,
-            client,
-            user: &user,
-            grant: &grant,
-            nonce: None,
-            family: None,
-        })
-        .await
+        let issued = self
+            .issue(Issue {
+                server,
+                grant_type: GrantType::Password,
+                client,
+                user: &user,
+                grant: &grant,
+                nonce: None,
+                family: None,
+            })
+            .await?;
+        if let Some((hash, record)) = issued.refresh_token() {
+            self.store.insert_refresh_token(hash, record).await?;
+        }
+        Ok(issued.tokens)
     }
 }

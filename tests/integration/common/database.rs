@@ -57,6 +57,52 @@ impl TestDatabase {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// Runs SQL statements on the database, from outside the server (fault injection).
+    pub async fn execute(&self, statements: &str) {
+        if self.postgres.is_some() {
+            let mut connection = sqlx::PgConnection::connect(&self.url).await.unwrap();
+            sqlx::raw_sql(statements)
+                .execute(&mut connection)
+                .await
+                .unwrap();
+        } else {
+            let mut connection = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+            sqlx::raw_sql(statements)
+                .execute(&mut connection)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Makes every insert into `table` fail, as a full disk or a lost connection would, until
+    /// [`TestDatabase::allow_inserts_into`].
+    pub async fn fail_inserts_into(&self, table: &str) {
+        let statements = if self.postgres.is_some() {
+            format!(
+                "CREATE OR REPLACE FUNCTION authd_test_fail() RETURNS trigger LANGUAGE plpgsql \
+                 AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$; \
+                 CREATE TRIGGER fail_insert_{table} BEFORE INSERT ON {table} \
+                 FOR EACH ROW EXECUTE FUNCTION authd_test_fail();"
+            )
+        } else {
+            format!(
+                "CREATE TRIGGER fail_insert_{table} BEFORE INSERT ON {table} \
+                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+            )
+        };
+        self.execute(&statements).await;
+    }
+
+    /// Undoes [`TestDatabase::fail_inserts_into`].
+    pub async fn allow_inserts_into(&self, table: &str) {
+        let statement = if self.postgres.is_some() {
+            format!("DROP TRIGGER fail_insert_{table} ON {table}")
+        } else {
+            format!("DROP TRIGGER fail_insert_{table}")
+        };
+        self.execute(&statement).await;
+    }
 }
 
 impl Drop for TestDatabase {

@@ -1,0 +1,394 @@
+//! Refresh token families and authorization codes under failure and concurrency: checked
+//! before anything is spent, spent and replaced in one step, and revoked as a family, so that
+//! a family whose reuse was detected has no token left that works.
+
+use base64::Engine as _;
+use serde_json::Value;
+
+use crate::common::{Options, TestApp};
+use crate::oauth::{
+    pkce, post_form, session_token, PASSWORD, REDIRECT, SPA, TRUSTED, WEB, WEB_SECRET,
+};
+
+const TRUSTED_SECRET: &str = "trusted-secret-0123456789";
+
+/// The trusted app's tokens from the password grant, with a refresh token.
+async fn password_tokens(app: &TestApp) -> Value {
+    let (status, tokens) = post_form(
+        app,
+        "/oauth2/default/v1/token",
+        &[
+            ("grant_type", "password"),
+            ("username", "alice@example.com"),
+            ("password", PASSWORD),
+            ("scope", "openid offline_access"),
+            ("client_id", TRUSTED),
+            ("client_secret", TRUSTED_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    tokens
+}
+
+async fn refresh_at(
+    app: &TestApp,
+    server: &str,
+    refresh_token: &str,
+    extra: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+        ("client_id", TRUSTED),
+        ("client_secret", TRUSTED_SECRET),
+    ];
+    form.extend_from_slice(extra);
+    post_form(app, &format!("/oauth2/{server}/v1/token"), &form).await
+}
+
+async fn refresh(app: &TestApp, refresh_token: &str) -> (u16, Value) {
+    refresh_at(app, "default", refresh_token, &[]).await
+}
+
+async fn active(app: &TestApp, token: &str) -> bool {
+    let (status, body) = post_form(
+        app,
+        "/oauth2/default/v1/introspect",
+        &[
+            ("token", token),
+            ("client_id", TRUSTED),
+            ("client_secret", TRUSTED_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["active"].as_bool().unwrap()
+}
+
+fn text(value: &Value) -> &str {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a string: {value}"))
+}
+
+#[tokio::test]
+async fn a_refresh_whose_successor_cannot_be_stored_spends_nothing() {
+    let app = crate::oauth::spawn().await;
+    let first = password_tokens(&app).await;
+    let token = text(&first["refresh_token"]);
+
+    app.database.fail_inserts_into("refresh_tokens").await;
+    let (status, failed) = refresh(&app, token).await;
+    assert!(status >= 500, "{status} {failed}");
+    app.database.allow_inserts_into("refresh_tokens").await;
+
+    // The client's retry with the same token is not taken for reuse.
+    let (status, renewed) = refresh(&app, token).await;
+    assert_eq!(status, 200, "{renewed}");
+    let successor = text(&renewed["refresh_token"]);
+    assert!(
+        active(&app, text(&first["access_token"])).await,
+        "family intact"
+    );
+    assert!(active(&app, successor).await);
+    let (status, again) = refresh(&app, successor).await;
+    assert_eq!(status, 200, "{again}");
+}
+
+/// A code for the web app through a session token, and its PKCE verifier.
+async fn web_code(app: &TestApp, server: &str) -> (String, String) {
+    let token = session_token(app).await;
+    let (challenge, verifier) = pkce();
+    let response = app
+        .http
+        .get(format!("{}/oauth2/{server}/v1/authorize", app.base_url))
+        .query(&[
+            ("client_id", WEB),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid offline_access"),
+            ("state", "st"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("sessionToken", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let params = crate::oauth::parse_location(&location);
+    (params["code"].clone(), verifier)
+}
+
+async fn redeem_at(
+    app: &TestApp,
+    server: &str,
+    code: &str,
+    verifier: &str,
+    client: (&str, &str),
+    redirect_uri: &str,
+) -> (u16, Value) {
+    post_form(
+        app,
+        &format!("/oauth2/{server}/v1/token"),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier),
+            ("client_id", client.0),
+            ("client_secret", client.1),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_redemption_whose_tokens_cannot_be_stored_leaves_the_code_usable() {
+    let app = crate::oauth::spawn().await;
+    let (code, verifier) = web_code(&app, "default").await;
+    app.database.fail_inserts_into("refresh_tokens").await;
+    let (status, failed) = redeem_at(
+        &app,
+        "default",
+        &code,
+        &verifier,
+        (WEB, WEB_SECRET),
+        REDIRECT,
+    )
+    .await;
+    assert!(status >= 500, "{status} {failed}");
+    app.database.allow_inserts_into("refresh_tokens").await;
+
+    let (status, tokens) = redeem_at(
+        &app,
+        "default",
+        &code,
+        &verifier,
+        (WEB, WEB_SECRET),
+        REDIRECT,
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    let (status, renewed) = post_form(
+        &app,
+        "/oauth2/default/v1/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", text(&tokens["refresh_token"])),
+            ("client_id", WEB),
+            ("client_secret", WEB_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{renewed}");
+}
+
+#[tokio::test]
+async fn a_refresh_token_refused_for_its_request_is_not_spent() {
+    let app = crate::oauth::spawn().await;
+    let first = password_tokens(&app).await;
+    let token = text(&first["refresh_token"]);
+
+    // Another client: a public one, naming itself only, as anyone holding a leaked token could.
+    let (status, error) = post_form(
+        &app,
+        "/oauth2/default/v1/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token),
+            ("client_id", SPA),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "{error}");
+    assert_eq!(error["error"], "invalid_grant");
+    // Another authorization server.
+    let (status, error) = refresh_at(&app, "other", token, &[]).await;
+    assert_eq!(status, 400, "{error}");
+    assert_eq!(error["error"], "invalid_grant");
+    // A wider scope.
+    let (status, error) = refresh_at(
+        &app,
+        "default",
+        token,
+        &[("scope", "openid email offline_access")],
+    )
+    .await;
+    assert_eq!(status, 400, "{error}");
+    assert_eq!(error["error"], "invalid_scope");
+
+    // None of that spent the token or revoked the family.
+    assert!(active(&app, text(&first["access_token"])).await);
+    let (status, renewed) = refresh(&app, token).await;
+    assert_eq!(status, 200, "{renewed}");
+    assert!(active(&app, text(&renewed["access_token"])).await);
+}
+
+#[tokio::test]
+async fn a_code_presented_by_another_client_or_server_is_not_spent() {
+    let app = crate::oauth::spawn().await;
+    let (code, verifier) = web_code(&app, "default").await;
+    // The public SPA may redeem codes, with PKCE and no secret.
+    let (status, error) = redeem_at(&app, "default", &code, &verifier, (SPA, ""), REDIRECT).await;
+    assert_eq!(status, 400, "{error}");
+    assert_eq!(error["error"], "invalid_grant");
+    let (status, error) =
+        redeem_at(&app, "other", &code, &verifier, (WEB, WEB_SECRET), REDIRECT).await;
+    assert_eq!(status, 400, "{error}");
+    assert_eq!(error["error"], "invalid_grant");
+    let (status, tokens) = redeem_at(
+        &app,
+        "default",
+        &code,
+        &verifier,
+        (WEB, WEB_SECRET),
+        REDIRECT,
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+}
+
+#[tokio::test]
+async fn a_code_presented_by_its_client_with_a_wrong_binding_is_spent() {
+    let app = crate::oauth::spawn().await;
+    let (code, verifier) = web_code(&app, "default").await;
+    let (status, error) = redeem_at(
+        &app,
+        "default",
+        &code,
+        &verifier,
+        (WEB, WEB_SECRET),
+        "http://localhost:9999/elsewhere",
+    )
+    .await;
+    assert_eq!(status, 400, "{error}");
+    let (status, _) = redeem_at(
+        &app,
+        "default",
+        &code,
+        &verifier,
+        (WEB, WEB_SECRET),
+        REDIRECT,
+    )
+    .await;
+    assert_eq!(status, 400, "single use: the code is gone");
+
+    let (code, _) = web_code(&app, "default").await;
+    let (status, _) = redeem_at(
+        &app,
+        "default",
+        &code,
+        "a-wrong-verifier-a-wrong-verifier-a-wrong-verifier",
+        (WEB, WEB_SECRET),
+        REDIRECT,
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = redeem_at(
+        &app,
+        "default",
+        &code,
+        &verifier,
+        (WEB, WEB_SECRET),
+        REDIRECT,
+    )
+    .await;
+    assert_eq!(status, 400, "single use: the code is gone");
+}
+
+/// Introspection from the other replica's point of view too.
+async fn active_anywhere(replicas: &[&TestApp], token: &str) -> bool {
+    for replica in replicas {
+        if active(replica, token).await {
+            return true;
+        }
+    }
+    false
+}
+
+#[tokio::test]
+async fn after_a_reuse_raced_across_two_replicas_no_token_of_the_family_works() {
+    let first = crate::oauth::spawn().await;
+    let second = TestApp::spawn_with(Options {
+        database: Some(first.database.clone()),
+        clock: Some(first.clock.clone()),
+        ..Default::default()
+    })
+    .await;
+    const ROUNDS: usize = 30;
+    for round in 0..ROUNDS {
+        let issued = password_tokens(&first).await;
+        let token = text(&issued["refresh_token"]).to_owned();
+        // The same token on both replicas at once: one is the rotation, the other a reuse.
+        let (a, b) = tokio::join!(refresh(&first, &token), refresh(&second, &token));
+        let outcomes = [a, b];
+        let winners: Vec<&Value> = outcomes
+            .iter()
+            .filter(|(status, _)| *status == 200)
+            .map(|(_, body)| body)
+            .collect();
+        assert_eq!(winners.len(), 1, "round {round}: {outcomes:?}");
+        assert!(
+            outcomes
+                .iter()
+                .any(|(status, body)| *status == 400 && body["error"] == "invalid_grant"),
+            "round {round}: {outcomes:?}"
+        );
+        let winner = winners[0];
+        let replicas = [&first, &second];
+        for token in [
+            text(&issued["access_token"]),
+            text(&winner["access_token"]),
+            text(&winner["refresh_token"]),
+        ] {
+            assert!(
+                !active_anywhere(&replicas, token).await,
+                "round {round}: a token of the reused family is still active"
+            );
+        }
+        let (status, body) = refresh(&second, text(&winner["refresh_token"])).await;
+        assert_eq!(
+            status, 400,
+            "round {round}: the successor still refreshes: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_public_client_cannot_burn_a_confidential_clients_code_with_basic() {
+    // The same rule through okta-auth-js's header shape: Basic base64(client_id).
+    let app = crate::oauth::spawn().await;
+    let (code, verifier) = web_code(&app, "default").await;
+    let response = app
+        .http
+        .post(format!("{}/oauth2/default/v1/token", app.base_url))
+        .header(
+            "authorization",
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(SPA)
+            ),
+        )
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let (status, tokens) = redeem_at(
+        &app,
+        "default",
+        &code,
+        &verifier,
+        (WEB, WEB_SECRET),
+        REDIRECT,
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+}
