@@ -402,6 +402,7 @@ impl Seed {
                 jwks: app.jwks,
                 created_at: placeholder,
                 updated_at: placeholder,
+                tokens_valid_after: None,
             };
             let change = engine
                 .put_client(desired, digest.is_some())

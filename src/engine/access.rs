@@ -74,26 +74,33 @@ impl Engine {
         if self.store.is_access_token_revoked(&jti, grant_id).await? {
             return Err(invalid("The access token has been revoked."));
         }
-        // A deactivated app's tokens stop working at once (as Okta documents).
-        let client_active = match claims.get("cid").and_then(Value::as_str) {
-            Some(cid) => self.active_client(cid, false).await.is_ok(),
+        let issued_at =
+            Timestamp::from_unix(claims.get("iat").and_then(Value::as_i64).unwrap_or(0));
+        // A deactivated app's tokens stop working at once (as Okta documents), and stay
+        // invalid when it is activated again.
+        let client_valid = match claims.get("cid").and_then(Value::as_str) {
+            Some(cid) => self
+                .active_client(cid, false)
+                .await
+                .is_ok_and(|client| !client.predates_revocation(issued_at)),
             None => false,
         };
-        if !client_active {
+        if !client_valid {
             return Err(invalid("The client of this access token is not active."));
         }
-        // A deactivated, suspended or locked user's tokens stop working at once.
+        // A deactivated, suspended or locked user's tokens stop working at once; a
+        // deactivation, suspension or password change ends them for good.
         if let Some(uid) = claims
             .get("uid")
             .and_then(Value::as_str)
             .and_then(|uid| UserId::parse(uid).ok())
         {
-            let active = match self.store.get_user(&uid).await {
-                Ok(user) => user.may_sign_in(self.now()),
+            let valid = match self.store.get_user(&uid).await {
+                Ok(user) => user.may_sign_in(self.now()) && !user.predates_revocation(issued_at),
                 Err(crate::store::Error::NotFound) => false,
                 Err(err) => return Err(err.into()),
             };
-            if !active {
+            if !valid {
                 return Err(invalid("The user of this access token is not active."));
             }
         }

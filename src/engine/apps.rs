@@ -67,6 +67,7 @@ impl Engine {
             status: Status::Active,
             created_at: now,
             updated_at: now,
+            tokens_valid_after: None,
         };
         let first_secret = hash.map(|hash| ClientSecret::new(client.id.clone(), hash, now));
         self.store
@@ -117,15 +118,23 @@ impl Engine {
         Ok(client)
     }
 
-    /// Activates or deactivates an app. A deactivated app's tokens stop working at once.
+    /// Activates or deactivates an app. A deactivated app's tokens stop working at once, and
+    /// stay invalid when it is activated again (Okta's rule): its refresh token families are
+    /// revoked and every token issued before the deactivation is refused for good.
     pub async fn set_app_status(&self, id: &str, status: Status) -> Result<Client> {
         let existing = self.app(id).await?;
+        let deactivated = existing.status == Status::Active && status == Status::Inactive;
+        let now = self.now();
         let client = Client {
             status,
-            updated_at: self.now(),
+            updated_at: now,
             ..existing
         };
         self.store.update_client(&client).await?;
+        if deactivated {
+            let until = now.plus(self.longest_access_token().await?);
+            self.store.end_client_access(&client.id, now, until).await?;
+        }
         self.forget_origin_trust();
         tracing::info!(client.id = %client.id, status = %status, "app status changed");
         Ok(client)

@@ -127,7 +127,7 @@ impl Engine {
             .verify_credentials(&request.username, request.password, now)
             .await?
         {
-            Credentials::Valid(user) => user,
+            Credentials::Valid(user) => *user,
             Credentials::LockedOut => return self.locked_out(),
         };
         match self.password_expiry(&user, now) {
@@ -207,7 +207,9 @@ impl Engine {
         {
             return Ok(Credentials::LockedOut);
         }
-        Ok(Credentials::Valid(self.store.get_user(&user.id).await?))
+        Ok(Credentials::Valid(Box::new(
+            self.store.get_user(&user.id).await?,
+        )))
     }
 
     /// Whether the user's password has expired (or must be changed).
@@ -295,6 +297,7 @@ impl Engine {
             // Someone else changed the password since it was verified.
             return Err(Error::InvalidToken);
         }
+        self.end_access_after_password_change(&user.id, now).await?;
         tracing::info!(user.id = %user.id, "password changed during sign-in");
         let user = self.store.get_user(&user.id).await?;
         self.succeed(user, now, pending.relay_state).await
@@ -401,6 +404,7 @@ impl Engine {
         if !self.store.complete_recovery(&user).await? {
             return Err(Error::InvalidToken);
         }
+        self.end_access_after_password_change(&user.id, now).await?;
         tracing::info!(user.id = %user.id, "password reset through a recovery token");
         self.succeed(user, now, pending.relay_state).await
     }
@@ -535,7 +539,7 @@ impl Engine {
 /// What checking a username and password found.
 pub(crate) enum Credentials {
     /// Right password; the user as now stored.
-    Valid(User),
+    Valid(Box<User>),
     /// A lockout is in force (possibly just begun).
     LockedOut,
 }

@@ -367,6 +367,7 @@ impl Engine {
                 let desired = Client {
                     created_at: existing.created_at,
                     updated_at: existing.updated_at,
+                    tokens_valid_after: existing.tokens_valid_after,
                     ..desired
                 };
                 if desired == existing {
@@ -387,6 +388,10 @@ impl Engine {
                     self.store
                         .replace_client_and_secrets(&client, secret.as_ref())
                         .await?;
+                }
+                if existing.status == Status::Active && client.status == Status::Inactive {
+                    let until = now.plus(self.longest_access_token().await?);
+                    self.store.end_client_access(&client.id, now, until).await?;
                 }
                 self.forget_origin_trust();
                 Ok(Change::Updated)
@@ -423,6 +428,7 @@ impl Engine {
                 updated_at: now,
                 failed_sign_ins: 0,
                 locked_until: None,
+                tokens_valid_after: None,
             };
             self.store
                 .insert_user(&user)
@@ -471,7 +477,20 @@ impl Engine {
             return Ok(Change::Unchanged);
         }
         user.updated_at = now;
-        self.store.update_user(&user).await?;
+        let ends_access = user.status != existing.status
+            && matches!(
+                user.status,
+                UserStatus::Deprovisioned | UserStatus::Suspended
+            );
+        if ends_access {
+            let until = now.plus(self.longest_access_token().await?);
+            self.store.update_user_ending_access(&user, until).await?;
+        } else {
+            self.store.update_user(&user).await?;
+        }
+        if user.password_hash != existing.password_hash {
+            self.end_access_after_password_change(&user.id, now).await?;
+        }
         Ok(Change::Updated)
     }
 }

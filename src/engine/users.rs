@@ -82,6 +82,7 @@ impl Engine {
             updated_at: now,
             failed_sign_ins: 0,
             locked_until: None,
+            tokens_valid_after: None,
         };
         if let Some(password) = password {
             check_password(&user, &password)?;
@@ -180,9 +181,11 @@ impl Engine {
         if to == UserStatus::Active && user.activated_at.is_none() {
             user.activated_at = Some(now);
         }
-        if to == UserStatus::Deprovisioned {
+        // Okta: deactivation and suspension end sessions and tokens, and reactivation starts
+        // clean.
+        if matches!(to, UserStatus::Deprovisioned | UserStatus::Suspended) {
             self.store
-                .deactivate_user(&user, now.plus(self.longest_access_token().await?))
+                .update_user_ending_access(&user, now.plus(self.longest_access_token().await?))
                 .await?;
         } else {
             self.store.update_user(&user).await?;
@@ -257,6 +260,7 @@ impl Engine {
             user.activated_at.get_or_insert(now);
         }
         self.store.update_user(&user).await?;
+        self.end_access_after_password_change(&user.id, now).await?;
         tracing::info!(user.id = %user.id, "password set by an administrator");
         Ok(user)
     }
@@ -300,6 +304,7 @@ impl Engine {
                 "oldPassword: The password changed meanwhile.".to_owned(),
             ]));
         }
+        self.end_access_after_password_change(&user.id, now).await?;
         Ok(self.store.get_user(&user.id).await?)
     }
 
@@ -316,9 +321,22 @@ impl Engine {
         Ok(())
     }
 
+    /// A new password ends what the old one started (Okta's `revokeSessions`): the user's
+    /// sessions, refresh token families, and every token issued before `now`.
+    pub(super) async fn end_access_after_password_change(
+        &self,
+        user: &crate::model::UserId,
+        now: crate::model::Timestamp,
+    ) -> Result<()> {
+        let until = now.plus(self.longest_access_token().await?);
+        self.store.end_user_access(user, now, until).await?;
+        tracing::info!(user.id = %user, "sessions and tokens from before the password change ended");
+        Ok(())
+    }
+
     /// How long an access token issued now could live: the configuration's lifetime, a
     /// server's own, or a policy rule's, which is at most a day (as Okta).
-    async fn longest_access_token(&self) -> Result<std::time::Duration> {
+    pub(super) async fn longest_access_token(&self) -> Result<std::time::Duration> {
         let servers = self.store.list_auth_servers().await?;
         let longest_own = servers
             .iter()

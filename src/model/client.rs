@@ -103,6 +103,17 @@ pub struct Client {
     pub created_at: Timestamp,
     /// When it last changed.
     pub updated_at: Timestamp,
+    /// Tokens issued (and grants authenticated) before this time are invalid for good: set
+    /// when the app is deactivated; kept by the store.
+    pub tokens_valid_after: Option<Timestamp>,
+}
+
+impl Client {
+    /// Whether something issued or authenticated at `at` predates the app's deactivation and
+    /// so stays invalid after it is reactivated.
+    pub fn predates_revocation(&self, at: Timestamp) -> bool {
+        self.tokens_valid_after.is_some_and(|after| at < after)
+    }
 }
 
 impl std::fmt::Debug for Client {

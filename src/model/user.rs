@@ -51,9 +51,18 @@ pub struct User {
     pub failed_sign_ins: u32,
     /// While in the future, sign-in is refused (lockout); kept by the store like the counter.
     pub locked_until: Option<Timestamp>,
+    /// Tokens issued (and grants authenticated) before this time are invalid for good: set
+    /// when the user is deactivated or suspended or their password changes; kept by the store.
+    pub tokens_valid_after: Option<Timestamp>,
 }
 
 impl User {
+    /// Whether something issued or authenticated at `at` predates the end of the user's
+    /// earlier access (deactivation, suspension, password change) and so stays invalid.
+    pub fn predates_revocation(&self, at: Timestamp) -> bool {
+        self.tokens_valid_after.is_some_and(|after| at < after)
+    }
+
     /// Whether a lockout is in force at `now`.
     pub fn is_locked(&self, now: Timestamp) -> bool {
         self.locked_until.is_some_and(|until| now < until)

@@ -151,6 +151,14 @@ pub trait ClientStore: Send + Sync {
     async fn update_client(&self, client: &Client) -> Result<()>;
     /// Deletes a client; whether there was one.
     async fn delete_client(&self, id: &ClientId) -> Result<bool>;
+    /// In one transaction: revokes every refresh token family of the client (their access
+    /// tokens until `until`) and makes every token issued to it before `now` invalid for good.
+    async fn end_client_access(
+        &self,
+        id: &ClientId,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<()>;
     /// A client's secrets, active or not, oldest first.
     async fn list_client_secrets(&self, id: &ClientId) -> Result<Vec<ClientSecret>>;
     /// Adds a secret unless its client already holds [`MAX_CLIENT_SECRETS`](crate::model::MAX_CLIENT_SECRETS):
@@ -193,10 +201,14 @@ pub trait UserStore: Send + Sync {
     async fn unlock_user(&self, id: &UserId, now: Timestamp) -> Result<()>;
     /// Deletes a user and everything of theirs; whether there was one.
     async fn delete_user(&self, id: &UserId) -> Result<bool>;
-    /// Writes the user (deactivated) and, in the same transaction, ends every session of
-    /// theirs and revokes every grant of theirs with refresh tokens (their access tokens until
-    /// `until`).
-    async fn deactivate_user(&self, user: &User, until: Timestamp) -> Result<()>;
+    /// Writes the user (deactivated or suspended) and, in the same transaction, ends their
+    /// authn transactions and everything [`UserStore::end_user_access`] ends, as of
+    /// `user.updated_at`.
+    async fn update_user_ending_access(&self, user: &User, until: Timestamp) -> Result<()>;
+    /// In one transaction: ends every session of the user, revokes every refresh token family
+    /// of theirs (their access tokens until `until`), and makes every token issued before `now`
+    /// invalid for good.
+    async fn end_user_access(&self, id: &UserId, now: Timestamp, until: Timestamp) -> Result<()>;
 }
 
 /// Which users to list.

@@ -28,7 +28,7 @@ macro_rules! client_columns {
     () => {
         "id, label, application_type, redirect_uris, post_logout_redirect_uris, grant_types, \
          response_types, token_endpoint_auth_method, allow_plain_pkce, jwks, status, created_at, \
-         updated_at, \
+         updated_at, tokens_valid_after, \
          (SELECT MIN(secret_hash) FROM client_secrets s WHERE s.client_id = clients.id \
              AND s.status = 'ACTIVE') AS secret_hash, \
          (SELECT CASE WHEN COUNT(*) > 1 THEN MAX(secret_hash) END FROM client_secrets s \
@@ -64,10 +64,10 @@ pub const DELETE_INACTIVE_CLIENT_SECRET: &str =
 
 pub const GET_USER_BY_LOGIN: &str = "SELECT id, status, login, profile, password_hash, \
      created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at, \
-     failed_sign_ins, locked_until FROM users WHERE login_lower = $1";
+     failed_sign_ins, locked_until, tokens_valid_after FROM users WHERE login_lower = $1";
 pub const LIST_USERS: &str = "SELECT id, status, login, profile, password_hash, \
      created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at, \
-     failed_sign_ins, locked_until FROM users \
+     failed_sign_ins, locked_until, tokens_valid_after FROM users \
      WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR login_lower = $2) \
      AND ($3 IS NULL OR login_lower LIKE $3 OR LOWER(profile) LIKE $4) \
      AND ($5 IS NULL OR id > $5) ORDER BY id LIMIT $6";
@@ -82,9 +82,20 @@ pub const REVOKE_USER_GRANTS: &str = "INSERT INTO revoked_grants (grant_id, expi
      ON CONFLICT (grant_id) DO NOTHING";
 pub const REVOKE_USER_REFRESH_TOKENS: &str =
     "UPDATE refresh_tokens SET revoked = 1 WHERE user_id = $1";
+pub const CONSUME_USER_CODES: &str = "UPDATE authorization_codes SET consumed_at = $2 \
+     WHERE user_id = $1 AND consumed_at IS NULL";
+pub const CONSUME_CLIENT_CODES: &str = "UPDATE authorization_codes SET consumed_at = $2 \
+     WHERE client_id = $1 AND consumed_at IS NULL";
+pub const END_USER_TOKENS: &str = "UPDATE users SET tokens_valid_after = $2 WHERE id = $1";
+pub const REVOKE_CLIENT_GRANTS: &str = "INSERT INTO revoked_grants (grant_id, expires_at) \
+     SELECT DISTINCT grant_id, $2 FROM refresh_tokens WHERE client_id = $1 \
+     ON CONFLICT (grant_id) DO NOTHING";
+pub const REVOKE_CLIENT_REFRESH_TOKENS: &str =
+    "UPDATE refresh_tokens SET revoked = 1 WHERE client_id = $1";
+pub const END_CLIENT_TOKENS: &str = "UPDATE clients SET tokens_valid_after = $2 WHERE id = $1";
 pub const GET_USER: &str = "SELECT id, status, login, profile, password_hash, \
      created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at, \
-     failed_sign_ins, locked_until FROM users WHERE id = $1";
+     failed_sign_ins, locked_until, tokens_valid_after FROM users WHERE id = $1";
 
 // In an UPDATE every expression sees the row as it was, so the new count is spelled out where
 // it is needed. A lock whose time has passed starts the count again.
@@ -103,7 +114,7 @@ pub const RECORD_FAILED_SIGN_IN: &str = "UPDATE users SET \
      WHERE id = $1 \
      RETURNING id, status, login, profile, password_hash, created_at, activated_at, \
      status_changed_at, last_login_at, updated_at, password_changed_at, failed_sign_ins, \
-     locked_until";
+     locked_until, tokens_valid_after";
 // Refused while a lock set by a concurrent failure is in force, so a right guess cannot undo
 // it; the upgraded hash replaces only the hash that was verified.
 pub const RECORD_SUCCESSFUL_SIGN_IN: &str = "UPDATE users SET failed_sign_ins = 0, \
@@ -519,6 +530,17 @@ macro_rules! portable_stores {
                 Ok(deleted.rows_affected() > 0)
             }
 
+            async fn end_client_access(
+                &self,
+                id: &ClientId,
+                now: Timestamp,
+                until: Timestamp,
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                end_access(&mut tx, &CLIENT_ACCESS, id.as_str(), now, until).await?;
+                tx.commit().await.map_err(map_err)
+            }
+
             async fn delete_client(&self, id: &ClientId) -> Result<bool> {
                 let deleted = sqlx::query(sql::DELETE_CLIENT)
                     .bind(id.as_str())
@@ -645,27 +667,33 @@ macro_rules! portable_stores {
                 Ok(deleted.rows_affected() > 0)
             }
 
-            async fn deactivate_user(&self, user: &User, until: Timestamp) -> Result<()> {
+            async fn update_user_ending_access(&self, user: &User, until: Timestamp) -> Result<()> {
                 let mut tx = self.pool.begin().await.map_err(map_err)?;
                 write_user(&mut *tx, sql::UPDATE_USER, user).await?;
-                let id = &user.id;
-                for statement in [
-                    sql::DELETE_USER_SESSIONS,
-                    sql::DELETE_USER_TRANSACTIONS,
-                    sql::REVOKE_USER_REFRESH_TOKENS,
-                ] {
-                    sqlx::query(statement)
-                        .bind(id.as_str())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(map_err)?;
-                }
-                sqlx::query(sql::REVOKE_USER_GRANTS)
-                    .bind(id.as_str())
-                    .bind(until.unix())
+                sqlx::query(sql::DELETE_USER_TRANSACTIONS)
+                    .bind(user.id.as_str())
                     .execute(&mut *tx)
                     .await
                     .map_err(map_err)?;
+                end_access(
+                    &mut tx,
+                    &USER_ACCESS,
+                    user.id.as_str(),
+                    user.updated_at,
+                    until,
+                )
+                .await?;
+                tx.commit().await.map_err(map_err)
+            }
+
+            async fn end_user_access(
+                &self,
+                id: &UserId,
+                now: Timestamp,
+                until: Timestamp,
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                end_access(&mut tx, &USER_ACCESS, id.as_str(), now, until).await?;
                 tx.commit().await.map_err(map_err)
             }
 
@@ -676,6 +704,65 @@ macro_rules! portable_stores {
             async fn update_user(&self, user: &User) -> Result<()> {
                 write_user(&self.pool, sql::UPDATE_USER, user).await
             }
+        }
+
+        /// What ending a user's or a client's access runs, each statement with `$1` = its id.
+        struct AccessStatements {
+            /// Statements with no other parameter.
+            by_id: &'static [&'static str],
+            /// Revokes the families' grants; `$2` = until when.
+            revoke_grants: &'static str,
+            /// Spends the unredeemed codes, so that a redemption under way stores nothing;
+            /// `$2` = now.
+            consume_codes: &'static str,
+            /// Sets `tokens_valid_after`; `$2` = now.
+            end_tokens: &'static str,
+        }
+
+        const USER_ACCESS: AccessStatements = AccessStatements {
+            by_id: &[sql::DELETE_USER_SESSIONS, sql::REVOKE_USER_REFRESH_TOKENS],
+            revoke_grants: sql::REVOKE_USER_GRANTS,
+            consume_codes: sql::CONSUME_USER_CODES,
+            end_tokens: sql::END_USER_TOKENS,
+        };
+
+        const CLIENT_ACCESS: AccessStatements = AccessStatements {
+            by_id: &[sql::REVOKE_CLIENT_REFRESH_TOKENS],
+            revoke_grants: sql::REVOKE_CLIENT_GRANTS,
+            consume_codes: sql::CONSUME_CLIENT_CODES,
+            end_tokens: sql::END_CLIENT_TOKENS,
+        };
+
+        /// Ends what a user or client had, inside `tx`: sessions (a user's), refresh families,
+        /// and every token issued before `now`.
+        async fn end_access(
+            tx: &mut sqlx::Transaction<'static, Db>,
+            statements: &AccessStatements,
+            id: &str,
+            now: Timestamp,
+            until: Timestamp,
+        ) -> Result<()> {
+            for statement in statements.by_id {
+                sqlx::query(statement)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+            }
+            // The grants are revoked before the families' rows are, in the same transaction.
+            for (statement, at) in [
+                (statements.revoke_grants, until),
+                (statements.consume_codes, now),
+                (statements.end_tokens, now),
+            ] {
+                sqlx::query(statement)
+                    .bind(id)
+                    .bind(at.unix())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+            }
+            Ok(())
         }
 
         async fn write_user<'e>(

@@ -102,6 +102,7 @@ pub struct ClientRow {
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
+    pub tokens_valid_after: Option<i64>,
     pub secret_hash: Option<String>,
     pub second_secret_hash: Option<String>,
 }
@@ -129,6 +130,7 @@ impl TryFrom<ClientRow> for Client {
             status: parse(&row.status)?,
             created_at: Timestamp::from_unix(row.created_at),
             updated_at: Timestamp::from_unix(row.updated_at),
+            tokens_valid_after: row.tokens_valid_after.map(Timestamp::from_unix),
         })
     }
 }
@@ -148,6 +150,7 @@ pub struct UserRow {
     pub password_changed_at: Option<i64>,
     pub failed_sign_ins: i64,
     pub locked_until: Option<i64>,
+    pub tokens_valid_after: Option<i64>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -168,6 +171,7 @@ impl TryFrom<UserRow> for User {
             password_changed_at: row.password_changed_at.map(Timestamp::from_unix),
             failed_sign_ins: u32::try_from(row.failed_sign_ins).unwrap_or(u32::MAX),
             locked_until: row.locked_until.map(Timestamp::from_unix),
+            tokens_valid_after: row.tokens_valid_after.map(Timestamp::from_unix),
         })
     }
 }

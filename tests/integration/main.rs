@@ -22,6 +22,7 @@ mod login_page;
 mod oauth;
 mod ops;
 mod policies;
+mod revocation;
 mod rotation;
 mod seed;
 mod sessions;

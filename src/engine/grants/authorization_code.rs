@@ -47,7 +47,7 @@ impl Engine {
             return Err(err);
         }
         let user = self.store.get_user(&code.grant.user_id).await?;
-        if !user.may_sign_in(now) {
+        if !user.may_sign_in(now) || super::outlived(&code.grant, &user) {
             return Err(invalid());
         }
         let issued = self

@@ -29,6 +29,14 @@ pub(crate) struct Issue<'a> {
     pub family: Option<(&'a GrantContext, Timestamp)>,
 }
 
+/// Whether a grant's sign-in predates the end of the user's earlier access (a deactivation,
+/// suspension or password change): what it started stays ended. (An app's deactivation
+/// revokes its families and codes by row: a user's earlier sign-in may start new grants for
+/// the reactivated app.)
+fn outlived(grant: &GrantContext, user: &User) -> bool {
+    user.predates_revocation(grant.auth_time)
+}
+
 /// Tokens minted for a grant, with the refresh token among them still to be stored: by whatever
 /// spends the artefact the client presented (a code, a refresh token), in the same transaction,
 /// so that a failure spends nothing and stores nothing.

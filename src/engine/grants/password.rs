@@ -25,7 +25,7 @@ impl Engine {
         let now = self.now();
         let failed = || Error::InvalidGrant("The credentials provided were invalid.".to_owned());
         let user = match self.verify_credentials(username, password, now).await {
-            Ok(Credentials::Valid(user)) => user,
+            Ok(Credentials::Valid(user)) => *user,
             Ok(Credentials::LockedOut) | Err(Error::AuthenticationFailed) => return Err(failed()),
             Err(err) => return Err(err),
         };

@@ -47,7 +47,7 @@ impl Engine {
             None => record.grant.scopes.clone(),
         };
         let user = self.store.get_user(&record.grant.user_id).await?;
-        if !user.may_sign_in(now) {
+        if !user.may_sign_in(now) || super::outlived(&record.grant, &user) {
             return Err(invalid());
         }
         let grant = GrantContext {
