@@ -13,7 +13,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, SettingsArgs};
 use crate::engine::apps::AppSpec;
 use crate::model::{
-    ApplicationType, AuthServerId, GrantType, KeyState, ResponseType, TokenEndpointAuthMethod,
+    ApplicationType, AuthServerId, GrantType, KeyState, RefreshTokenSettings, ResponseType,
+    RotationType, TokenEndpointAuthMethod,
 };
 use crate::seed::Seed;
 use crate::store::RotationOutcome;
@@ -127,6 +128,14 @@ enum AppsCommand {
         /// A fixed client id instead of a generated one.
         #[arg(long)]
         client_id: Option<String>,
+        /// Refresh token rotation: ROTATE (a new token on every use) or STATIC (Okta's
+        /// `rotation_type`).
+        #[arg(long, value_name = "TYPE", default_value = "ROTATE")]
+        refresh_rotation: RotationType,
+        /// Seconds a rotated refresh token still works, returning the same successor, 0 to 60
+        /// (Okta's `leeway`).
+        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        refresh_leeway: u32,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -495,8 +504,14 @@ async fn apps(config: Config, command: AppsCommand) -> anyhow::Result<()> {
                 redirect_uris,
                 grant_types,
                 client_id,
+                refresh_rotation,
+                refresh_leeway,
                 json,
             } => {
+                let refresh_token = RefreshTokenSettings {
+                    rotation_type: refresh_rotation,
+                    leeway_seconds: refresh_leeway,
+                };
                 let grant_types = if grant_types.is_empty() {
                     match application_type {
                         ApplicationType::Web => {
@@ -538,6 +553,7 @@ async fn apps(config: Config, command: AppsCommand) -> anyhow::Result<()> {
                         response_types,
                         token_endpoint_auth_method,
                         jwks: None,
+                        refresh_token: Some(refresh_token),
                     })
                     .await?;
                 if json {

@@ -11,8 +11,8 @@ use crate::engine::trusted_origins::OriginSpec;
 use crate::engine::{self, Change, Engine, UserSpec};
 use crate::model::{
     ApplicationType, AuthServer, AuthServerId, Client, ClientId, CustomClaim, GrantType,
-    IssuerMode, OriginScope, ResponseType, SigningAlg, Status, Timestamp, TokenEndpointAuthMethod,
-    TokenLifetimes, UserStatus,
+    IssuerMode, OriginScope, RefreshTokenSettings, ResponseType, RotationType, SigningAlg, Status,
+    Timestamp, TokenEndpointAuthMethod, TokenLifetimes, UserStatus,
 };
 
 /// Why a seed file cannot be applied.
@@ -173,6 +173,22 @@ struct SeedApp {
     allow_plain_pkce: bool,
     /// The JWKS (JSON text) for `private_key_jwt`.
     jwks: Option<String>,
+    /// Okta's `rotation_type`: ROTATE (default) or STATIC.
+    refresh_token_rotation: Option<RotationType>,
+    /// Okta's `leeway`, seconds (0 to 60, default 30).
+    refresh_token_leeway: Option<u32>,
+}
+
+impl SeedApp {
+    fn refresh_token(&self) -> RefreshTokenSettings {
+        let defaults = RefreshTokenSettings::default();
+        RefreshTokenSettings {
+            rotation_type: self
+                .refresh_token_rotation
+                .unwrap_or(defaults.rotation_type),
+            leeway_seconds: self.refresh_token_leeway.unwrap_or(defaults.leeway_seconds),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -257,6 +273,13 @@ impl Seed {
             }
         }
         for app in &self.apps {
+            if app.refresh_token().leeway_seconds > RefreshTokenSettings::MAX_LEEWAY_SECONDS {
+                return Err(format!(
+                    "apps.{}: refresh_token_leeway must be from 0 to {} seconds",
+                    app.client_id,
+                    RefreshTokenSettings::MAX_LEEWAY_SECONDS
+                ));
+            }
             let method = app_auth_method(app);
             let public = method == TokenEndpointAuthMethod::None;
             if public && app.client_secret.is_some() {
@@ -382,6 +405,7 @@ impl Seed {
                 .await
                 .map_err(apply_error)?;
             let method = app_auth_method(&app);
+            let refresh_token = app.refresh_token();
             let desired = Client {
                 id: app.client_id,
                 label: app.label,
@@ -403,6 +427,7 @@ impl Seed {
                 created_at: placeholder,
                 updated_at: placeholder,
                 tokens_valid_after: None,
+                refresh_token,
             };
             let change = engine
                 .put_client(desired, digest.is_some())

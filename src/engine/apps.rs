@@ -1,8 +1,8 @@
 //! Okta's Apps API for OpenID Connect apps: the clients of the OAuth flows.
 
 use crate::model::{
-    ApplicationType, Client, ClientId, ClientSecret, GrantType, PlainToken, ResponseType, Status,
-    TokenEndpointAuthMethod, MAX_CLIENT_SECRETS,
+    ApplicationType, Client, ClientId, ClientSecret, GrantType, PlainToken, RefreshTokenSettings,
+    ResponseType, Status, TokenEndpointAuthMethod, MAX_CLIENT_SECRETS,
 };
 use crate::store;
 
@@ -31,6 +31,9 @@ pub struct AppSpec {
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     /// JWKS for `private_key_jwt`, as JSON text.
     pub jwks: Option<String>,
+    /// How its refresh tokens rotate; `None` keeps what a replaced app had (Okta's defaults
+    /// for a new one).
+    pub refresh_token: Option<RefreshTokenSettings>,
 }
 
 impl Engine {
@@ -68,6 +71,7 @@ impl Engine {
             created_at: now,
             updated_at: now,
             tokens_valid_after: None,
+            refresh_token: spec.refresh_token.unwrap_or_default(),
         };
         let first_secret = hash.map(|hash| ClientSecret::new(client.id.clone(), hash, now));
         self.store
@@ -110,6 +114,7 @@ impl Engine {
             response_types: spec.response_types,
             token_endpoint_auth_method: spec.token_endpoint_auth_method,
             jwks: spec.jwks.or(existing.jwks.clone()),
+            refresh_token: spec.refresh_token.unwrap_or(existing.refresh_token),
             updated_at: self.now(),
             ..existing
         };
@@ -279,6 +284,15 @@ fn app_not_found(id: &str) -> Error {
 
 fn check_app(spec: &AppSpec) -> Result<()> {
     let mut causes = Vec::new();
+    if spec
+        .refresh_token
+        .is_some_and(|settings| settings.leeway_seconds > RefreshTokenSettings::MAX_LEEWAY_SECONDS)
+    {
+        causes.push(format!(
+            "settings.oauthClient.refresh_token.leeway: must be from 0 to {} seconds",
+            RefreshTokenSettings::MAX_LEEWAY_SECONDS
+        ));
+    }
     if spec.label.trim().is_empty() {
         causes.push("label: The field cannot be left blank".to_owned());
     }

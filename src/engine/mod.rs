@@ -65,6 +65,7 @@ pub struct Engine {
     origin_trust: Arc<trusted_origins::OriginTrustCache>,
     seed_key: Arc<ring::hmac::Key>,
     fingerprint_key: Arc<ring::hmac::Key>,
+    successor_sealer: Arc<crate::keys::seal::Sealer>,
     bootstrap_token: Option<crate::model::TokenHash>,
 }
 
@@ -122,6 +123,11 @@ impl Engine {
                 config.secret_key.expose(),
                 b"authd client secret fingerprint v1",
             )),
+            // Its own key, so that nothing sealed for one purpose opens for another.
+            successor_sealer: Arc::new(crate::keys::seal::Sealer::new(&derived_secret(
+                config.secret_key.expose(),
+                b"authd refresh token successor v1",
+            ))?),
         })
     }
 
@@ -556,6 +562,14 @@ listed!(
 );
 
 /// An HMAC key for one purpose, derived from the configured secret.
+/// 32 bytes for `purpose`, derived from the configured secret.
+fn derived_secret(secret: &[u8], purpose: &[u8]) -> [u8; 32] {
+    let root = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    let mut derived = [0u8; 32];
+    derived.copy_from_slice(ring::hmac::sign(&root, purpose).as_ref());
+    derived
+}
+
 fn derived_key(secret: &[u8], purpose: &[u8]) -> ring::hmac::Key {
     let root = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
     ring::hmac::Key::new(

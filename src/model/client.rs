@@ -17,6 +17,41 @@ wire_enum!(
 );
 
 wire_enum!(
+    /// Okta's refresh token `rotation_type` for an app.
+    RotationType, "refresh token rotation type" {
+        /// A new refresh token on every use; reuse of a rotated one (after the leeway) revokes
+        /// the family (RFC 9700 §4.14.2).
+        Rotate = "ROTATE",
+        /// The same refresh token on every use, until it expires.
+        Static = "STATIC",
+    }
+);
+
+/// Okta's refresh token settings of an app (`settings.oauthClient.refresh_token`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshTokenSettings {
+    /// Rotate or not.
+    pub rotation_type: RotationType,
+    /// Seconds during which a rotated token still works, returning the same successor.
+    pub leeway_seconds: u32,
+}
+
+impl RefreshTokenSettings {
+    /// The longest leeway Okta allows.
+    pub const MAX_LEEWAY_SECONDS: u32 = 60;
+}
+
+impl Default for RefreshTokenSettings {
+    /// Okta's defaults: rotation, with a 30-second leeway.
+    fn default() -> Self {
+        Self {
+            rotation_type: RotationType::Rotate,
+            leeway_seconds: 30,
+        }
+    }
+}
+
+wire_enum!(
     /// One word of a `response_type` (OAuth 2.0 Multiple Response Type Encoding Practices).
     ResponseType, "response type" {
         /// An authorization code.
@@ -106,6 +141,8 @@ pub struct Client {
     /// Tokens issued (and grants authenticated) before this time are invalid for good: set
     /// when the app is deactivated; kept by the store.
     pub tokens_valid_after: Option<Timestamp>,
+    /// How its refresh tokens rotate.
+    pub refresh_token: RefreshTokenSettings,
 }
 
 impl Client {

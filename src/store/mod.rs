@@ -60,6 +60,17 @@ impl Error {
     }
 }
 
+/// A rotated refresh token's successor, kept for the rotation leeway.
+#[derive(Debug, Clone)]
+pub struct RotatedSuccessor {
+    /// When the token was rotated.
+    pub rotated_at: Timestamp,
+    /// The successor's hash.
+    pub successor: TokenHash,
+    /// The successor itself, sealed (base64).
+    pub sealed: String,
+}
+
 /// What a key rotation should do, and what the caller saw when it planned it.
 ///
 /// The backend applies the plan only if the server's ACTIVE and NEXT keys are still the ones
@@ -332,12 +343,24 @@ pub trait GrantStore: Send + Sync {
     ) -> Result<Presented<RefreshTokenRecord>>;
     /// Marks a usable refresh token rotated and stores its successor, in one transaction:
     /// exactly one of any number of concurrent rotations gets `true`; the others get `false`
-    /// and write nothing, and a failure writes nothing either (the token stays usable).
+    /// and write nothing, and a failure writes nothing either (the token stays usable). With
+    /// `sealed_successor`, the rotated token keeps it, for [`GrantStore::rotated_successor`].
     async fn rotate_refresh_token(
         &self,
         token: &TokenHash,
         now: Timestamp,
         successor: Option<(&TokenHash, &RefreshTokenRecord)>,
+        sealed_successor: Option<&str>,
+    ) -> Result<bool>;
+    /// What a rotated (not revoked) token was replaced with, if it kept its successor.
+    async fn rotated_successor(&self, token: &TokenHash) -> Result<Option<RotatedSuccessor>>;
+    /// Moves a usable refresh token's idle expiry (a `STATIC` token in use); whether it was
+    /// still usable.
+    async fn extend_refresh_token(
+        &self,
+        token: &TokenHash,
+        now: Timestamp,
+        expires_at: Timestamp,
     ) -> Result<bool>;
     /// Revokes every refresh token of the grant, and its access tokens until `until`.
     async fn revoke_grant(&self, grant_id: &str, until: Timestamp) -> Result<()>;

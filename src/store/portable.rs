@@ -28,7 +28,7 @@ macro_rules! client_columns {
     () => {
         "id, label, application_type, redirect_uris, post_logout_redirect_uris, grant_types, \
          response_types, token_endpoint_auth_method, allow_plain_pkce, jwks, status, created_at, \
-         updated_at, tokens_valid_after, \
+         updated_at, tokens_valid_after, refresh_rotation_type, refresh_leeway_seconds, \
          (SELECT MIN(secret_hash) FROM client_secrets s WHERE s.client_id = clients.id \
              AND s.status = 'ACTIVE') AS secret_hash, \
          (SELECT CASE WHEN COUNT(*) > 1 THEN MAX(secret_hash) END FROM client_secrets s \
@@ -40,12 +40,14 @@ pub const LIST_CLIENTS: &str = concat!("SELECT ", client_columns!(), " FROM clie
 pub const DELETE_CLIENT: &str = "DELETE FROM clients WHERE id = $1";
 pub const INSERT_CLIENT: &str = "INSERT INTO clients (id, label, application_type, \
      redirect_uris, post_logout_redirect_uris, grant_types, response_types, \
-     token_endpoint_auth_method, status, created_at, updated_at, allow_plain_pkce, jwks) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+     token_endpoint_auth_method, status, created_at, updated_at, allow_plain_pkce, jwks, \
+     refresh_rotation_type, refresh_leeway_seconds) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 pub const UPDATE_CLIENT: &str = "UPDATE clients SET label = $2, application_type = $3, \
      redirect_uris = $4, post_logout_redirect_uris = $5, grant_types = $6, response_types = $7, \
      token_endpoint_auth_method = $8, status = $9, created_at = $10, updated_at = $11, \
-     allow_plain_pkce = $12, jwks = $13 WHERE id = $1";
+     allow_plain_pkce = $12, jwks = $13, refresh_rotation_type = $14, \
+     refresh_leeway_seconds = $15 WHERE id = $1";
 // Taken first in a secret-changing transaction: it serialises changes to one app's secrets.
 pub const TOUCH_CLIENT: &str = "UPDATE clients SET updated_at = $2 WHERE id = $1";
 pub const LIST_CLIENT_SECRETS: &str = "SELECT id, client_id, secret_hash, status, created_at, \
@@ -196,7 +198,19 @@ macro_rules! family_not_revoked {
     };
 }
 pub const ROTATE_REFRESH_TOKEN: &str = concat!(
-    "UPDATE refresh_tokens SET rotated_at = $2 \
+    "UPDATE refresh_tokens SET rotated_at = $2, successor_hash = $3, successor_sealed = $4 \
+     WHERE token_hash = $1 AND rotated_at IS NULL AND revoked = 0 \
+     AND expires_at > $2 AND family_expires_at > $2",
+    family_not_revoked!()
+);
+pub const ROTATED_SUCCESSOR: &str = concat!(
+    "SELECT rotated_at, successor_hash, successor_sealed FROM refresh_tokens \
+     WHERE token_hash = $1 AND rotated_at IS NOT NULL AND revoked = 0 \
+     AND successor_hash IS NOT NULL AND successor_sealed IS NOT NULL",
+    family_not_revoked!()
+);
+pub const EXTEND_REFRESH_TOKEN: &str = concat!(
+    "UPDATE refresh_tokens SET expires_at = $3 \
      WHERE token_hash = $1 AND rotated_at IS NULL AND revoked = 0 \
      AND expires_at > $2 AND family_expires_at > $2",
     family_not_revoked!()
@@ -317,8 +331,8 @@ macro_rules! portable_stores {
         };
         use $crate::store::{
             AdminStore, AuthServerStore, AuthnStore, ClientStore, Error, GrantStore, KeyChange,
-            KeyStore, Result, RotationOutcome, RotationPlan, SeedStore, SessionStore,
-            TrustedOriginStore, UserStore,
+            KeyStore, Result, RotatedSuccessor, RotationOutcome, RotationPlan, SeedStore,
+            SessionStore, TrustedOriginStore, UserStore,
         };
 
         #[async_trait::async_trait]
@@ -603,6 +617,8 @@ macro_rules! portable_stores {
                 .bind(client.updated_at.unix())
                 .bind(i64::from(client.allow_plain_pkce))
                 .bind(client.jwks.as_deref())
+                .bind(client.refresh_token.rotation_type.as_str())
+                .bind(i64::from(client.refresh_token.leeway_seconds))
                 .execute(executor)
                 .await
                 .map_err(map_err)?;
@@ -1105,19 +1121,14 @@ macro_rules! portable_stores {
         }
 
         /// Spends a single-use artefact with `spend` (an `UPDATE` that matches it only while it
-        /// is usable; `$1` = hash, `$2` = now) and stores the refresh token it issued, in one
-        /// transaction. Of concurrent spenders exactly one matches; the rest write nothing.
-        async fn spend(
+        /// is usable) and stores the refresh token it issued, in one transaction. Of concurrent spenders exactly one matches; the rest write nothing.
+        async fn spend<'q>(
             pool: &Pool,
-            spend: &'static str,
-            hash: &TokenHash,
-            now: Timestamp,
+            spend: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>,
             issued: Option<(&TokenHash, &RefreshTokenRecord)>,
         ) -> Result<bool> {
             let mut tx = pool.begin().await.map_err(map_err)?;
-            let spent = sqlx::query(spend)
-                .bind(hash.as_str())
-                .bind(now.unix())
+            let spent = spend
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?
@@ -1195,7 +1206,10 @@ macro_rules! portable_stores {
                 now: Timestamp,
                 issued: Option<(&TokenHash, &RefreshTokenRecord)>,
             ) -> Result<bool> {
-                spend(&self.pool, sql::CONSUME_CODE, code, now, issued).await
+                let consume = sqlx::query(sql::CONSUME_CODE)
+                    .bind(code.as_str())
+                    .bind(now.unix());
+                spend(&self.pool, consume, issued).await
             }
 
             async fn insert_refresh_token(
@@ -1226,8 +1240,48 @@ macro_rules! portable_stores {
                 token: &TokenHash,
                 now: Timestamp,
                 successor: Option<(&TokenHash, &RefreshTokenRecord)>,
+                sealed_successor: Option<&str>,
             ) -> Result<bool> {
-                spend(&self.pool, sql::ROTATE_REFRESH_TOKEN, token, now, successor).await
+                let rotate = sqlx::query(sql::ROTATE_REFRESH_TOKEN)
+                    .bind(token.as_str())
+                    .bind(now.unix())
+                    .bind(successor.map(|(hash, _)| hash.as_str()))
+                    .bind(sealed_successor);
+                spend(&self.pool, rotate, successor).await
+            }
+
+            async fn rotated_successor(
+                &self,
+                token: &TokenHash,
+            ) -> Result<Option<RotatedSuccessor>> {
+                let found: Option<(i64, String, String)> = sqlx::query_as(sql::ROTATED_SUCCESSOR)
+                    .bind(token.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(
+                    found.map(|(rotated_at, successor, sealed)| RotatedSuccessor {
+                        rotated_at: Timestamp::from_unix(rotated_at),
+                        successor: TokenHash::from_stored(successor),
+                        sealed,
+                    }),
+                )
+            }
+
+            async fn extend_refresh_token(
+                &self,
+                token: &TokenHash,
+                now: Timestamp,
+                expires_at: Timestamp,
+            ) -> Result<bool> {
+                let extended = sqlx::query(sql::EXTEND_REFRESH_TOKEN)
+                    .bind(token.as_str())
+                    .bind(now.unix())
+                    .bind(expires_at.unix())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(extended.rows_affected() == 1)
             }
 
             async fn revoke_grant(&self, grant_id: &str, until: Timestamp) -> Result<()> {

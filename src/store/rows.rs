@@ -3,8 +3,8 @@
 
 use crate::model::{
     AccessPolicy, Actor, ApiToken, AuditEvent, AuthServer, AuthorizationCode, Client, ClientSecret,
-    CustomClaim, GrantContext, PendingAuthn, RefreshTokenRecord, ScopeSet, Session,
-    SessionTokenGrant, SigningKey, Timestamp, TrustedOrigin, User,
+    CustomClaim, GrantContext, PendingAuthn, RefreshTokenRecord, RefreshTokenSettings, ScopeSet,
+    Session, SessionTokenGrant, SigningKey, Timestamp, TrustedOrigin, User,
 };
 
 use super::columns::{json_list, parse, to_json};
@@ -103,6 +103,8 @@ pub struct ClientRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub tokens_valid_after: Option<i64>,
+    pub refresh_rotation_type: String,
+    pub refresh_leeway_seconds: i64,
     pub secret_hash: Option<String>,
     pub second_secret_hash: Option<String>,
 }
@@ -131,6 +133,11 @@ impl TryFrom<ClientRow> for Client {
             created_at: Timestamp::from_unix(row.created_at),
             updated_at: Timestamp::from_unix(row.updated_at),
             tokens_valid_after: row.tokens_valid_after.map(Timestamp::from_unix),
+            refresh_token: RefreshTokenSettings {
+                rotation_type: parse(&row.refresh_rotation_type)?,
+                leeway_seconds: u32::try_from(row.refresh_leeway_seconds)
+                    .map_err(Error::corrupt)?,
+            },
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The hosted sign-in page in a real headless Chromium, driven over WebDriver (ChromeDriver).
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -27,7 +28,10 @@ impl Browser {
             .local_addr()
             .unwrap()
             .port();
+        // Its own process group, so that Chromium, its child, goes with it even when a test
+        // panics before closing the session.
         let mut driver = Command::new("chromedriver")
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -105,6 +109,9 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

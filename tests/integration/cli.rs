@@ -377,4 +377,31 @@ async fn apps_are_created_listed_and_their_secrets_rotated_from_the_command_line
         .await,
     );
     assert!(public["client_secret"].is_null(), "{public}");
+
+    let static_app = json(
+        &run(args(
+            "apps create --label Static --type web --redirect-uri http://localhost:5173/cb \
+             --grant-type authorization_code --grant-type refresh_token \
+             --refresh-rotation STATIC --refresh-leeway 0 --json",
+        ))
+        .await,
+    );
+    let (_, shown) = app
+        .admin_call(
+            reqwest::Method::GET,
+            &format!("/api/v1/apps/{}", static_app["client_id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(
+        shown["settings"]["oauthClient"]["refresh_token"],
+        serde_json::json!({ "rotation_type": "STATIC", "leeway": 0 })
+    );
+    let refused = run(args(
+        "apps create --label Long --type browser --redirect-uri http://localhost:5173/cb \
+         --refresh-leeway 61",
+    ))
+    .await;
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("leeway"), "{}", stderr(&refused));
 }

@@ -392,3 +392,239 @@ async fn a_public_client_cannot_burn_a_confidential_clients_code_with_basic() {
     .await;
     assert_eq!(status, 200, "{tokens}");
 }
+
+/// An app made through the Apps API with the given refresh token settings (password grant).
+async fn app_with_rotation(app: &TestApp, refresh_token: Value) -> (String, String) {
+    let (status, created) = app
+        .admin_call(
+            reqwest::Method::POST,
+            "/api/v1/apps",
+            Some(serde_json::json!({
+                "label": "Rotation", "signOnMode": "OPENID_CONNECT",
+                "credentials": { "oauthClient": { "token_endpoint_auth_method": "client_secret_post" } },
+                "settings": { "oauthClient": {
+                    "application_type": "web",
+                    "redirect_uris": [REDIRECT],
+                    "grant_types": ["password", "refresh_token"],
+                    "response_types": ["code"],
+                    "refresh_token": refresh_token
+                } }
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    let credentials = &created["credentials"]["oauthClient"];
+    (
+        text(&credentials["client_id"]).to_owned(),
+        text(&credentials["client_secret"]).to_owned(),
+    )
+}
+
+async fn grant_as(app: &TestApp, client: &(String, String), form: &[(&str, &str)]) -> (u16, Value) {
+    let mut form = form.to_vec();
+    form.extend_from_slice(&[
+        ("client_id", client.0.as_str()),
+        ("client_secret", client.1.as_str()),
+    ]);
+    post_form(app, "/oauth2/default/v1/token", &form).await
+}
+
+async fn first_refresh_token(app: &TestApp, client: &(String, String)) -> String {
+    let (status, tokens) = grant_as(
+        app,
+        client,
+        &[
+            ("grant_type", "password"),
+            ("username", "alice@example.com"),
+            ("password", PASSWORD),
+            ("scope", "openid offline_access"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    text(&tokens["refresh_token"]).to_owned()
+}
+
+async fn refresh_as(app: &TestApp, client: &(String, String), token: &str) -> (u16, Value) {
+    grant_as(
+        app,
+        client,
+        &[("grant_type", "refresh_token"), ("refresh_token", token)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn within_the_leeway_a_rotated_token_returns_the_same_successor() {
+    let app = crate::oauth::spawn().await;
+    let client = app_with_rotation(
+        &app,
+        serde_json::json!({ "rotation_type": "ROTATE", "leeway": 10 }),
+    )
+    .await;
+    let (_, shown) = app
+        .admin_call(
+            reqwest::Method::GET,
+            &format!("/api/v1/apps/{}", client.0),
+            None,
+        )
+        .await;
+    assert_eq!(
+        shown["settings"]["oauthClient"]["refresh_token"],
+        serde_json::json!({ "rotation_type": "ROTATE", "leeway": 10 })
+    );
+
+    let first = first_refresh_token(&app, &client).await;
+    let (status, rotated) = refresh_as(&app, &client, &first).await;
+    assert_eq!(status, 200, "{rotated}");
+    let successor = text(&rotated["refresh_token"]).to_owned();
+    assert_ne!(successor, first);
+    // The response was lost; the client retries with the old token within the leeway.
+    app.clock.advance(std::time::Duration::from_secs(10));
+    let (status, retried) = refresh_as(&app, &client, &first).await;
+    assert_eq!(status, 200, "{retried}");
+    assert_eq!(
+        text(&retried["refresh_token"]),
+        successor,
+        "the same successor"
+    );
+    assert_ne!(retried["access_token"], rotated["access_token"]);
+    assert!(active(&app, text(&retried["access_token"])).await);
+
+    // Once the successor has been used, the old token is a reuse, leeway or not.
+    let (status, next) = refresh_as(&app, &client, &successor).await;
+    assert_eq!(status, 200, "{next}");
+    let (status, _) = refresh_as(&app, &client, &first).await;
+    assert_eq!(status, 400);
+    let (status, _) = refresh_as(&app, &client, text(&next["refresh_token"])).await;
+    assert_eq!(status, 400, "the family is revoked");
+
+    // Past the leeway, a rotated token is a reuse.
+    let first = first_refresh_token(&app, &client).await;
+    let (_, rotated) = refresh_as(&app, &client, &first).await;
+    app.clock.advance(std::time::Duration::from_secs(11));
+    let (status, _) = refresh_as(&app, &client, &first).await;
+    assert_eq!(status, 400);
+    let (status, _) = refresh_as(&app, &client, text(&rotated["refresh_token"])).await;
+    assert_eq!(status, 400, "the family is revoked");
+}
+
+#[tokio::test]
+async fn a_static_refresh_token_stays_the_same_on_every_use() {
+    let app = crate::oauth::spawn().await;
+    let client = app_with_rotation(&app, serde_json::json!({ "rotation_type": "STATIC" })).await;
+    let token = first_refresh_token(&app, &client).await;
+    let mut access_tokens = Vec::new();
+    for _ in 0..3 {
+        let (status, tokens) = refresh_as(&app, &client, &token).await;
+        assert_eq!(status, 200, "{tokens}");
+        assert_eq!(text(&tokens["refresh_token"]), token);
+        access_tokens.push(text(&tokens["access_token"]).to_owned());
+    }
+    access_tokens.dedup();
+    assert_eq!(access_tokens.len(), 3, "a new access token each time");
+    // Revoked, it stops.
+    let (status, _) = grant_as(&app, &client, &[("token", token.as_str())]).await;
+    assert_eq!(status, 400, "not a grant request");
+    let response = app
+        .http
+        .post(format!("{}/oauth2/default/v1/revoke", app.base_url))
+        .form(&[
+            ("token", token.as_str()),
+            ("client_id", client.0.as_str()),
+            ("client_secret", client.1.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (status, _) = refresh_as(&app, &client, &token).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn rotation_settings_are_validated_and_kept_when_an_app_is_replaced() {
+    let app = crate::oauth::spawn().await;
+    let (status, error) = app
+        .admin_call(
+            reqwest::Method::POST,
+            "/api/v1/apps",
+            Some(serde_json::json!({
+                "label": "Too long", "signOnMode": "OPENID_CONNECT",
+                "settings": { "oauthClient": {
+                    "application_type": "service", "grant_types": ["client_credentials"],
+                    "refresh_token": { "rotation_type": "ROTATE", "leeway": 61 }
+                } }
+            })),
+        )
+        .await;
+    assert_eq!(status, 400, "{error}");
+    assert_eq!(error["errorCode"], "E0000001");
+    assert!(error["errorCauses"][0]["errorSummary"]
+        .as_str()
+        .unwrap()
+        .starts_with("settings.oauthClient.refresh_token.leeway"));
+
+    let client = app_with_rotation(
+        &app,
+        serde_json::json!({ "rotation_type": "STATIC", "leeway": 0 }),
+    )
+    .await;
+    let (status, replaced) = app
+        .admin_call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/apps/{}", client.0),
+            Some(serde_json::json!({
+                "label": "Renamed", "signOnMode": "OPENID_CONNECT",
+                "settings": { "oauthClient": {
+                    "application_type": "web", "redirect_uris": [REDIRECT],
+                    "grant_types": ["password", "refresh_token"], "response_types": ["code"]
+                } }
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{replaced}");
+    assert_eq!(
+        replaced["settings"]["oauthClient"]["refresh_token"],
+        serde_json::json!({ "rotation_type": "STATIC", "leeway": 0 })
+    );
+}
+
+#[tokio::test]
+async fn the_seed_file_sets_rotation_and_refuses_a_long_leeway() {
+    let seed = format!(
+        "{}\n{}",
+        crate::oauth::seed(),
+        r#"
+[[apps]]
+client_id = "0oastatic00000000001"
+client_secret = "static-secret-0123456789"
+label = "Static"
+application_type = "web"
+redirect_uris = ["http://localhost:9999/callback"]
+grant_types = ["password", "refresh_token"]
+refresh_token_rotation = "STATIC"
+refresh_token_leeway = 0
+"#
+    );
+    let app = TestApp::spawn_with(Options {
+        seed: Some(seed),
+        ..Default::default()
+    })
+    .await;
+    let client = (
+        "0oastatic00000000001".to_owned(),
+        "static-secret-0123456789".to_owned(),
+    );
+    let token = first_refresh_token(&app, &client).await;
+    let (status, tokens) = refresh_as(&app, &client, &token).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(text(&tokens["refresh_token"]), token);
+
+    let refused = authd::seed::Seed::parse(
+        "[[apps]]\nclient_id = \"x\"\nlabel = \"X\"\napplication_type = \"browser\"\n\
+         grant_types = [\"refresh_token\"]\nrefresh_token_leeway = 61\n",
+    )
+    .unwrap_err();
+    assert!(refused.contains("refresh_token_leeway"), "{refused}");
+}

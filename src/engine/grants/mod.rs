@@ -50,6 +50,15 @@ impl Issued {
     pub fn refresh_token(&self) -> Option<(&TokenHash, &RefreshTokenRecord)> {
         self.refresh.as_ref().map(|(hash, record)| (hash, record))
     }
+
+    /// The tokens with `kept` as their refresh token instead of a new one (a `STATIC` token,
+    /// or a rotated token's successor handed out again within the leeway).
+    pub fn keeping_refresh_token(self, kept: String) -> TokenSet {
+        TokenSet {
+            refresh_token: Some(kept),
+            ..self.tokens
+        }
+    }
 }
 
 impl Engine {

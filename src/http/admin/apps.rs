@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use crate::app::AppState;
 use crate::engine::apps::AppSpec;
 use crate::model::{
-    ApplicationType, Client, ClientSecret, GrantType, PlainToken, ResponseType, Status,
-    TokenEndpointAuthMethod,
+    ApplicationType, Client, ClientSecret, GrantType, PlainToken, RefreshTokenSettings,
+    ResponseType, RotationType, Status, TokenEndpointAuthMethod,
 };
 
 use super::super::error::OktaError;
@@ -61,6 +61,15 @@ struct OAuthSettings {
     #[serde(default)]
     grant_types: Vec<GrantType>,
     application_type: ApplicationType,
+    #[serde(default)]
+    refresh_token: Option<RefreshTokenRequest>,
+}
+
+/// Okta's `settings.oauthClient.refresh_token`; what is left out takes Okta's default.
+#[derive(Debug, Deserialize)]
+struct RefreshTokenRequest {
+    rotation_type: Option<RotationType>,
+    leeway: Option<u32>,
 }
 
 impl AppRequest {
@@ -97,6 +106,13 @@ impl AppRequest {
             response_types: settings.response_types,
             token_endpoint_auth_method: method,
             jwks: oauth.jwks.map(|jwks| jwks.to_string()),
+            refresh_token: settings.refresh_token.map(|given| {
+                let defaults = RefreshTokenSettings::default();
+                RefreshTokenSettings {
+                    rotation_type: given.rotation_type.unwrap_or(defaults.rotation_type),
+                    leeway_seconds: given.leeway.unwrap_or(defaults.leeway_seconds),
+                }
+            }),
         })
     }
 }
@@ -342,6 +358,19 @@ fn render(app: &AppState, client: &Client, secret: Option<&PlainToken>) -> Value
     {
         credentials["jwks"] = jwks;
     }
+    let mut settings = json!({
+        "redirect_uris": client.redirect_uris,
+        "post_logout_redirect_uris": client.post_logout_redirect_uris,
+        "response_types": client.response_types,
+        "grant_types": client.grant_types,
+        "application_type": client.application_type,
+    });
+    if client.grant_types.contains(&GrantType::RefreshToken) {
+        settings["refresh_token"] = json!({
+            "rotation_type": client.refresh_token.rotation_type,
+            "leeway": client.refresh_token.leeway_seconds,
+        });
+    }
     json!({
         "id": client.id,
         "name": "oidc_client",
@@ -351,15 +380,7 @@ fn render(app: &AppState, client: &Client, secret: Option<&PlainToken>) -> Value
         "lastUpdated": client.updated_at.to_okta_string(),
         "signOnMode": "OPENID_CONNECT",
         "credentials": { "oauthClient": credentials },
-        "settings": {
-            "oauthClient": {
-                "redirect_uris": client.redirect_uris,
-                "post_logout_redirect_uris": client.post_logout_redirect_uris,
-                "response_types": client.response_types,
-                "grant_types": client.grant_types,
-                "application_type": client.application_type,
-            }
-        },
+        "settings": { "oauthClient": settings },
         "_links": {
             "self": { "href": format!("{}/api/v1/apps/{}", app.config.base_url, client.id) }
         }
