@@ -304,12 +304,9 @@ impl Seed {
                 .iter()
                 .chain(&app.post_logout_redirect_uris)
             {
-                let parsed = url::Url::parse(uri).map_err(|err| {
-                    format!("apps.{}: redirect URI {uri:?}: {err}", app.client_id)
-                })?;
-                if parsed.fragment().is_some() {
+                if let Some(problem) = crate::model::redirect_uri_problem(uri) {
                     return Err(format!(
-                        "apps.{}: redirect URI {uri:?} must not have a fragment (RFC 6749 §3.1.2)",
+                        "apps.{}: redirect URI {uri:?} {problem}",
                         app.client_id
                     ));
                 }

@@ -301,11 +301,10 @@ fn check_app(spec: &AppSpec) -> Result<()> {
         .iter()
         .chain(&spec.post_logout_redirect_uris)
     {
-        match url::Url::parse(uri) {
-            Ok(url) if url.fragment().is_none() => {}
-            _ => causes.push(format!(
-                "settings.oauthClient.redirect_uris: {uri:?} is not an absolute URI without a fragment"
-            )),
+        if let Some(problem) = crate::model::redirect_uri_problem(uri) {
+            causes.push(format!(
+                "settings.oauthClient.redirect_uris: {uri:?} {problem}"
+            ));
         }
     }
     if spec.grant_types.is_empty() {

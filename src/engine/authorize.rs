@@ -142,6 +142,9 @@ impl Engine {
             )));
         }
         let state = request.state.clone();
+        // RFC 9207: every authorization response names its issuer, so that a client talking
+        // to several servers can tell which one answered (mix-up attacks).
+        let issuer = server.issuer(&self.base_url);
         // Errors found before the mode is validated still go where the client listens: the
         // fragment whenever tokens were asked for, as they never travel in a query.
         let wants_tokens = request
@@ -168,6 +171,7 @@ impl Engine {
             if let Some(state) = &state {
                 params.push(("state", state.clone()));
             }
+            params.push(("iss", issuer.clone()));
             AuthorizeOutcome::Respond(ClientResponse {
                 redirect_uri: redirect_uri.clone(),
                 mode,
@@ -239,10 +243,13 @@ impl Engine {
             });
         }
         match self.grant(&validated, &session, &user, state.clone()).await {
-            Ok(params) => Ok(AuthorizeOutcome::Respond(ClientResponse {
+            Ok(mut params) => Ok(AuthorizeOutcome::Respond(ClientResponse {
+                params: {
+                    params.push(("iss", issuer));
+                    params
+                },
                 redirect_uri,
                 mode,
-                params,
                 new_session,
             })),
             Err(err @ Error::Internal(_)) => Err(err),
@@ -512,16 +519,22 @@ pub fn oauth_error_parts(err: &Error) -> (&'static str, String) {
     }
 }
 
-/// Where RP-initiated logout sends the browser.
+/// What RP-initiated logout did, and where it sends the browser.
 #[derive(Debug)]
 pub struct LogoutOutcome {
     /// The registered `post_logout_redirect_uri` (with `state`), if one was asked for.
     pub redirect: Option<String>,
+    /// Whether the browser's `sid` cookie should be cleared: its session ended, or it named
+    /// none.
+    pub clear_cookie: bool,
 }
 
 impl Engine {
-    /// OIDC RP-Initiated Logout: ends the browser's session and, if the ID token names a
-    /// client that registered `post_logout_redirect_uri`, sends the browser there.
+    /// OIDC RP-Initiated Logout. As on Okta, `id_token_hint` is required, so that a cross-site
+    /// request without one (an image, a link) cannot sign anyone out; with a valid one, the
+    /// browser's session ends if it is the ID token's user's, and the browser goes to the
+    /// client's registered `post_logout_redirect_uri` if one was asked for. Anything invalid
+    /// changes nothing.
     pub async fn logout(
         &self,
         server_id: &AuthServerId,
@@ -531,22 +544,15 @@ impl Engine {
         cookie: Option<&PlainToken>,
     ) -> Result<LogoutOutcome> {
         let server = self.auth_server(server_id).await?;
-        let client = match id_token_hint.filter(|hint| !hint.is_empty()) {
-            Some(hint) => Some(self.id_token_client(&server, hint).await?),
+        let hint = id_token_hint
+            .filter(|hint| !hint.is_empty())
+            .ok_or_else(|| {
+                Error::InvalidRequest("The 'id_token_hint' parameter is required.".to_owned())
+            })?;
+        let (client, subject) = self.id_token_subject(&server, hint).await?;
+        let redirect = match post_logout_redirect_uri.filter(|uri| !uri.is_empty()) {
             None => None,
-        };
-        let redirect = match (
-            post_logout_redirect_uri.filter(|uri| !uri.is_empty()),
-            &client,
-        ) {
-            (None, _) => None,
-            (Some(_), None) => {
-                return Err(Error::InvalidRequest(
-                    "'post_logout_redirect_uri' needs an 'id_token_hint' naming the client."
-                        .to_owned(),
-                ))
-            }
-            (Some(uri), Some(client)) => {
+            Some(uri) => {
                 // DESIGN §6: only a registered URI, exactly.
                 if !client
                     .post_logout_redirect_uris
@@ -567,17 +573,31 @@ impl Engine {
                 Some(url.to_string())
             }
         };
-        if let Some(cookie) = cookie {
-            if let Ok(session) = self.session_for_cookie(cookie).await {
-                self.end_session(&session.id).await?;
-            }
-        }
-        Ok(LogoutOutcome { redirect })
+        let clear_cookie = match cookie {
+            None => false,
+            Some(cookie) => match self.session_for_cookie(cookie).await {
+                Ok(session) if session.user_id.as_str() == subject => {
+                    self.end_session(&session.id).await?;
+                    true
+                }
+                // Another user's session: the hint does not speak for it.
+                Ok(_) => false,
+                Err(_) => true,
+            },
+        };
+        Ok(LogoutOutcome {
+            redirect,
+            clear_cookie,
+        })
     }
 
-    /// The client an ID token this server signed was issued to. Expired tokens are accepted:
-    /// logout usually comes long after sign-in.
-    async fn id_token_client(&self, server: &AuthServer, id_token: &str) -> Result<Client> {
+    /// The client an ID token this server signed was issued to, and its subject (the user's
+    /// id). Expired tokens are accepted: logout usually comes long after sign-in.
+    async fn id_token_subject(
+        &self,
+        server: &AuthServer,
+        id_token: &str,
+    ) -> Result<(Client, String)> {
         let invalid = || Error::InvalidRequest("The 'id_token_hint' is invalid.".to_owned());
         let header = jsonwebtoken::decode_header(id_token).map_err(|_| invalid())?;
         let keys = self.keys.server_keys(&server.id).await?;
@@ -602,8 +622,15 @@ impl Engine {
             .get("aud")
             .and_then(serde_json::Value::as_str)
             .ok_or_else(invalid)?;
-        self.active_client(client_id, false)
+        let subject = claims
+            .get("sub")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(invalid)?
+            .to_owned();
+        let client = self
+            .active_client(client_id, false)
             .await
-            .map_err(|_| invalid())
+            .map_err(|_| invalid())?;
+        Ok((client, subject))
     }
 }

@@ -68,6 +68,8 @@ impl ServerDocuments {
             "revocation_endpoint": format!("{endpoints}/v1/revoke"),
             "revocation_endpoint_auth_methods_supported": auth_methods,
             "end_session_endpoint": format!("{endpoints}/v1/logout"),
+            // RFC 9207: authorization responses carry `iss`.
+            "authorization_response_iss_parameter_supported": true,
             "request_parameter_supported": false,
             "claims_parameter_supported": false,
         });

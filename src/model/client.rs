@@ -198,3 +198,66 @@ impl ClientSecret {
         }
     }
 }
+
+/// Why a redirect URI cannot be registered, if it cannot: only `https`, `http` (any host;
+/// localhost is common in development and tests) and private-use schemes of native apps in
+/// reverse-domain form (`com.example.app:/callback`, RFC 8252 §7.1); no credentials, no
+/// fragment (RFC 6749 §3.1.2) and no wildcard.
+pub fn redirect_uri_problem(uri: &str) -> Option<String> {
+    if uri.contains('*') {
+        return Some("must not contain a wildcard".to_owned());
+    }
+    let parsed = match url::Url::parse(uri) {
+        Ok(parsed) => parsed,
+        Err(err) => return Some(format!("is not an absolute URI ({err})")),
+    };
+    let scheme = parsed.scheme();
+    let web = matches!(scheme, "https" | "http");
+    if !web && !scheme.contains('.') {
+        return Some(format!(
+            "has the scheme {scheme:?}: use https, http, or a private-use scheme such as com.example.app"
+        ));
+    }
+    if web && parsed.host_str().is_none_or(str::is_empty) {
+        return Some("has no host".to_owned());
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Some("must not contain a user name or password".to_owned());
+    }
+    if parsed.fragment().is_some() {
+        return Some("must not have a fragment (RFC 6749 §3.1.2)".to_owned());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redirect_uri_problem;
+
+    #[test]
+    fn only_web_and_private_use_redirect_uris_are_registered() {
+        for good in [
+            "https://app.example.com/callback",
+            "http://localhost:3000/callback",
+            "http://127.0.0.1:8080/cb?x=1",
+            "com.example.app:/oauth2redirect",
+            "com.okta.dev-123:/callback",
+        ] {
+            assert_eq!(redirect_uri_problem(good), None, "{good}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "file:///etc/passwd",
+            "vbscript:msgbox",
+            "myapp:/callback",
+            "https://user:pass@app.example.com/cb",
+            "https://app.example.com/cb#fragment",
+            "https://*.example.com/cb",
+            "/relative/callback",
+            "https://",
+        ] {
+            assert!(redirect_uri_problem(bad).is_some(), "{bad}");
+        }
+    }
+}

@@ -26,8 +26,8 @@ pub use auth_server::{
 };
 pub use authn::{LockoutPolicy, PendingAuthn, SessionTokenGrant, TransactionState};
 pub use client::{
-    ApplicationType, Client, ClientSecret, GrantType, RefreshTokenSettings, ResponseMode,
-    ResponseType, RotationType, TokenEndpointAuthMethod, MAX_CLIENT_SECRETS,
+    redirect_uri_problem, ApplicationType, Client, ClientSecret, GrantType, RefreshTokenSettings,
+    ResponseMode, ResponseType, RotationType, TokenEndpointAuthMethod, MAX_CLIENT_SECRETS,
 };
 pub use document::Document;
 pub use grant::{

@@ -19,11 +19,8 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (and creates, for a file) the database.
     pub async fn connect(url: &str, path: Option<&Path>) -> Result<Self> {
-        if let Some(dir) = path.and_then(Path::parent) {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|err| Error::Database(sqlx::Error::Io(err)))?;
-            }
+        if let Some(path) = path {
+            create_private(path).map_err(|err| Error::Database(sqlx::Error::Io(err)))?;
         }
         let options = SqliteConnectOptions::from_str(url)
             .map_err(map_err)?
@@ -47,6 +44,26 @@ impl SqliteStore {
         .await
         .map_err(map_err)?;
         Ok(Self { pool })
+    }
+}
+
+/// Creates the database file readable by its owner only, if it is missing: it holds password
+/// hashes, sealed keys and token hashes. SQLite gives its WAL and shared-memory files the
+/// database file's permissions.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(err),
     }
 }
 

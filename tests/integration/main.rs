@@ -22,6 +22,7 @@ mod login_page;
 mod oauth;
 mod ops;
 mod policies;
+mod protocol;
 mod revocation;
 mod rotation;
 mod seed;

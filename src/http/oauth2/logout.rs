@@ -36,18 +36,22 @@ pub async fn logout(
             session.as_ref(),
         )
         .await;
-    let mut response = match outcome {
-        Ok(outcome) => match outcome.redirect {
-            Some(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
-            None => signed_out_page(),
-        },
-        Err(err) => {
-            let err = OAuthError::from(err);
-            error_page(StatusCode::BAD_REQUEST, err.description())
+    match outcome {
+        Ok(outcome) => {
+            let mut response = match outcome.redirect {
+                Some(location) => {
+                    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+                }
+                None => signed_out_page(),
+            };
+            if outcome.clear_cookie {
+                response
+                    .headers_mut()
+                    .insert(header::SET_COOKIE, cookies::clear_session(secure(&app)));
+            }
+            response
         }
-    };
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, cookies::clear_session(secure(&app)));
-    response
+        // Nothing changed: the session and its cookie stay.
+        Err(err) => error_page(StatusCode::BAD_REQUEST, OAuthError::from(err).description()),
+    }
 }

@@ -28,10 +28,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Server {
     type Rejection = OktaError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let params = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map(|Path(params)| params)
-            .unwrap_or_default();
+        // A segment that does not decode (not UTF-8) names no server; it must not fall back
+        // to the org server.
+        let Ok(Path(params)) =
+            Path::<HashMap<String, String>>::from_request_parts(parts, state).await
+        else {
+            return Err(OktaError::not_found(
+                "AuthorizationServer",
+                &String::from_utf8_lossy(parts.uri.path().as_bytes()),
+            ));
+        };
         let Some(raw) = params.get("as") else {
             return Ok(Server(AuthServerId::org()));
         };

@@ -1,0 +1,183 @@
+//! Protocol details clients and attackers probe: RFC 9207 `iss` on authorization responses,
+//! server path segments that do not decode.
+
+use serde_json::Value;
+
+use crate::oauth::{authorize, pkce, session_token, REDIRECT, WEB};
+
+#[tokio::test]
+async fn authorization_responses_name_their_issuer() {
+    let app = crate::oauth::spawn().await;
+    let issuer = format!("{}/oauth2/default", app.base_url);
+    let discovery = app
+        .get_json("/oauth2/default/.well-known/openid-configuration")
+        .await;
+    assert_eq!(
+        discovery["authorization_response_iss_parameter_supported"],
+        true
+    );
+
+    let token = session_token(&app).await;
+    let (challenge, _) = pkce();
+    let (status, params, location) = authorize(
+        &app,
+        &[
+            ("client_id", WEB),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "s1"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("sessionToken", &token),
+        ],
+    )
+    .await;
+    assert_eq!(status, 302, "{location}");
+    assert!(params.contains_key("code"), "{location}");
+    assert_eq!(params["iss"], issuer);
+
+    // An error redirected to the client names the issuer too.
+    let (status, params, location) = authorize(
+        &app,
+        &[
+            ("client_id", WEB),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid not-a-scope"),
+            ("state", "s2"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 302, "{location}");
+    assert!(params.contains_key("error"), "{location}");
+    assert_eq!(params["iss"], issuer);
+    assert_eq!(params["state"], "s2");
+}
+
+#[tokio::test]
+async fn a_server_segment_that_does_not_decode_names_no_server() {
+    let app = crate::common::TestApp::spawn().await;
+    for path in [
+        "/oauth2/%FF/v1/keys",
+        "/oauth2/%C3%28/.well-known/openid-configuration",
+        "/oauth2/%FF/v1/authorize?client_id=x",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 404, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["errorCode"], "E0000007", "{path}");
+    }
+    // Routes without a server segment are the org server's, as before.
+    assert_eq!(app.get("/oauth2/v1/keys").await.status(), 200);
+    assert_eq!(
+        app.get("/.well-known/openid-configuration").await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn only_web_and_private_use_redirect_uris_can_be_registered() {
+    let app = crate::common::TestApp::spawn().await;
+    let create = |uri: &'static str| {
+        let app = &app;
+        async move {
+            app.admin_call(
+                reqwest::Method::POST,
+                "/api/v1/apps",
+                Some(serde_json::json!({
+                    "label": "Native", "signOnMode": "OPENID_CONNECT",
+                    "settings": { "oauthClient": {
+                        "application_type": "native", "redirect_uris": [uri],
+                        "grant_types": ["authorization_code"], "response_types": ["code"]
+                    } }
+                })),
+            )
+            .await
+        }
+    };
+    for refused in [
+        "javascript:alert(document.cookie)",
+        "data:text/html,<script>alert(1)</script>",
+        "file:///etc/passwd",
+        "vbscript:msgbox(1)",
+        "https://attacker@app.example.com/cb",
+        "https://app.example.com/cb#x",
+        "https://*.example.com/cb",
+    ] {
+        let (status, error) = create(refused).await;
+        assert_eq!(status, 400, "{refused}: {error}");
+        assert_eq!(error["errorCode"], "E0000001");
+        assert!(
+            error["errorCauses"][0]["errorSummary"]
+                .as_str()
+                .unwrap()
+                .starts_with("settings.oauthClient.redirect_uris"),
+            "{error}"
+        );
+    }
+    for accepted in [
+        "com.example.app:/oauth2redirect",
+        "http://localhost:8100/cb",
+    ] {
+        let (status, created) = create(accepted).await;
+        assert_eq!(status, 200, "{accepted}: {created}");
+    }
+}
+
+#[tokio::test]
+async fn logout_without_a_valid_id_token_hint_changes_nothing() {
+    let app = crate::oauth::spawn().await;
+    let sid = crate::sessions::sid_cookie(&app, &session_token(&app).await, REDIRECT).await;
+    for query in [
+        vec![],
+        vec![("post_logout_redirect_uri", "http://localhost:9999/bye")],
+        vec![("id_token_hint", "not-a-token")],
+        vec![("id_token_hint", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")],
+    ] {
+        let response = app
+            .http
+            .get(format!("{}/oauth2/default/v1/logout", app.base_url))
+            .query(&query)
+            .header("cookie", format!("sid={sid}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{query:?}");
+        assert!(response.headers().get("set-cookie").is_none(), "{query:?}");
+        assert!(response.headers().get("location").is_none(), "{query:?}");
+        let me = app
+            .http
+            .get(format!("{}/api/v1/sessions/me", app.base_url))
+            .header("cookie", format!("sid={sid}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), 200, "{query:?}: the session is alive");
+    }
+}
+
+#[tokio::test]
+async fn the_sqlite_database_and_its_journal_files_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    // On SQLite whatever backend the suite runs on: the files are the point.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data/authd.db").display().to_string();
+    let url = format!("sqlite://{path}");
+    let app = crate::common::TestApp::spawn_with(crate::common::Options {
+        seed: Some(crate::oauth::seed()),
+        settings: Some(Box::new(move |settings| settings.database_url = Some(url))),
+        ..Default::default()
+    })
+    .await;
+    // A write, so that the WAL and shared-memory files exist.
+    session_token(&app).await;
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{path}{suffix}");
+        let mode = std::fs::metadata(&file)
+            .unwrap_or_else(|err| panic!("{file}: {err}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}: {mode:o}");
+    }
+}
