@@ -18,6 +18,8 @@ use super::{Engine, Error, Result};
 /// `POST /api/v1/authn` with a username and password.
 #[derive(Debug)]
 pub struct PrimaryAuthentication {
+    /// The attempt, counted against the sign-in limits.
+    pub permit: SignInPermit,
     /// The login.
     pub username: String,
     /// The password.
@@ -72,6 +74,22 @@ pub struct AuthnResult {
     pub password_expire_days: Option<u64>,
 }
 
+/// Proof that a sign-in attempt was counted against the per-IP and per-username limits. Only
+/// [`Engine::check_sign_in_rate`] makes one and every password check consumes one, so no path
+/// that checks a password (the Authentication API, the sign-in page, the password grant) can
+/// skip the limits.
+#[derive(Debug)]
+pub struct SignInPermit {
+    rate: RateInfo,
+}
+
+impl SignInPermit {
+    /// The tighter standing of the two limits, for `X-Rate-Limit-*`.
+    pub fn rate(&self) -> RateInfo {
+        self.rate
+    }
+}
+
 /// The password rules new passwords must meet (Okta's default complexity).
 #[derive(Debug, Clone, Copy)]
 pub struct PasswordComplexity {
@@ -83,13 +101,13 @@ pub struct PasswordComplexity {
 pub const COMPLEXITY: PasswordComplexity = PasswordComplexity { min_length: 8 };
 
 impl Engine {
-    /// Counts a request against the per-IP and per-username limits; the tighter standing is
-    /// returned (for `X-Rate-Limit-*`), or [`Error::RateLimited`].
+    /// Counts a sign-in attempt against the per-IP and per-username limits: a permit to check
+    /// a password, or [`Error::RateLimited`].
     pub fn check_sign_in_rate(
         &self,
         ip: Option<IpAddr>,
         username: Option<&str>,
-    ) -> Result<RateInfo> {
+    ) -> Result<SignInPermit> {
         let now = self.now();
         // The IP is checked first, and a caller over its limit is not counted against the
         // username: one client cannot fill the username table.
@@ -111,11 +129,12 @@ impl Engine {
             ),
             None => None,
         };
-        [by_ip, by_username]
+        let rate = [by_ip, by_username]
             .into_iter()
             .flatten()
             .min_by_key(|info| info.remaining)
-            .ok_or_else(|| Error::Internal("no rate limit applies".into()))
+            .ok_or_else(|| Error::Internal("no rate limit applies".into()))?;
+        Ok(SignInPermit { rate })
     }
 
     /// Primary authentication. Unknown user, wrong password, a user who may not sign in and
@@ -124,7 +143,7 @@ impl Engine {
     pub async fn authenticate(&self, request: PrimaryAuthentication) -> Result<AuthnResult> {
         let now = self.now();
         let user = match self
-            .verify_credentials(&request.username, request.password, now)
+            .verify_credentials(request.permit, &request.username, request.password, now)
             .await?
         {
             Credentials::Valid(user) => *user,
@@ -159,6 +178,7 @@ impl Engine {
     /// Authentication API, the sign-in page and the resource-owner password grant.
     pub(crate) async fn verify_credentials(
         &self,
+        _permit: SignInPermit,
         username: &str,
         password: SecretString,
         now: Timestamp,

@@ -29,6 +29,8 @@ pub enum TokenGrant {
     },
     /// RFC 6749 §4.3.
     Password {
+        /// The client's IP address, for the sign-in limits.
+        client_ip: Option<std::net::IpAddr>,
         /// The user's login.
         username: String,
         /// The password.
@@ -114,11 +116,12 @@ impl Engine {
                     .await
             }
             TokenGrant::Password {
+                client_ip,
                 username,
                 password,
                 scope,
             } => {
-                self.password_grant(&server, &client, &username, password, &scope)
+                self.password_grant(&server, &client, client_ip, &username, password, &scope)
                     .await
             }
             TokenGrant::AuthorizationCode {

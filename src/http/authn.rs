@@ -117,10 +117,12 @@ pub async fn authn(
     if !causes.is_empty() {
         return Err(OktaError::validation(causes));
     }
-    let rate = app.engine.check_sign_in_rate(ip, Some(username.trim()))?;
+    let permit = app.engine.check_sign_in_rate(ip, Some(username.trim()))?;
+    let rate = permit.rate();
     let result = app
         .engine
         .authenticate(PrimaryAuthentication {
+            permit,
             username: username.trim().to_owned(),
             password: password.into(),
             relay_state: request.relay_state,

@@ -152,6 +152,8 @@ pub struct OAuthError {
     description: String,
     /// `WWW-Authenticate` value, for Basic client authentication and bearer tokens.
     challenge: Option<String>,
+    /// Okta's `X-Rate-Limit-*` standing, on a 429.
+    rate: Option<RateInfo>,
 }
 
 impl OAuthError {
@@ -162,6 +164,7 @@ impl OAuthError {
             error: "invalid_request",
             description: description.into(),
             challenge: None,
+            rate: None,
         }
     }
 
@@ -179,6 +182,10 @@ impl OAuthError {
 impl From<engine::Error> for OAuthError {
     fn from(err: engine::Error) -> Self {
         use engine::Error as E;
+        let rate = match &err {
+            E::RateLimited(rate) => Some(*rate),
+            _ => None,
+        };
         let (status, error, challenge) = match &err {
             E::InvalidRequest(_) | E::Validation(_) => {
                 (StatusCode::BAD_REQUEST, "invalid_request", None)
@@ -247,6 +254,7 @@ impl From<engine::Error> for OAuthError {
             error,
             description,
             challenge,
+            rate,
         }
     }
 }
@@ -266,6 +274,9 @@ impl IntoResponse for OAuthError {
             response
                 .headers_mut()
                 .insert(axum::http::header::WWW_AUTHENTICATE, challenge);
+        }
+        if let Some(rate) = self.rate {
+            add_rate_limit_headers(&mut response, rate);
         }
         response
     }

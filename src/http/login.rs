@@ -124,7 +124,7 @@ pub async fn submit(
         )
         .await;
     }
-    if app.engine.check_sign_in_rate(ip, Some(username)).is_err() {
+    let Ok(permit) = app.engine.check_sign_in_rate(ip, Some(username)) else {
         return form_page(
             &app,
             StatusCode::TOO_MANY_REQUESTS,
@@ -133,10 +133,11 @@ pub async fn submit(
             Some("Too many sign-in attempts. Wait a minute and try again."),
         )
         .await;
-    }
+    };
     let result = app
         .engine
         .authenticate(PrimaryAuthentication {
+            permit,
             username: username.to_owned(),
             password: form.password.into(),
             relay_state: None,

@@ -181,3 +181,68 @@ async fn the_sqlite_database_and_its_journal_files_are_private() {
         assert_eq!(mode & 0o777, 0o600, "{file}: {mode:o}");
     }
 }
+
+async fn password_grant(app: &crate::common::TestApp, password: &str) -> reqwest::Response {
+    app.http
+        .post(format!("{}/oauth2/default/v1/token", app.base_url))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "alice@example.com"),
+            ("password", password),
+            ("scope", "openid"),
+            ("client_id", crate::oauth::TRUSTED),
+            ("client_secret", "trusted-secret-0123456789"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_password_grant_counts_against_the_sign_in_limits() {
+    let app = crate::common::TestApp::spawn_with(crate::common::Options {
+        seed: Some(crate::oauth::seed()),
+        settings: Some(Box::new(|settings| {
+            settings.authn_rate_limit_per_username = Some("3".into());
+        })),
+        ..Default::default()
+    })
+    .await;
+    for _ in 0..3 {
+        assert_eq!(
+            password_grant(&app, crate::oauth::PASSWORD).await.status(),
+            200
+        );
+    }
+    let limited = password_grant(&app, crate::oauth::PASSWORD).await;
+    assert_eq!(limited.status(), 429);
+    assert_eq!(limited.headers()["x-rate-limit-limit"], "3");
+    assert_eq!(limited.headers()["x-rate-limit-remaining"], "0");
+    assert!(limited.headers().contains_key("x-rate-limit-reset"));
+    let body: Value = limited.json().await.unwrap();
+    assert!(body["error"].is_string() && body["error_description"].is_string());
+    // The same counter as the Authentication API's.
+    let (status, _) =
+        crate::authn::sign_in(&app, "alice@example.com", crate::oauth::PASSWORD).await;
+    assert_eq!(status, 429);
+}
+
+#[tokio::test]
+async fn failed_password_grants_lock_the_user_out_everywhere() {
+    let app = crate::common::TestApp::spawn_with(crate::common::Options {
+        seed: Some(crate::oauth::seed()),
+        settings: Some(Box::new(|settings| {
+            settings.lockout_threshold = Some("3".into());
+        })),
+        ..Default::default()
+    })
+    .await;
+    for _ in 0..3 {
+        assert_eq!(password_grant(&app, "Wrong-pass-1").await.status(), 400);
+    }
+    let locked = password_grant(&app, crate::oauth::PASSWORD).await;
+    assert_eq!(locked.status(), 400, "the right password no longer works");
+    let (status, _) =
+        crate::authn::sign_in(&app, "alice@example.com", crate::oauth::PASSWORD).await;
+    assert_eq!(status, 401);
+}

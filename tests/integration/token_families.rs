@@ -310,7 +310,17 @@ async fn active_anywhere(replicas: &[&TestApp], token: &str) -> bool {
 
 #[tokio::test]
 async fn after_a_reuse_raced_across_two_replicas_no_token_of_the_family_works() {
-    let first = crate::oauth::spawn().await;
+    // Every round signs the user in with the password grant; the sign-in limits are not what
+    // this test is about.
+    let first = TestApp::spawn_with(Options {
+        seed: Some(crate::oauth::seed()),
+        settings: Some(Box::new(|settings| {
+            settings.authn_rate_limit_per_username = Some("1000".into());
+            settings.authn_rate_limit_per_ip = Some("1000".into());
+        })),
+        ..Default::default()
+    })
+    .await;
     let second = TestApp::spawn_with(Options {
         database: Some(first.database.clone()),
         clock: Some(first.clock.clone()),

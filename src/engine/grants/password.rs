@@ -1,5 +1,6 @@
 //! RFC 6749 §4.3: a trusted first-party client sends the user's password. The same checks as
-//! every sign-in apply: lockout, inactive users, expired passwords.
+//! every sign-in apply: the per-IP and per-username limits, lockout, inactive users, expired
+//! passwords.
 
 use secrecy::SecretString;
 
@@ -17,14 +18,20 @@ impl Engine {
         &self,
         server: &AuthServer,
         client: &Client,
+        client_ip: Option<std::net::IpAddr>,
         username: &str,
         password: SecretString,
         requested: &ScopeSet,
     ) -> Result<TokenSet> {
         let scopes = scope::check(server, requested, GrantType::Password)?;
+        // The same limits as every sign-in: per IP and per username.
+        let permit = self.check_sign_in_rate(client_ip, Some(username))?;
         let now = self.now();
         let failed = || Error::InvalidGrant("The credentials provided were invalid.".to_owned());
-        let user = match self.verify_credentials(username, password, now).await {
+        let user = match self
+            .verify_credentials(permit, username, password, now)
+            .await
+        {
             Ok(Credentials::Valid(user)) => *user,
             Ok(Credentials::LockedOut) | Err(Error::AuthenticationFailed) => return Err(failed()),
             Err(err) => return Err(err),

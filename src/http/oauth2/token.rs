@@ -1,5 +1,6 @@
 //! `POST /v1/token`, `/v1/introspect` and `/v1/revoke`: the client-authenticated endpoints.
 
+use crate::http::extract::ClientIp;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
@@ -23,6 +24,7 @@ const NO_STORE: [(header::HeaderName, &str); 2] = [
 pub async fn token(
     State(app): State<AppState>,
     Server(id): Server,
+    ClientIp(client_ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
@@ -43,6 +45,7 @@ pub async fn token(
             scope: params.get("scope").map(|_| scope(&params)).transpose()?,
         },
         "password" => TokenGrant::Password {
+            client_ip,
             username: params.require("username")?,
             password: params.require("password")?.into(),
             scope: scope(&params)?,
