@@ -329,3 +329,80 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     }
     text
 }
+
+/// The largest plain-text rejection body that is carried over into the shaped error.
+const MAX_REJECTION_TEXT: usize = 1024;
+
+/// Gives axum's own rejections (a body over the size limit, a wrong content type, a repeated
+/// or malformed query parameter, a method a route does not take), which are plain text, the
+/// error shape of the API they happened on: RFC 6749 JSON on `/oauth2`, Okta's on `/api/v1`,
+/// an HTML page on the browser pages. Responses the handlers made are left alone.
+pub async fn shape_rejections(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    // axum's rejections are plain text, or empty (a method a route does not take).
+    let framework_made = match response.headers().get(axum::http::header::CONTENT_TYPE) {
+        None => true,
+        Some(value) => value
+            .to_str()
+            .is_ok_and(|value| value.starts_with("text/plain")),
+    };
+    if !(status.is_client_error() || status.is_server_error()) || !framework_made {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_REJECTION_TEXT)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+        .ok()
+        .filter(|text| !text.is_empty())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned());
+    let mut shaped = if path.starts_with("/oauth2/") {
+        OAuthError {
+            status,
+            error: if status.is_server_error() {
+                "server_error"
+            } else {
+                "invalid_request"
+            },
+            description: text,
+            challenge: None,
+            rate: None,
+        }
+        .into_response()
+    } else if path.starts_with("/api/") {
+        let (code, summary) = match status {
+            StatusCode::NOT_FOUND => ("E0000007", format!("Not found: Resource not found: {path}")),
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "E0000022",
+                "The endpoint does not support the provided HTTP method".to_owned(),
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                "E0000003",
+                "The request body was not well-formed.".to_owned(),
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "E0000003",
+                "The request body was not well-formed.".to_owned(),
+            ),
+            status if status.is_server_error() => ("E0000009", "Internal Server Error".to_owned()),
+            _ => ("E0000001", "Api validation failed".to_owned()),
+        };
+        OktaError::new(status, code, summary)
+            .with_causes(vec![text])
+            .into_response()
+    } else {
+        super::login::error_page(status, &text)
+    };
+    // Headers the handler or a layer set (request id, rate limits, CORS) stay.
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            shaped.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    shaped
+}

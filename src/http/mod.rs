@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(browser_api(state.clone()))
         .merge(admin_api(state.clone()))
         .with_state(state)
+        .layer(axum::middleware::from_fn(error::shape_rejections))
         .layer(
             ServiceBuilder::new()
                 .layer(telemetry::set_request_id_layer())

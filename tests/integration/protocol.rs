@@ -246,3 +246,66 @@ async fn failed_password_grants_lock_the_user_out_everywhere() {
         crate::authn::sign_in(&app, "alice@example.com", crate::oauth::PASSWORD).await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn the_frameworks_own_rejections_come_in_each_apis_error_shape() {
+    let app = crate::oauth::spawn().await;
+    let content_type = |response: &reqwest::Response| {
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    // A token request body over the server's size limit.
+    let huge = "a".repeat(3 * 1024 * 1024);
+    let response = app
+        .http
+        .post(format!("{}/oauth2/default/v1/token", app.base_url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("grant_type=password&x={huge}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    assert!(content_type(&response).starts_with("application/json"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    assert!(body["error_description"].is_string());
+
+    // A repeated parameter on the browser pages: an HTML page.
+    for path in [
+        "/login?fromURI=%2Fa&fromURI=%2Fb",
+        "/login/sessionCookieRedirect?token=a&token=b&redirectUrl=%2F",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 400, "{path}");
+        assert!(content_type(&response).starts_with("text/html"), "{path}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains(r#"role="alert""#), "{page}");
+    }
+    // The sign-in form sent as JSON.
+    let response = app
+        .http
+        .post(format!("{}/login", app.base_url))
+        .json(&serde_json::json!({ "username": "alice@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+    assert!(content_type(&response).starts_with("text/html"));
+
+    // A method a management route does not take.
+    let response = app
+        .http
+        .patch(format!("{}/api/v1/trustedOrigins", app.base_url))
+        .header(
+            "authorization",
+            format!("SSWS {}", crate::common::TEST_ADMIN_TOKEN),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errorCode"], "E0000022");
+}
