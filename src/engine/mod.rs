@@ -312,10 +312,9 @@ impl Engine {
                     policies: vec![AccessPolicy::okta_default(None, now)],
                     ..desired
                 };
-                self.store
-                    .insert_auth_server(&server)
-                    .await
-                    .map_err(conflict_as_validation)?;
+                if let Err(err) = self.store.insert_auth_server(&server).await {
+                    return created_meanwhile(err, "authorization server");
+                }
                 self.forget_origin_trust();
                 Ok(Change::Created)
             }
@@ -360,10 +359,9 @@ impl Engine {
                     .secret_hashes
                     .first()
                     .map(|hash| ClientSecret::new(client.id.clone(), hash.clone(), now));
-                self.store
-                    .insert_client(&client, secret.as_ref())
-                    .await
-                    .map_err(conflict_as_validation)?;
+                if let Err(err) = self.store.insert_client(&client, secret.as_ref()).await {
+                    return created_meanwhile(err, "app");
+                }
                 self.forget_origin_trust();
                 Ok(Change::Created)
             }
@@ -436,10 +434,9 @@ impl Engine {
                 locked_until: None,
                 tokens_valid_after: None,
             };
-            self.store
-                .insert_user(&user)
-                .await
-                .map_err(conflict_as_validation)?;
+            if let Err(err) = self.store.insert_user(&user).await {
+                return created_meanwhile(err, "user");
+            }
             return Ok(Change::Created);
         };
         if !update {
@@ -501,12 +498,15 @@ impl Engine {
     }
 }
 
-fn conflict_as_validation(err: store::Error) -> Error {
+/// An object the seed file creates that another replica, applying the same file at the same
+/// time, created first: it is there, which is what the seed asked for.
+fn created_meanwhile(err: store::Error, what: &str) -> Result<Change> {
     match err {
-        store::Error::Conflict { what } => {
-            Error::Validation(vec![format!("{what} is already taken")])
+        store::Error::Conflict { .. } => {
+            tracing::info!("seeded {what} created meanwhile by another replica");
+            Ok(Change::Unchanged)
         }
-        other => other.into(),
+        other => Err(other.into()),
     }
 }
 

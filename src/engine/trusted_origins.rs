@@ -122,7 +122,18 @@ impl Engine {
             .into_iter()
             .find(|origin| origin.name == spec.name);
         let Some(mut origin) = existing else {
-            let created = self.create_trusted_origin(spec, &actor).await?;
+            let name = spec.name.clone();
+            let created = match self.create_trusted_origin(spec, &actor).await {
+                Ok(created) => created,
+                // Another replica applying the same seed file made it meanwhile.
+                Err(err) => {
+                    let made = self.store.list_trusted_origins().await?;
+                    if made.iter().any(|origin| origin.name == name) {
+                        return Ok(Change::Unchanged);
+                    }
+                    return Err(err);
+                }
+            };
             if status != Status::Active {
                 self.set_trusted_origin_status(&created.id, status, &actor)
                     .await?;

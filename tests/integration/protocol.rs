@@ -309,3 +309,36 @@ async fn the_frameworks_own_rejections_come_in_each_apis_error_shape() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["errorCode"], "E0000022");
 }
+
+#[tokio::test]
+async fn replicas_started_together_with_one_seed_file_both_start() {
+    let seed = format!(
+        "{}\n{}",
+        crate::oauth::seed(),
+        r#"
+[[trusted_origins]]
+name = "Dev"
+origin = "http://localhost:5173"
+scopes = ["CORS"]
+"#
+    );
+    for _ in 0..5 {
+        let database = std::sync::Arc::new(crate::common::TestDatabase::create().await);
+        let options = || crate::common::Options {
+            seed: Some(seed.clone()),
+            database: Some(database.clone()),
+            ..Default::default()
+        };
+        let (first, second) = tokio::join!(
+            crate::common::TestApp::spawn_with(options()),
+            crate::common::TestApp::spawn_with(options())
+        );
+        for replica in [&first, &second] {
+            let (status, apps) = replica
+                .admin_call(reqwest::Method::GET, "/api/v1/apps", None)
+                .await;
+            assert_eq!(status, 200);
+            assert_eq!(apps.as_array().unwrap().len(), 4, "{apps}");
+        }
+    }
+}
