@@ -54,7 +54,7 @@ impl App {
                 "AUTHD_SECRET_KEY is not set: using a secret generated for this process only"
             ),
         }
-        let store = store::connect(&config.database_url)
+        let store = store::connect(&config.database_url, config.database_timeout)
             .await
             .with_context(|| {
                 format!(

@@ -13,6 +13,7 @@ pub struct FileSettings {
     pub listen: Option<Scalar>,
     pub base_url: Option<Scalar>,
     pub database_url: Option<Scalar>,
+    pub database_timeout: Option<Scalar>,
     pub secret_key: Option<Scalar>,
     pub admin_token: Option<Scalar>,
     pub seed_file: Option<Scalar>,

@@ -44,6 +44,9 @@ pub struct SettingsArgs {
     /// sqlite://… or postgres://… [default: sqlite://data/authd.db]
     #[arg(long, env = "AUTHD_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// How long a request waits for the database (a connection, a statement) before it fails with 503 [default: 2s]
+    #[arg(long, env = "AUTHD_DATABASE_TIMEOUT", global = true)]
+    pub database_timeout: Option<String>,
     /// 32-byte key that seals private keys at rest, hex or base64 (environment or file only)
     #[arg(skip)]
     pub secret_key: Option<String>,
@@ -326,6 +329,8 @@ pub struct Config {
     pub base_url: String,
     /// `AUTHD_DATABASE_URL`.
     pub database_url: DatabaseUrl,
+    /// `AUTHD_DATABASE_TIMEOUT`: the longest a request waits for the database.
+    pub database_timeout: Duration,
     /// `AUTHD_SECRET_KEY`, or the generated development key.
     pub secret_key: SecretKey,
     /// Where the secret key came from.
@@ -407,6 +412,18 @@ impl Config {
             layered!(layers, database_url).unwrap_or_else(|| "sqlite://data/authd.db".to_owned());
         let database_url = DatabaseUrl::parse(&database_url)
             .map_err(|problem| Error::invalid("AUTHD_DATABASE_URL", problem))?;
+
+        let database_timeout = duration(
+            "AUTHD_DATABASE_TIMEOUT",
+            layered!(layers, database_timeout),
+            "2s",
+        )?;
+        if database_timeout.is_zero() {
+            return Err(Error::invalid(
+                "AUTHD_DATABASE_TIMEOUT",
+                "must be longer than zero",
+            ));
+        }
 
         let (secret_key, secret_key_source) =
             resolve_secret_key(layered!(layers, secret_key), &database_url)?;
@@ -630,6 +647,7 @@ impl Config {
             listen,
             base_url,
             database_url,
+            database_timeout,
             secret_key,
             secret_key_source,
             admin_token,
@@ -677,6 +695,10 @@ impl Config {
                 self.seed_file
                     .as_ref()
                     .map_or("(none)".to_owned(), |p| p.display().to_string()),
+            ),
+            (
+                "AUTHD_DATABASE_TIMEOUT",
+                humantime::format_duration(self.database_timeout).to_string(),
             ),
             (
                 "AUTHD_LOG_FORMAT",

@@ -69,6 +69,9 @@ pub enum Error {
     #[error("insufficient_scope: {0}")]
     InsufficientScope(String),
     /// A failure that is not the caller's fault.
+    /// The database did not answer in time: try again later (503).
+    #[error("the database is unavailable")]
+    Unavailable,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -78,7 +81,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl From<crate::store::Error> for Error {
     fn from(err: crate::store::Error) -> Self {
-        Error::Internal(Box::new(err))
+        match err {
+            crate::store::Error::Unavailable(_) => Error::Unavailable,
+            other => Error::Internal(Box::new(other)),
+        }
     }
 }
 

@@ -137,6 +137,14 @@ impl From<engine::Error> for OktaError {
                 tracing::error!(error = %error_chain(source.as_ref()), "internal error");
                 OktaError::internal()
             }
+            engine::Error::Unavailable => {
+                tracing::warn!("request failed: the database does not answer");
+                OktaError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "E0000009",
+                    "The service is temporarily unavailable. Try again later.",
+                )
+            }
             // OAuth outcomes reach Okta-shaped endpoints only as request problems.
             other => OktaError::validation(vec![other.to_string()]),
         }
@@ -229,6 +237,14 @@ impl From<engine::Error> for OAuthError {
                 (StatusCode::BAD_REQUEST, "invalid_request", None)
             }
             E::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "slow_down", None),
+            E::Unavailable => {
+                tracing::warn!("request failed: the database does not answer");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    None,
+                )
+            }
             E::Internal(source) => {
                 tracing::error!(error = %error_chain(source.as_ref()), "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "server_error", None)
@@ -236,6 +252,7 @@ impl From<engine::Error> for OAuthError {
         };
         let description = match err {
             E::Internal(_) => "The server encountered an internal error.".to_owned(),
+            E::Unavailable => "The server cannot reach its database; try again later.".to_owned(),
             E::InvalidRequest(d)
             | E::InvalidGrant(d)
             | E::UnauthorizedClient(d)

@@ -40,6 +40,10 @@ pub enum Error {
     /// The database is busy (SQLite lock, PostgreSQL serialization failure); retrying may work.
     #[error("the database is busy")]
     Busy,
+    /// The database did not answer within the configured time (unreachable, stopped, hung):
+    /// the request fails, the server stays up.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] sqlx::Error),
     /// A stored value cannot be read back into the model.
     #[error("corrupt row: {0}")]
     Corrupt(String),
@@ -490,13 +494,38 @@ pub trait Store:
     async fn close(&self);
 }
 
-/// Connects to the database the URL names. Migrations are not applied; call [`Store::migrate`].
-pub async fn connect(url: &DatabaseUrl) -> Result<Arc<dyn Store>> {
+/// Connects to the database the URL names. On PostgreSQL a request waits at most `timeout`
+/// for a connection or a statement; an embedded SQLite file has no network to wait for, and
+/// waits for its single writer as long as it takes. Migrations are not applied; call
+/// [`Store::migrate`].
+pub async fn connect(url: &DatabaseUrl, timeout: std::time::Duration) -> Result<Arc<dyn Store>> {
     match url {
         DatabaseUrl::Sqlite { url, path } => Ok(Arc::new(
             sqlite::SqliteStore::connect(url, path.as_deref()).await?,
         )),
-        DatabaseUrl::Postgres(url) => Ok(Arc::new(postgres::PostgresStore::connect(url).await?)),
+        DatabaseUrl::Postgres(url) => Ok(Arc::new(
+            postgres::PostgresStore::connect(url, timeout).await?,
+        )),
+    }
+}
+
+/// Whether an error means the database could not be reached or did not answer in time.
+fn unreachable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL: statement timeout (57014), shutdown (57P0x), the connection exceptions
+        // (08xxx), too many connections (53300), and a database not accepting connections
+        // (55000, as while it is being restored).
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            matches!(code.as_ref(), "57014" | "53300" | "55000")
+                || code.starts_with("57P")
+                || code.starts_with("08")
+        }),
+        _ => false,
     }
 }
 

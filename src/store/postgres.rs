@@ -16,10 +16,19 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     /// Connects a pool to the server.
-    pub async fn connect(url: &str) -> Result<Self> {
+    pub async fn connect(url: &str, timeout: Duration) -> Result<Self> {
+        let statement_timeout = format!("SET statement_timeout = {}", timeout.as_millis());
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(timeout)
+            // A hung server or a lock held too long fails the statement, not the replica.
+            .after_connect(move |connection, _| {
+                let statement_timeout = statement_timeout.clone();
+                Box::pin(async move {
+                    sqlx::Executor::execute(connection, statement_timeout.as_str()).await?;
+                    Ok(())
+                })
+            })
             .connect(url)
             .await
             .map_err(map_err)?;
@@ -47,6 +56,9 @@ impl crate::store::Store for PostgresStore {
 }
 
 fn map_err(err: sqlx::Error) -> Error {
+    if super::unreachable(&err) {
+        return Error::Unavailable(err);
+    }
     if let sqlx::Error::Database(db) = &err {
         // serialization_failure and deadlock_detected: the transaction may be retried.
         if matches!(db.code().as_deref(), Some("40001" | "40P01")) {

@@ -100,6 +100,9 @@ impl crate::store::Store for SqliteStore {
 }
 
 fn map_err(err: sqlx::Error) -> Error {
+    if super::unreachable(&err) {
+        return Error::Unavailable(err);
+    }
     if let sqlx::Error::Database(db) = &err {
         // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with any extended code in the high bits.
         let primary = db

@@ -21,6 +21,7 @@ mod jwks;
 mod login_page;
 mod oauth;
 mod ops;
+mod outage;
 mod policies;
 mod protocol;
 mod revocation;

@@ -75,6 +75,51 @@ impl TestDatabase {
         }
     }
 
+    /// Cuts the servers off their PostgreSQL database, as an outage would: new connections
+    /// are refused and open ones end. `false` on SQLite, which has no server to lose.
+    pub async fn cut_off(&self) -> bool {
+        self.allow_connections(false).await
+    }
+
+    /// Holds an exclusive lock on `table` until the returned connection is dropped, as a hung
+    /// database or a runaway migration would: statements on it wait. `None` on SQLite.
+    pub async fn lock_table(&self, table: &str) -> Option<sqlx::PgConnection> {
+        self.postgres.as_ref()?;
+        let mut connection = sqlx::PgConnection::connect(&self.url).await.unwrap();
+        sqlx::raw_sql(&format!(
+            "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE;"
+        ))
+        .execute(&mut connection)
+        .await
+        .unwrap();
+        Some(connection)
+    }
+
+    /// Ends [`TestDatabase::cut_off`].
+    pub async fn restore(&self) -> bool {
+        self.allow_connections(true).await
+    }
+
+    async fn allow_connections(&self, allowed: bool) -> bool {
+        let Some(postgres) = &self.postgres else {
+            return false;
+        };
+        let mut admin = sqlx::PgConnection::connect(&postgres.admin_url)
+            .await
+            .unwrap();
+        let name = &postgres.name;
+        sqlx::raw_sql(&format!(
+            "ALTER DATABASE {name} ALLOW_CONNECTIONS {allowed}; \
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{name}' AND pid <> pg_backend_pid() AND {};",
+            !allowed
+        ))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+        true
+    }
+
     /// Makes every insert into `table` fail, as a full disk or a lost connection would, until
     /// [`TestDatabase::allow_inserts_into`].
     pub async fn fail_inserts_into(&self, table: &str) {
