@@ -14,6 +14,7 @@ pub struct FileSettings {
     pub base_url: Option<Scalar>,
     pub database_url: Option<Scalar>,
     pub database_timeout: Option<Scalar>,
+    pub api_token_window: Option<Scalar>,
     pub secret_key: Option<Scalar>,
     pub admin_token: Option<Scalar>,
     pub seed_file: Option<Scalar>,

@@ -47,6 +47,9 @@ pub struct SettingsArgs {
     /// How long a request waits for the database (a connection, a statement) before it fails with 503 [default: 2s]
     #[arg(long, env = "AUTHD_DATABASE_TIMEOUT", global = true)]
     pub database_timeout: Option<String>,
+    /// An API token unused for this long stops working (Okta's tokenWindow) [default: 30d]
+    #[arg(long, env = "AUTHD_API_TOKEN_WINDOW", global = true)]
+    pub api_token_window: Option<String>,
     /// 32-byte key that seals private keys at rest, hex or base64 (environment or file only)
     #[arg(skip)]
     pub secret_key: Option<String>,
@@ -331,6 +334,8 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     /// `AUTHD_DATABASE_TIMEOUT`: the longest a request waits for the database.
     pub database_timeout: Duration,
+    /// `AUTHD_API_TOKEN_WINDOW`: an API token unused for this long stops working.
+    pub api_token_window: Duration,
     /// `AUTHD_SECRET_KEY`, or the generated development key.
     pub secret_key: SecretKey,
     /// Where the secret key came from.
@@ -424,6 +429,12 @@ impl Config {
                 "must be longer than zero",
             ));
         }
+
+        let api_token_window = duration(
+            "AUTHD_API_TOKEN_WINDOW",
+            layered!(layers, api_token_window),
+            "30d",
+        )?;
 
         let (secret_key, secret_key_source) =
             resolve_secret_key(layered!(layers, secret_key), &database_url)?;
@@ -648,6 +659,7 @@ impl Config {
             base_url,
             database_url,
             database_timeout,
+            api_token_window,
             secret_key,
             secret_key_source,
             admin_token,
@@ -699,6 +711,10 @@ impl Config {
             (
                 "AUTHD_DATABASE_TIMEOUT",
                 humantime::format_duration(self.database_timeout).to_string(),
+            ),
+            (
+                "AUTHD_API_TOKEN_WINDOW",
+                humantime::format_duration(self.api_token_window).to_string(),
             ),
             (
                 "AUTHD_LOG_FORMAT",

@@ -29,23 +29,52 @@ pub struct AuditEntry {
 
 impl Engine {
     /// The actor an `SSWS` token stands for: the bootstrap token, or a stored one (marked used).
-    pub async fn authenticate_api_token(&self, presented: &str) -> Result<Actor> {
+    pub async fn authenticate_api_token(
+        &self,
+        presented: &str,
+        client_ip: Option<std::net::IpAddr>,
+    ) -> Result<Actor> {
+        let now = self.now();
+        let ip_key = client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        // Past the limit, an IP's guesses are refused before they are checked.
+        if let Some(rate) = self.rate_limits.api_token_failures.exceeded(&ip_key, now) {
+            return Err(Error::RateLimited(rate));
+        }
+        let actor = self.check_api_token(presented, now).await?;
+        if actor.is_none() {
+            // Counted, and refused as every wrong token is.
+            let _ = self.rate_limits.api_token_failures.hit(&ip_key, now);
+        }
+        actor.ok_or(Error::InvalidToken)
+    }
+
+    async fn check_api_token(&self, presented: &str, now: Timestamp) -> Result<Option<Actor>> {
         let hash = PlainToken::from_presented(presented).hash();
         if self.bootstrap_token.as_ref().is_some_and(|bootstrap| {
             super::constant_time_eq(bootstrap.as_str().as_bytes(), hash.as_str().as_bytes())
         }) {
-            return Ok(Actor {
+            return Ok(Some(Actor {
                 id: BOOTSTRAP_ACTOR.to_owned(),
                 name: "AUTHD_ADMIN_TOKEN".to_owned(),
-            });
+            }));
         }
-        match self.store.use_api_token(&hash, self.now()).await? {
-            Some(token) => Ok(Actor {
+        let unused_since = Timestamp::from_unix(
+            now.unix()
+                .saturating_sub(i64::try_from(self.api_token_window.as_secs()).unwrap_or(i64::MAX)),
+        );
+        Ok(self
+            .store
+            .use_api_token(&hash, now, unused_since)
+            .await?
+            .map(|token| Actor {
                 id: token.id,
                 name: token.name,
-            }),
-            None => Err(Error::InvalidToken),
-        }
+            }))
+    }
+
+    /// How long an unused API token keeps working (Okta's `tokenWindow`).
+    pub fn api_token_window(&self) -> std::time::Duration {
+        self.api_token_window
     }
 
     /// Creates an API token; the token itself is returned once and stored only as a hash.

@@ -66,13 +66,19 @@ pub struct Engine {
     seed_key: Arc<ring::hmac::Key>,
     fingerprint_key: Arc<ring::hmac::Key>,
     successor_sealer: Arc<crate::keys::seal::Sealer>,
+    api_token_window: std::time::Duration,
     bootstrap_token: Option<crate::model::TokenHash>,
 }
 
 struct RateLimits {
     per_ip: RateLimiter,
     per_username: RateLimiter,
+    /// Failed `SSWS` attempts per IP: past the limit, the IP's attempts are refused unchecked.
+    api_token_failures: RateLimiter,
 }
+
+/// Failed API token attempts an IP may make in a minute before its attempts are refused.
+const API_TOKEN_FAILURES_PER_MINUTE: u32 = 10;
 
 /// A user as the seed file or an operator describes it; the engine fills in the rest.
 #[derive(Debug, Clone)]
@@ -107,7 +113,9 @@ impl Engine {
             rate_limits: Arc::new(RateLimits {
                 per_ip: RateLimiter::new(config.sign_in.rate_limit_per_ip),
                 per_username: RateLimiter::new(config.sign_in.rate_limit_per_username),
+                api_token_failures: RateLimiter::new(API_TOKEN_FAILURES_PER_MINUTE),
             }),
+            api_token_window: config.api_token_window,
             base_url: config.base_url.clone(),
             origin_trust: Arc::default(),
             bootstrap_token: config.admin_token.as_ref().map(|token| {

@@ -49,6 +49,21 @@ impl RateLimiter {
     }
 
     /// Counts one request for `key`; `Err` if it is over the limit.
+    /// The key's standing if it is over the limit in the current window, counting nothing.
+    pub fn exceeded(&self, key: &str, now: Timestamp) -> Option<RateInfo> {
+        let window_start = now.unix() - now.unix().rem_euclid(WINDOW_SECONDS);
+        let windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (start, count) = *windows.counts.get(key)?;
+        (start == window_start && count >= self.per_window).then(|| RateInfo {
+            limit: self.per_window,
+            remaining: 0,
+            reset: Timestamp::from_unix(window_start + WINDOW_SECONDS),
+        })
+    }
+
     pub fn hit(&self, key: &str, now: Timestamp) -> Result<RateInfo, RateInfo> {
         let window_start = now.unix() - now.unix().rem_euclid(WINDOW_SECONDS);
         let mut windows = self

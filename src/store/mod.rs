@@ -386,8 +386,14 @@ pub trait GrantStore: Send + Sync {
 pub trait AdminStore: Send + Sync {
     /// Stores a new API token by its hash.
     async fn insert_api_token(&self, token: &ApiToken, hash: &TokenHash) -> Result<()>;
-    /// The token with this hash, marking it used at `now`.
-    async fn use_api_token(&self, hash: &TokenHash, now: Timestamp) -> Result<Option<ApiToken>>;
+    /// The token with this hash, marking it used at `now`, unless it has not been used since
+    /// `unused_since` (expired).
+    async fn use_api_token(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+        unused_since: Timestamp,
+    ) -> Result<Option<ApiToken>>;
     /// Every API token, oldest first.
     async fn list_api_tokens(&self) -> Result<Vec<ApiToken>>;
     /// Deletes an API token; whether there was one.

@@ -263,7 +263,9 @@ pub const RECORD_SEED_DIGEST: &str = "INSERT INTO seed_entries (kind, key, diges
 
 pub const INSERT_API_TOKEN: &str = "INSERT INTO api_tokens (id, name, token_hash, created_at) \
      VALUES ($1, $2, $3, $4)";
+// A token unused since `$3` has expired: it is refused, and left for an administrator to see.
 pub const USE_API_TOKEN: &str = "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 \
+     AND COALESCE(last_used_at, created_at) > $3 \
      RETURNING id, name, created_at, last_used_at";
 pub const LIST_API_TOKENS: &str =
     "SELECT id, name, created_at, last_used_at FROM api_tokens ORDER BY created_at, id";
@@ -1355,10 +1357,12 @@ macro_rules! portable_stores {
                 &self,
                 hash: &TokenHash,
                 now: Timestamp,
+                unused_since: Timestamp,
             ) -> Result<Option<ApiToken>> {
                 Ok(sqlx::query_as::<_, ApiTokenRow>(sql::USE_API_TOKEN)
                     .bind(hash.as_str())
                     .bind(now.unix())
+                    .bind(unused_since.unix())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(map_err)?

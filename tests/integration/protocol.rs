@@ -342,3 +342,81 @@ scopes = ["CORS"]
         }
     }
 }
+
+async fn ssws(app: &crate::common::TestApp, token: &str) -> reqwest::Response {
+    app.http
+        .get(format!("{}/api/v1/api-tokens", app.base_url))
+        .header("authorization", format!("SSWS {token}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn wrong_api_tokens_are_logged_and_an_ip_that_keeps_guessing_is_refused() {
+    let app = crate::common::TestApp::spawn().await;
+    let guess = "a-guessed-token-0123456789abcdef";
+    let refused = ssws(&app, guess).await;
+    assert_eq!(refused.status(), 401);
+
+    let (status, logs) = app
+        .admin_call(
+            reqwest::Method::GET,
+            "/api/v1/logs?q=system.api_token.authenticate",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let failures: Vec<&Value> = logs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| event["eventType"] == "system.api_token.authenticate")
+        .collect();
+    assert_eq!(failures.len(), 1, "{logs}");
+    assert_eq!(failures[0]["outcome"]["result"], "FAILURE");
+    assert_eq!(failures[0]["client"]["ipAddress"], "127.0.0.1");
+    assert!(
+        !logs.to_string().contains(guess),
+        "the token itself is never logged"
+    );
+
+    for _ in 1..10 {
+        assert_eq!(ssws(&app, guess).await.status(), 401);
+    }
+    // Past ten wrong guesses in a minute, even the right token is refused unchecked.
+    let throttled = ssws(&app, crate::common::TEST_ADMIN_TOKEN).await;
+    assert_eq!(throttled.status(), 429);
+    assert!(throttled.headers().contains_key("x-rate-limit-reset"));
+    let body: Value = throttled.json().await.unwrap();
+    assert_eq!(body["errorCode"], "E0000047");
+    app.clock.advance(std::time::Duration::from_secs(60));
+    assert_eq!(
+        ssws(&app, crate::common::TEST_ADMIN_TOKEN).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn an_api_token_unused_for_its_window_expires() {
+    let app = crate::common::TestApp::spawn().await;
+    let (_, kept) = app.state.engine.create_api_token("kept").await.unwrap();
+    let (_, idle) = app.state.engine.create_api_token("idle").await.unwrap();
+    let day = std::time::Duration::from_secs(86_400);
+    let (status, listed) = app
+        .admin_call(reqwest::Method::GET, "/api/v1/api-tokens", None)
+        .await;
+    assert_eq!(status, 200);
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|token| token["tokenWindow"] == "P30D" && token["lastUpdated"].is_string()));
+
+    app.clock.advance(20 * day);
+    assert_eq!(ssws(&app, kept.expose()).await.status(), 200);
+    app.clock.advance(11 * day);
+    // 31 days after creation: the idle token has expired; the one used on day 20 has not.
+    assert_eq!(ssws(&app, idle.expose()).await.status(), 401);
+    assert_eq!(ssws(&app, kept.expose()).await.status(), 200);
+}

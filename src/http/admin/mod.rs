@@ -26,12 +26,16 @@ pub mod users;
 
 /// Authenticates `SSWS` (`401 E0000011` otherwise), then records the call in the audit log:
 /// who, what (method, route, path ids), when, and whether it succeeded. Never a secret: the
-/// route is recorded, not the URI, and no body.
+/// route is recorded, not the URI, and no body. A wrong token is recorded too, and an IP that
+/// keeps presenting wrong ones is refused for the rest of the minute (`429 E0000047`).
 pub async fn authenticate_and_audit(
     State(app): State<AppState>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let Ok(super::extract::ClientIp(ip)) = <super::extract::ClientIp as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &app).await;
+    let mut request = Request::from_parts(parts, body);
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -41,10 +45,36 @@ pub async fn authenticate_and_audit(
     let Some(presented) = presented else {
         return OktaError::invalid_token().into_response();
     };
-    let actor = match app.engine.authenticate_api_token(&presented).await {
+    let actor = match app.engine.authenticate_api_token(&presented, ip).await {
         Ok(actor) => actor,
         Err(crate::engine::Error::InvalidToken) => {
-            return OktaError::invalid_token().into_response()
+            let route = request
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or_else(|| "(unmatched)".to_owned(), |path| path.as_str().to_owned());
+            let entry = AuditEntry {
+                event_type: "system.api_token.authenticate".to_owned(),
+                display_message: format!(
+                    "{} {route}: an invalid or expired API token was presented",
+                    request.method()
+                ),
+                success: false,
+                actor: Actor {
+                    id: "unknown".to_owned(),
+                    name: "unknown".to_owned(),
+                },
+                targets: vec![],
+                client_ip: ip.map(|ip| ip.to_string()),
+                request_id: request
+                    .extensions()
+                    .get::<RequestId>()
+                    .and_then(|id| id.header_value().to_str().ok())
+                    .map(str::to_owned),
+            };
+            if let Err(err) = app.engine.audit(entry).await {
+                tracing::error!(error = %super::error::error_chain(&err), "cannot record an audit event");
+            }
+            return OktaError::invalid_token().into_response();
         }
         Err(err) => return OktaError::from(err).into_response(),
     };
@@ -266,13 +296,23 @@ pub async fn revoke_current_api_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// An ISO 8601 duration as Okta writes `tokenWindow`: whole days as `P30D`.
+fn iso_duration(duration: std::time::Duration) -> String {
+    let seconds = duration.as_secs();
+    if seconds % 86_400 == 0 {
+        format!("P{}D", seconds / 86_400)
+    } else {
+        format!("PT{seconds}S")
+    }
+}
+
 fn render_token(app: &AppState, token: &ApiToken) -> Value {
     json!({
         "id": token.id,
         "name": token.name,
         "created": token.created_at.to_okta_string(),
         "lastUpdated": token.last_used_at.unwrap_or(token.created_at).to_okta_string(),
-        "tokenWindow": "P30D",
+        "tokenWindow": iso_duration(app.engine.api_token_window()),
         "_links": {
             "self": {
                 "href": format!("{}/api/v1/api-tokens/{}", app.config.base_url, token.id),
