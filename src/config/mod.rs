@@ -110,10 +110,10 @@ pub struct SettingsArgs {
     /// Answer LOCKED_OUT instead of "Authentication failed" to locked users [default: false]
     #[arg(long, env = "AUTHD_SHOW_LOCKOUT_FAILURES", global = true)]
     pub show_lockout_failures: Option<String>,
-    /// /api/v1/authn requests per minute from one client IP [default: 100]
+    /// Sign-in attempts (Authentication API, sign-in page, password grant) per minute from one client IP [default: 100]
     #[arg(long, env = "AUTHD_AUTHN_RATE_LIMIT_PER_IP", global = true)]
     pub authn_rate_limit_per_ip: Option<String>,
-    /// /api/v1/authn requests per minute for one username [default: 20]
+    /// Sign-in attempts (Authentication API, sign-in page, password grant) per minute for one username [default: 20]
     #[arg(long, env = "AUTHD_AUTHN_RATE_LIMIT_PER_USERNAME", global = true)]
     pub authn_rate_limit_per_username: Option<String>,
     /// Passwords expire this long after they were set; 0 for never [default: 0]

@@ -35,17 +35,18 @@ impl Engine {
         client_ip: Option<std::net::IpAddr>,
     ) -> Result<Actor> {
         let now = self.now();
+        if let Some(actor) = self.check_api_token(presented, now).await? {
+            // A valid token always works: wrong guesses from a shared address must not lock
+            // its administrators out.
+            return Ok(actor);
+        }
+        // Wrong tokens are counted per address (in this replica); past the limit they are
+        // answered 429 for the rest of the minute.
         let ip_key = client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-        // Past the limit, an IP's guesses are refused before they are checked.
-        if let Some(rate) = self.rate_limits.api_token_failures.exceeded(&ip_key, now) {
-            return Err(Error::RateLimited(rate));
+        match self.rate_limits.api_token_failures.hit(&ip_key, now) {
+            Ok(_) => Err(Error::InvalidToken),
+            Err(rate) => Err(Error::RateLimited(rate)),
         }
-        let actor = self.check_api_token(presented, now).await?;
-        if actor.is_none() {
-            // Counted, and refused as every wrong token is.
-            let _ = self.rate_limits.api_token_failures.hit(&ip_key, now);
-        }
-        actor.ok_or(Error::InvalidToken)
     }
 
     async fn check_api_token(&self, presented: &str, now: Timestamp) -> Result<Option<Actor>> {

@@ -135,10 +135,13 @@ impl Engine {
             updated_at: now,
             ..existing
         };
-        self.store.update_client(&client).await?;
         if deactivated {
-            let until = now.plus(self.longest_access_token().await?);
-            self.store.end_client_access(&client.id, now, until).await?;
+            let until = now.plus(self.longest_token_lifetime().await?);
+            self.store
+                .update_client_ending_access(&client, until)
+                .await?;
+        } else {
+            self.store.update_client(&client).await?;
         }
         self.forget_origin_trust();
         tracing::info!(client.id = %client.id, status = %status, "app status changed");

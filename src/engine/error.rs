@@ -68,10 +68,10 @@ pub enum Error {
     /// RFC 6750 §3.1 `insufficient_scope`.
     #[error("insufficient_scope: {0}")]
     InsufficientScope(String),
-    /// A failure that is not the caller's fault.
     /// The database did not answer in time: try again later (503).
     #[error("the database is unavailable")]
     Unavailable,
+    /// A failure that is not the caller's fault.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

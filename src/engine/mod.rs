@@ -390,8 +390,18 @@ impl Engine {
                     updated_at: now,
                     ..desired
                 };
+                let deactivated =
+                    existing.status == Status::Active && client.status == Status::Inactive;
+                if deactivated {
+                    let until = now.plus(self.longest_token_lifetime().await?);
+                    self.store
+                        .update_client_ending_access(&client, until)
+                        .await?;
+                }
                 if client.secret_hashes == existing.secret_hashes {
-                    self.store.update_client(&client).await?;
+                    if !deactivated {
+                        self.store.update_client(&client).await?;
+                    }
                 } else {
                     let secret = client
                         .secret_hashes
@@ -400,10 +410,6 @@ impl Engine {
                     self.store
                         .replace_client_and_secrets(&client, secret.as_ref())
                         .await?;
-                }
-                if existing.status == Status::Active && client.status == Status::Inactive {
-                    let until = now.plus(self.longest_access_token().await?);
-                    self.store.end_client_access(&client.id, now, until).await?;
                 }
                 self.forget_origin_trust();
                 Ok(Change::Updated)
@@ -494,7 +500,7 @@ impl Engine {
                 UserStatus::Deprovisioned | UserStatus::Suspended
             );
         if ends_access {
-            let until = now.plus(self.longest_access_token().await?);
+            let until = now.plus(self.longest_token_lifetime().await?);
             self.store.update_user_ending_access(&user, until).await?;
         } else {
             self.store.update_user(&user).await?;
@@ -569,7 +575,6 @@ listed!(
     crate::model::ClientSecret => "OAuth2ClientSecret",
 );
 
-/// An HMAC key for one purpose, derived from the configured secret.
 /// 32 bytes for `purpose`, derived from the configured secret.
 fn derived_secret(secret: &[u8], purpose: &[u8]) -> [u8; 32] {
     let root = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
@@ -578,6 +583,7 @@ fn derived_secret(secret: &[u8], purpose: &[u8]) -> [u8; 32] {
     derived
 }
 
+/// An HMAC key for one purpose, derived from the configured secret.
 fn derived_key(secret: &[u8], purpose: &[u8]) -> ring::hmac::Key {
     let root = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
     ring::hmac::Key::new(

@@ -48,7 +48,6 @@ impl RateLimiter {
         }
     }
 
-    /// Counts one request for `key`; `Err` if it is over the limit.
     /// The key's standing if it is over the limit in the current window, counting nothing.
     pub fn exceeded(&self, key: &str, now: Timestamp) -> Option<RateInfo> {
         let window_start = now.unix() - now.unix().rem_euclid(WINDOW_SECONDS);
@@ -64,6 +63,7 @@ impl RateLimiter {
         })
     }
 
+    /// Counts one request for `key`; `Err` if it is over the limit.
     pub fn hit(&self, key: &str, now: Timestamp) -> Result<RateInfo, RateInfo> {
         let window_start = now.unix() - now.unix().rem_euclid(WINDOW_SECONDS);
         let mut windows = self

@@ -47,7 +47,10 @@ pub(super) struct OriginTrustCache(RwLock<Option<(Instant, Arc<OriginTrust>)>>);
 impl Engine {
     /// Every trusted origin, by id.
     pub async fn trusted_origins(&self) -> Result<Vec<TrustedOrigin>> {
-        Ok(self.store.list_trusted_origins().await?)
+        let mut origins = self.store.list_trusted_origins().await?;
+        // Paging compares ids byte by byte; a database collation may order them otherwise.
+        origins.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(origins)
     }
 
     /// One trusted origin by id.
@@ -196,6 +199,9 @@ impl Engine {
     /// Whether a page on `origin` (an `Origin` header) may call the browser endpoints
     /// cross-origin with credentials (DESIGN §8).
     pub async fn cors_origin_allowed(&self, origin: &str) -> bool {
+        if origin == "null" {
+            return false;
+        }
         match self.origin_trust().await {
             Ok(trust) => trust.cors.contains(origin) || self.is_own_origin(origin),
             Err(err) => {
@@ -265,7 +271,12 @@ impl Engine {
                     .chain(&client.post_logout_redirect_uris)
             })
             .filter_map(|registered| url::Url::parse(registered).ok())
-            .map(|registered| registered.origin().ascii_serialization());
+            // A private-use redirect URI (`com.example.app:/cb`) has an opaque origin, which
+            // serializes as `null`: the `Origin` of sandboxed frames and `data:` pages, never
+            // to be trusted.
+            .map(|registered| registered.origin())
+            .filter(url::Origin::is_tuple)
+            .map(|origin| origin.ascii_serialization());
         for origin in registered {
             trust.cors.insert(origin.clone());
             trust.redirect.insert(origin);

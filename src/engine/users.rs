@@ -185,7 +185,7 @@ impl Engine {
         // clean.
         if matches!(to, UserStatus::Deprovisioned | UserStatus::Suspended) {
             self.store
-                .update_user_ending_access(&user, now.plus(self.longest_access_token().await?))
+                .update_user_ending_access(&user, now.plus(self.longest_token_lifetime().await?))
                 .await?;
         } else {
             self.store.update_user(&user).await?;
@@ -328,10 +328,33 @@ impl Engine {
         user: &crate::model::UserId,
         now: crate::model::Timestamp,
     ) -> Result<()> {
-        let until = now.plus(self.longest_access_token().await?);
+        let until = now.plus(self.longest_token_lifetime().await?);
         self.store.end_user_access(user, now, until).await?;
         tracing::info!(user.id = %user, "sessions and tokens from before the password change ended");
         Ok(())
+    }
+
+    /// How long any token issued now could live, refresh token families included: how long a
+    /// revocation must be remembered.
+    pub(super) async fn longest_token_lifetime(&self) -> Result<std::time::Duration> {
+        let servers = self.store.list_auth_servers().await?;
+        let minutes =
+            |m: Option<u64>| m.map(|m| std::time::Duration::from_secs(m.saturating_mul(60)));
+        let longest_own = servers
+            .iter()
+            .filter_map(|server| server.token_lifetimes.refresh_token_max)
+            .map(std::time::Duration::from_secs);
+        let longest_rule = servers
+            .iter()
+            .flat_map(|server| &server.policies)
+            .flat_map(|policy| &policy.rules)
+            .filter_map(|rule| minutes(rule.refresh_token_lifetime_minutes));
+        Ok(longest_own
+            .chain(longest_rule)
+            .chain([self.tokens.refresh_token_max_lifetime])
+            .max()
+            .unwrap_or(self.tokens.refresh_token_max_lifetime)
+            .max(self.longest_access_token().await?))
     }
 
     /// How long an access token issued now could live: the configuration's lifetime, a

@@ -361,16 +361,28 @@ pub async fn shape_rejections(
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     let status = response.status();
-    // axum's rejections are plain text, or empty (a method a route does not take).
+    // axum's rejections are plain text, or empty for a method a route does not take or a path
+    // no route matches. A handler's own empty answer (a bare `401` with `WWW-Authenticate`,
+    // RFC 6750 §3.1) is left alone.
     let framework_made = match response.headers().get(axum::http::header::CONTENT_TYPE) {
-        None => true,
+        None => matches!(
+            status,
+            StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_FOUND
+        ),
         Some(value) => value
             .to_str()
             .is_ok_and(|value| value.starts_with("text/plain")),
     };
-    if !(status.is_client_error() || status.is_server_error()) || !framework_made {
+    if !(status.is_client_error() || status.is_server_error())
+        || !framework_made
+        || response
+            .headers()
+            .contains_key(axum::http::header::WWW_AUTHENTICATE)
+    {
         return response;
     }
+    // Browsers land on these, so they get a page even under /oauth2.
+    let browser_page = path.ends_with("/v1/authorize") || path.ends_with("/v1/logout");
     let (parts, body) = response.into_parts();
     let text = axum::body::to_bytes(body, MAX_REJECTION_TEXT)
         .await
@@ -378,7 +390,7 @@ pub async fn shape_rejections(
         .ok()
         .filter(|text| !text.is_empty())
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned());
-    let mut shaped = if path.starts_with("/oauth2/") {
+    let mut shaped = if path.starts_with("/oauth2/") && !browser_page {
         OAuthError {
             status,
             error: if status.is_server_error() {

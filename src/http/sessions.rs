@@ -81,9 +81,18 @@ pub async fn get_current_user(
     State(app): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, OktaError> {
-    let session = current(&app, &headers)
+    let Some(value) = cookie(&headers, cookies::SESSION_COOKIE) else {
+        return Err(OktaError::invalid_session());
+    };
+    let session = match app
+        .engine
+        .session_for_cookie(&PlainToken::from_presented(value))
         .await
-        .map_err(|_| OktaError::invalid_session())?;
+    {
+        Ok(session) => session,
+        Err(crate::engine::Error::NotFound { .. }) => return Err(OktaError::invalid_session()),
+        Err(err) => return Err(err.into()),
+    };
     let user = app.engine.find_user(session.user_id.as_str()).await?;
     Ok(Json(super::admin::users::render(&app, &user)))
 }

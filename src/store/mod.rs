@@ -166,14 +166,10 @@ pub trait ClientStore: Send + Sync {
     async fn update_client(&self, client: &Client) -> Result<()>;
     /// Deletes a client; whether there was one.
     async fn delete_client(&self, id: &ClientId) -> Result<bool>;
-    /// In one transaction: revokes every refresh token family of the client (their access
-    /// tokens until `until`) and makes every token issued to it before `now` invalid for good.
-    async fn end_client_access(
-        &self,
-        id: &ClientId,
-        now: Timestamp,
-        until: Timestamp,
-    ) -> Result<()>;
+    /// Writes the client (deactivated) and, in the same transaction, spends its pending codes,
+    /// revokes every refresh token family of it (their access tokens until `until`) and makes
+    /// every token issued to it before `client.updated_at` invalid for good.
+    async fn update_client_ending_access(&self, client: &Client, until: Timestamp) -> Result<()>;
     /// A client's secrets, active or not, oldest first.
     async fn list_client_secrets(&self, id: &ClientId) -> Result<Vec<ClientSecret>>;
     /// Adds a secret unless its client already holds [`MAX_CLIENT_SECRETS`](crate::model::MAX_CLIENT_SECRETS):

@@ -546,14 +546,21 @@ macro_rules! portable_stores {
                 Ok(deleted.rows_affected() > 0)
             }
 
-            async fn end_client_access(
+            async fn update_client_ending_access(
                 &self,
-                id: &ClientId,
-                now: Timestamp,
+                client: &Client,
                 until: Timestamp,
             ) -> Result<()> {
                 let mut tx = self.pool.begin().await.map_err(map_err)?;
-                end_access(&mut tx, &CLIENT_ACCESS, id.as_str(), now, until).await?;
+                write_client(&mut *tx, sql::UPDATE_CLIENT, client).await?;
+                end_access(
+                    &mut tx,
+                    &CLIENT_ACCESS,
+                    client.id.as_str(),
+                    client.updated_at,
+                    until,
+                )
+                .await?;
                 tx.commit().await.map_err(map_err)
             }
 
@@ -751,8 +758,9 @@ macro_rules! portable_stores {
             end_tokens: sql::END_CLIENT_TOKENS,
         };
 
-        /// Ends what a user or client had, inside `tx`: sessions (a user's), refresh families,
-        /// and every token issued before `now`.
+        /// Ends what a user or client had, inside `tx`: pending codes first (a redemption
+        /// racing this one then stores nothing), then sessions (a user's) and refresh families,
+        /// their grants, and every token issued before `now`.
         async fn end_access(
             tx: &mut sqlx::Transaction<'static, Db>,
             statements: &AccessStatements,
@@ -760,6 +768,13 @@ macro_rules! portable_stores {
             now: Timestamp,
             until: Timestamp,
         ) -> Result<()> {
+            let bind_at = |statement: &'static str, at: Timestamp| {
+                sqlx::query(statement).bind(id.to_owned()).bind(at.unix())
+            };
+            bind_at(statements.consume_codes, now)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_err)?;
             for statement in statements.by_id {
                 sqlx::query(statement)
                     .bind(id)
@@ -767,15 +782,11 @@ macro_rules! portable_stores {
                     .await
                     .map_err(map_err)?;
             }
-            // The grants are revoked before the families' rows are, in the same transaction.
             for (statement, at) in [
                 (statements.revoke_grants, until),
-                (statements.consume_codes, now),
                 (statements.end_tokens, now),
             ] {
-                sqlx::query(statement)
-                    .bind(id)
-                    .bind(at.unix())
+                bind_at(statement, at)
                     .execute(&mut **tx)
                     .await
                     .map_err(map_err)?;

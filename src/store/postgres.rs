@@ -12,18 +12,21 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres")
 /// A store on a PostgreSQL database.
 pub struct PostgresStore {
     pool: Pool,
+    /// The statement that gives a connection the configured statement timeout.
+    statement_timeout: String,
 }
 
 impl PostgresStore {
     /// Connects a pool to the server.
     pub async fn connect(url: &str, timeout: Duration) -> Result<Self> {
         let statement_timeout = format!("SET statement_timeout = {}", timeout.as_millis());
+        let set_timeout = statement_timeout.clone();
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(timeout)
             // A hung server or a lock held too long fails the statement, not the replica.
             .after_connect(move |connection, _| {
-                let statement_timeout = statement_timeout.clone();
+                let statement_timeout = set_timeout.clone();
                 Box::pin(async move {
                     sqlx::Executor::execute(connection, statement_timeout.as_str()).await?;
                     Ok(())
@@ -32,14 +35,36 @@ impl PostgresStore {
             .connect(url)
             .await
             .map_err(map_err)?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            statement_timeout,
+        })
     }
 }
 
 #[async_trait::async_trait]
 impl crate::store::Store for PostgresStore {
     async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await.map_err(Error::Migrate)
+        // A migration may wait for another replica's (sqlx takes an advisory lock) and may take
+        // long: it runs without the requests' statement timeout.
+        let mut connection = self.pool.acquire().await.map_err(map_err)?;
+        sqlx::query("SET statement_timeout = 0")
+            .execute(&mut *connection)
+            .await
+            .map_err(map_err)?;
+        let migrated = MIGRATOR
+            .run_direct(&mut *connection)
+            .await
+            .map_err(Error::Migrate);
+        // Back in the pool, the connection has the timeout again, or it is not put back.
+        if sqlx::query(&self.statement_timeout)
+            .execute(&mut *connection)
+            .await
+            .is_err()
+        {
+            connection.detach();
+        }
+        migrated
     }
 
     async fn ping(&self) -> Result<()> {

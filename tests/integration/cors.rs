@@ -695,3 +695,50 @@ async fn a_trusted_origin_added_on_one_replica_is_trusted_by_another_within_a_se
         );
     }
 }
+
+#[tokio::test]
+async fn a_native_apps_private_use_redirect_uri_does_not_trust_the_null_origin() {
+    let seed = format!(
+        "{}\n{}",
+        crate::oauth::seed(),
+        r#"
+[[apps]]
+client_id = "0oanative00000000001"
+label = "Native"
+application_type = "native"
+redirect_uris = ["com.example.app:/callback"]
+grant_types = ["authorization_code"]
+"#
+    );
+    let app = TestApp::spawn_with(Options {
+        seed: Some(seed),
+        ..Default::default()
+    })
+    .await;
+    // Sandboxed frames and data: pages send `Origin: null`.
+    for path in [
+        "/api/v1/users/me",
+        "/api/v1/sessions/me",
+        "/oauth2/default/v1/keys",
+    ] {
+        let response = preflight(&app, "GET", path, "null").await;
+        assert_eq!(
+            header(&response, "access-control-allow-origin"),
+            None,
+            "{path}"
+        );
+        let response = app
+            .http
+            .get(format!("{}{path}", app.base_url))
+            .header("origin", "null")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            header(&response, "access-control-allow-origin"),
+            None,
+            "{path}"
+        );
+    }
+    assert!(cors_allowed(&app, APP_ORIGIN).await);
+}

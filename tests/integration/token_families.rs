@@ -638,3 +638,24 @@ refresh_token_leeway = 0
     .unwrap_err();
     assert!(refused.contains("refresh_token_leeway"), "{refused}");
 }
+
+#[tokio::test]
+async fn two_requests_racing_with_one_token_within_the_leeway_share_the_successor() {
+    let app = crate::oauth::spawn().await;
+    let client = app_with_rotation(
+        &app,
+        serde_json::json!({ "rotation_type": "ROTATE", "leeway": 10 }),
+    )
+    .await;
+    for round in 0..10 {
+        let token = first_refresh_token(&app, &client).await;
+        let (a, b) = tokio::join!(
+            refresh_as(&app, &client, &token),
+            refresh_as(&app, &client, &token)
+        );
+        assert_eq!((a.0, b.0), (200, 200), "round {round}: {a:?} {b:?}");
+        assert_eq!(a.1["refresh_token"], b.1["refresh_token"], "round {round}");
+        let (status, next) = refresh_as(&app, &client, text(&a.1["refresh_token"])).await;
+        assert_eq!(status, 200, "round {round}: the family is intact: {next}");
+    }
+}

@@ -50,7 +50,7 @@ impl Engine {
             Presented::Invalid => return Err(invalid()),
         };
         let issued = self
-            .issue_from_refresh_token(server, client, &record, scope)
+            .issue_from_refresh_token(server, client, &record, scope.clone())
             .await?;
         match client.refresh_token.rotation_type {
             RotationType::Static => {
@@ -73,11 +73,17 @@ impl Engine {
                     .rotate_refresh_token(&hash, now, issued.refresh_token(), sealed.as_deref())
                     .await?
                 {
-                    // Spent since it was read: a concurrent rotation won, or the family was
-                    // revoked.
+                    // Spent since it was read: a concurrent rotation won (within the leeway this
+                    // request gets the winner's successor too), or the family was revoked.
                     if let Presented::Used { grant_id } =
                         self.store.find_refresh_token(&hash, now).await?
                     {
+                        if let Some(tokens) = self
+                            .successor_within_leeway(server, client, &hash, scope)
+                            .await?
+                        {
+                            return Ok(tokens);
+                        }
                         self.replayed(server, client, &grant_id, "rotated refresh token")
                             .await?;
                     }
