@@ -184,7 +184,7 @@ pub fn pkce() -> (String, String) {
 }
 
 /// A code for the web app with PKCE, through a session token.
-async fn code_for_web(app: &TestApp, scope: &str) -> (String, String) {
+pub async fn code_for_web(app: &TestApp, scope: &str) -> (String, String) {
     let token = session_token(app).await;
     let (challenge, verifier) = pkce();
     let (status, params, location) = authorize(

@@ -24,16 +24,21 @@ async fn client_credentials(app: &TestApp) -> reqwest::Response {
         .unwrap()
 }
 
-#[tokio::test]
-async fn a_database_outage_fails_requests_fast_serves_the_cache_and_recovers() {
-    let app = TestApp::spawn_with(Options {
+/// A server whose requests wait at most a second for the database.
+async fn spawn_with_a_short_timeout() -> TestApp {
+    TestApp::spawn_with(Options {
         seed: Some(crate::oauth::seed()),
         settings: Some(Box::new(|settings| {
             settings.database_timeout = Some("1s".into());
         })),
         ..Default::default()
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn a_database_outage_fails_requests_fast_serves_the_cache_and_recovers() {
+    let app = spawn_with_a_short_timeout().await;
     // Warm: discovery and keys are served from memory once read.
     let discovery = "/oauth2/default/.well-known/openid-configuration";
     assert_eq!(app.get(discovery).await.status(), 200);
@@ -112,14 +117,7 @@ async fn a_database_outage_fails_requests_fast_serves_the_cache_and_recovers() {
 
 #[tokio::test]
 async fn a_hung_database_is_cut_off_by_the_statement_timeout() {
-    let app = TestApp::spawn_with(Options {
-        seed: Some(crate::oauth::seed()),
-        settings: Some(Box::new(|settings| {
-            settings.database_timeout = Some("1s".into());
-        })),
-        ..Default::default()
-    })
-    .await;
+    let app = spawn_with_a_short_timeout().await;
     assert_eq!(client_credentials(&app).await.status(), 200);
     let Some(lock) = app.database.lock_table("clients").await else {
         eprintln!(

@@ -6,9 +6,7 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use crate::common::{Options, TestApp};
-use crate::oauth::{
-    pkce, post_form, session_token, PASSWORD, REDIRECT, SPA, TRUSTED, WEB, WEB_SECRET,
-};
+use crate::oauth::{post_form, PASSWORD, REDIRECT, SPA, TRUSTED, WEB, WEB_SECRET};
 
 const TRUSTED_SECRET: &str = "trusted-secret-0123456789";
 
@@ -96,31 +94,6 @@ async fn a_refresh_whose_successor_cannot_be_stored_spends_nothing() {
     assert_eq!(status, 200, "{again}");
 }
 
-/// A code for the web app through a session token, and its PKCE verifier.
-async fn web_code(app: &TestApp, server: &str) -> (String, String) {
-    let token = session_token(app).await;
-    let (challenge, verifier) = pkce();
-    let response = app
-        .http
-        .get(format!("{}/oauth2/{server}/v1/authorize", app.base_url))
-        .query(&[
-            ("client_id", WEB),
-            ("redirect_uri", REDIRECT),
-            ("response_type", "code"),
-            ("scope", "openid offline_access"),
-            ("state", "st"),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-            ("sessionToken", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let location = response.headers()["location"].to_str().unwrap().to_owned();
-    let params = crate::oauth::parse_location(&location);
-    (params["code"].clone(), verifier)
-}
-
 async fn redeem_at(
     app: &TestApp,
     server: &str,
@@ -147,7 +120,7 @@ async fn redeem_at(
 #[tokio::test]
 async fn a_redemption_whose_tokens_cannot_be_stored_leaves_the_code_usable() {
     let app = crate::oauth::spawn().await;
-    let (code, verifier) = web_code(&app, "default").await;
+    let (code, verifier) = crate::oauth::code_for_web(&app, "openid offline_access").await;
     app.database.fail_inserts_into("refresh_tokens").await;
     let (status, failed) = redeem_at(
         &app,
@@ -229,7 +202,7 @@ async fn a_refresh_token_refused_for_its_request_is_not_spent() {
 #[tokio::test]
 async fn a_code_presented_by_another_client_or_server_is_not_spent() {
     let app = crate::oauth::spawn().await;
-    let (code, verifier) = web_code(&app, "default").await;
+    let (code, verifier) = crate::oauth::code_for_web(&app, "openid offline_access").await;
     // The public SPA may redeem codes, with PKCE and no secret.
     let (status, error) = redeem_at(&app, "default", &code, &verifier, (SPA, ""), REDIRECT).await;
     assert_eq!(status, 400, "{error}");
@@ -253,7 +226,7 @@ async fn a_code_presented_by_another_client_or_server_is_not_spent() {
 #[tokio::test]
 async fn a_code_presented_by_its_client_with_a_wrong_binding_is_spent() {
     let app = crate::oauth::spawn().await;
-    let (code, verifier) = web_code(&app, "default").await;
+    let (code, verifier) = crate::oauth::code_for_web(&app, "openid offline_access").await;
     let (status, error) = redeem_at(
         &app,
         "default",
@@ -275,7 +248,7 @@ async fn a_code_presented_by_its_client_with_a_wrong_binding_is_spent() {
     .await;
     assert_eq!(status, 400, "single use: the code is gone");
 
-    let (code, _) = web_code(&app, "default").await;
+    let (code, _) = crate::oauth::code_for_web(&app, "openid offline_access").await;
     let (status, _) = redeem_at(
         &app,
         "default",
@@ -370,7 +343,7 @@ async fn after_a_reuse_raced_across_two_replicas_no_token_of_the_family_works() 
 async fn a_public_client_cannot_burn_a_confidential_clients_code_with_basic() {
     // The same rule through okta-auth-js's header shape: Basic base64(client_id).
     let app = crate::oauth::spawn().await;
-    let (code, verifier) = web_code(&app, "default").await;
+    let (code, verifier) = crate::oauth::code_for_web(&app, "openid offline_access").await;
     let response = app
         .http
         .post(format!("{}/oauth2/default/v1/token", app.base_url))
