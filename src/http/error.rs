@@ -358,7 +358,9 @@ pub async fn shape_rejections(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let path = request.uri().path().to_owned();
+    // A shared handle, not a copy: this runs on every request.
+    let uri = request.uri().clone();
+    let path = uri.path();
     let response = next.run(request).await;
     let status = response.status();
     // axum's rejections are plain text, or empty for a method a route does not take or a path

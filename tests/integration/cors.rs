@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 
 use crate::common::{Options, TestApp};
 use crate::oauth::{
-    authorize, pkce, post_form, session_token, sid_cookie, sign_in_with_session_token,
-    submit_sign_in, REDIRECT, SPA, WEB, WEB_SECRET,
+    post_form, session_token, sid_cookie, sign_in_with_session_token, submit_sign_in, REDIRECT,
+    SPA, WEB, WEB_SECRET,
 };
 
 /// The origin of the seeded apps' redirect URI.
@@ -405,29 +405,13 @@ status = "INACTIVE"
 
 /// Tokens for the public SPA: a code through a session token, redeemed with PKCE alone.
 async fn spa_tokens(app: &TestApp) -> Value {
-    let token = session_token(app).await;
-    let (challenge, verifier) = pkce();
-    let (_, params, location) = authorize(
-        app,
-        &[
-            ("client_id", SPA),
-            ("redirect_uri", REDIRECT),
-            ("response_type", "code"),
-            ("scope", "openid offline_access"),
-            ("state", "st"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-            ("sessionToken", &token),
-        ],
-    )
-    .await;
-    let code = params.get("code").unwrap_or_else(|| panic!("{location}"));
+    let (code, verifier) = crate::oauth::code_for(app, SPA, "openid offline_access").await;
     let (status, tokens) = post_form(
         app,
         "/oauth2/default/v1/token",
         &[
             ("grant_type", "authorization_code"),
-            ("code", code),
+            ("code", code.as_str()),
             ("redirect_uri", REDIRECT),
             ("code_verifier", &verifier),
             ("client_id", SPA),

@@ -185,12 +185,17 @@ pub fn pkce() -> (String, String) {
 
 /// A code for the web app with PKCE, through a session token.
 pub async fn code_for_web(app: &TestApp, scope: &str) -> (String, String) {
+    code_for(app, WEB, scope).await
+}
+
+/// A code for a client with PKCE, through a session token, and its verifier.
+pub async fn code_for(app: &TestApp, client_id: &str, scope: &str) -> (String, String) {
     let token = session_token(app).await;
     let (challenge, verifier) = pkce();
     let (status, params, location) = authorize(
         app,
         &[
-            ("client_id", WEB),
+            ("client_id", client_id),
             ("redirect_uri", REDIRECT),
             ("response_type", "code"),
             ("scope", scope),
@@ -207,7 +212,8 @@ pub async fn code_for_web(app: &TestApp, scope: &str) -> (String, String) {
     (params["code"].clone(), verifier)
 }
 
-async fn redeem(app: &TestApp, code: &str, verifier: &str) -> (u16, Value) {
+/// Redeems a code for the web app at the default server.
+pub async fn redeem(app: &TestApp, code: &str, verifier: &str) -> (u16, Value) {
     post_form(
         app,
         "/oauth2/default/v1/token",

@@ -122,27 +122,11 @@ async fn a_redemption_whose_tokens_cannot_be_stored_leaves_the_code_usable() {
     let app = crate::oauth::spawn().await;
     let (code, verifier) = crate::oauth::code_for_web(&app, "openid offline_access").await;
     app.database.fail_inserts_into("refresh_tokens").await;
-    let (status, failed) = redeem_at(
-        &app,
-        "default",
-        &code,
-        &verifier,
-        (WEB, WEB_SECRET),
-        REDIRECT,
-    )
-    .await;
+    let (status, failed) = crate::oauth::redeem(&app, &code, &verifier).await;
     assert!(status >= 500, "{status} {failed}");
     app.database.allow_inserts_into("refresh_tokens").await;
 
-    let (status, tokens) = redeem_at(
-        &app,
-        "default",
-        &code,
-        &verifier,
-        (WEB, WEB_SECRET),
-        REDIRECT,
-    )
-    .await;
+    let (status, tokens) = crate::oauth::redeem(&app, &code, &verifier).await;
     assert_eq!(status, 200, "{tokens}");
     let (status, renewed) = post_form(
         &app,
@@ -211,15 +195,7 @@ async fn a_code_presented_by_another_client_or_server_is_not_spent() {
         redeem_at(&app, "other", &code, &verifier, (WEB, WEB_SECRET), REDIRECT).await;
     assert_eq!(status, 400, "{error}");
     assert_eq!(error["error"], "invalid_grant");
-    let (status, tokens) = redeem_at(
-        &app,
-        "default",
-        &code,
-        &verifier,
-        (WEB, WEB_SECRET),
-        REDIRECT,
-    )
-    .await;
+    let (status, tokens) = crate::oauth::redeem(&app, &code, &verifier).await;
     assert_eq!(status, 200, "{tokens}");
 }
 
@@ -237,15 +213,7 @@ async fn a_code_presented_by_its_client_with_a_wrong_binding_is_spent() {
     )
     .await;
     assert_eq!(status, 400, "{error}");
-    let (status, _) = redeem_at(
-        &app,
-        "default",
-        &code,
-        &verifier,
-        (WEB, WEB_SECRET),
-        REDIRECT,
-    )
-    .await;
+    let (status, _) = crate::oauth::redeem(&app, &code, &verifier).await;
     assert_eq!(status, 400, "single use: the code is gone");
 
     let (code, _) = crate::oauth::code_for_web(&app, "openid offline_access").await;
@@ -259,15 +227,7 @@ async fn a_code_presented_by_its_client_with_a_wrong_binding_is_spent() {
     )
     .await;
     assert_eq!(status, 400);
-    let (status, _) = redeem_at(
-        &app,
-        "default",
-        &code,
-        &verifier,
-        (WEB, WEB_SECRET),
-        REDIRECT,
-    )
-    .await;
+    let (status, _) = crate::oauth::redeem(&app, &code, &verifier).await;
     assert_eq!(status, 400, "single use: the code is gone");
 }
 
@@ -364,15 +324,7 @@ async fn a_public_client_cannot_burn_a_confidential_clients_code_with_basic() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
-    let (status, tokens) = redeem_at(
-        &app,
-        "default",
-        &code,
-        &verifier,
-        (WEB, WEB_SECRET),
-        REDIRECT,
-    )
-    .await;
+    let (status, tokens) = crate::oauth::redeem(&app, &code, &verifier).await;
     assert_eq!(status, 200, "{tokens}");
 }
 
