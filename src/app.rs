@@ -88,6 +88,16 @@ impl App {
     /// to date: what `serve` does before it listens.
     pub async fn prepare(&self) -> anyhow::Result<()> {
         self.engine.ensure_builtin_servers().await?;
+        // Before the seed file, so that its secrets compare equal to the stored ones. Not
+        // fatal: secrets in the earlier form still authenticate.
+        match self.engine.rekey_client_secrets().await {
+            Ok(0) => {}
+            Ok(rekeyed) => tracing::info!(rekeyed, "client secret hashes re-keyed"),
+            Err(err) => tracing::warn!(
+                error = %err,
+                "client secret hashes could not be re-keyed; they keep working as they are"
+            ),
+        }
         if let Some(path) = &self.config.seed_file {
             let report = Seed::read(path)?.apply(&self.engine, path).await?;
             tracing::info!(

@@ -290,12 +290,19 @@ impl Seed {
             }
             if !public && method != TokenEndpointAuthMethod::PrivateKeyJwt {
                 match &app.client_secret {
-                    Some(secret) if secret.len() >= 16 => {}
-                    _ => {
+                    Some(secret) => {
+                        if let Some(problem) = crate::engine::client_secrets::check_secret(secret) {
+                            return Err(format!(
+                                "apps.{}: client_secret: {problem}",
+                                app.client_id
+                            ));
+                        }
+                    }
+                    None => {
                         return Err(format!(
-                        "apps.{}: client_secret of at least 16 characters is required for {method}",
-                        app.client_id
-                    ))
+                            "apps.{}: client_secret is required for {method}",
+                            app.client_id
+                        ))
                     }
                 }
             }
@@ -415,7 +422,7 @@ impl Seed {
                 secret_hashes: app
                     .client_secret
                     .as_deref()
-                    .map(crate::engine::secret_hash)
+                    .map(|secret| engine.client_secret_hash(secret))
                     .into_iter()
                     .collect(),
                 status: app.status,

@@ -6,7 +6,8 @@ use crate::model::{
 };
 use crate::store;
 
-use super::{secret_hash, taken, Engine, Error, Result};
+use super::client_secrets::check_secret;
+use super::{taken, Engine, Error, Result};
 
 /// An app as an administrator describes it.
 #[derive(Debug, Clone)]
@@ -54,7 +55,9 @@ impl Engine {
             TokenEndpointAuthMethod::PrivateKeyJwt | TokenEndpointAuthMethod::None => None,
         };
         let now = self.now();
-        let hash = secret.as_ref().map(|secret| secret_hash(secret.expose()));
+        let hash = secret
+            .as_ref()
+            .map(|secret| self.client_secret_hash(secret.expose()));
         let client = Client {
             id,
             label: spec.label,
@@ -196,15 +199,17 @@ impl Engine {
                 client.token_endpoint_auth_method
             )]));
         }
-        if given.as_ref().is_some_and(|secret| secret.len() < 14) {
-            return Err(Error::Validation(vec![
-                "client_secret: must be at least 14 characters".to_owned(),
-            ]));
+        if let Some(problem) = given.as_deref().and_then(check_secret) {
+            return Err(Error::Validation(vec![format!("client_secret: {problem}")]));
         }
         let plain = given.map_or_else(PlainToken::generate, PlainToken::from_presented);
         let secret = ClientSecret {
             status,
-            ..ClientSecret::new(client.id, secret_hash(plain.expose()), self.now())
+            ..ClientSecret::new(
+                client.id,
+                self.client_secret_hash(plain.expose()),
+                self.now(),
+            )
         };
         let added = match self.store.add_client_secret(&secret).await {
             Err(store::Error::NotFound) => return Err(app_not_found(app_id)),
@@ -218,6 +223,30 @@ impl Engine {
         }
         tracing::info!(client.id = %secret.client_id, secret.id = %secret.id, "client secret added");
         Ok((secret, plain))
+    }
+
+    /// What the store keeps for a client secret.
+    pub fn client_secret_hash(&self, secret: &str) -> String {
+        self.secret_hasher.hash(secret)
+    }
+
+    /// Re-keys the secret hashes that earlier versions stored unkeyed: how many. Each is
+    /// replaced only if it is still there, so replicas starting together do not collide.
+    pub async fn rekey_client_secrets(&self) -> Result<usize> {
+        let mut rekeyed = 0;
+        for legacy in self.store.client_secret_hashes_like("sha256:").await? {
+            let Some(keyed) = self.secret_hasher.rekey(&legacy) else {
+                continue;
+            };
+            if self
+                .store
+                .replace_client_secret_hash(&legacy, &keyed)
+                .await?
+            {
+                rekeyed += 1;
+            }
+        }
+        Ok(rekeyed)
     }
 
     /// Okta's `secret_hash`: tells secrets apart without revealing them. It is keyed with the
@@ -342,14 +371,8 @@ fn check_app(spec: &AppSpec) -> Result<()> {
             );
         }
     }
-    if spec
-        .client_secret
-        .as_ref()
-        .is_some_and(|secret| secret.len() < 14)
-    {
-        causes.push(
-            "credentials.oauthClient.client_secret: must be at least 14 characters".to_owned(),
-        );
+    if let Some(problem) = spec.client_secret.as_deref().and_then(check_secret) {
+        causes.push(format!("credentials.oauthClient.client_secret: {problem}"));
     }
     if causes.is_empty() {
         Ok(())

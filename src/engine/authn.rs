@@ -12,7 +12,7 @@ use crate::model::{
 };
 use crate::store;
 
-use super::rate_limit::RateInfo;
+use super::rate_limit::{self, RateInfo};
 use super::{Engine, Error, Result};
 
 /// `POST /api/v1/authn` with a username and password.
@@ -102,15 +102,16 @@ pub const COMPLEXITY: PasswordComplexity = PasswordComplexity { min_length: 8 };
 
 impl Engine {
     /// Counts a sign-in attempt against the per-IP and per-username limits: a permit to check
-    /// a password, or [`Error::RateLimited`].
-    pub fn check_sign_in_rate(
+    /// a password, or [`Error::RateLimited`]. The per-username count is in the database, so
+    /// that the limit holds across replicas.
+    pub async fn check_sign_in_rate(
         &self,
         ip: Option<IpAddr>,
         username: Option<&str>,
     ) -> Result<SignInPermit> {
         let now = self.now();
         // The IP is checked first, and a caller over its limit is not counted against the
-        // username: one client cannot fill the username table.
+        // username: one client cannot fill the attempts table.
         let by_ip = match ip {
             Some(ip) => Some(
                 self.rate_limits
@@ -121,12 +122,7 @@ impl Engine {
             None => None,
         };
         let by_username = match username {
-            Some(username) => Some(
-                self.rate_limits
-                    .per_username
-                    .hit(&username.to_lowercase(), now)
-                    .map_err(Error::RateLimited)?,
-            ),
+            Some(username) => Some(self.count_username_attempt(username, now).await?),
             None => None,
         };
         let rate = [by_ip, by_username]
@@ -135,6 +131,22 @@ impl Engine {
             .min_by_key(|info| info.remaining)
             .ok_or_else(|| Error::Internal("no rate limit applies".into()))?;
         Ok(SignInPermit { rate })
+    }
+
+    async fn count_username_attempt(&self, username: &str, now: Timestamp) -> Result<RateInfo> {
+        let tag = ring::hmac::sign(
+            &self.sign_in_attempt_key,
+            username.to_lowercase().as_bytes(),
+        );
+        let key = crate::model::TokenHash::from_stored(
+            tag.as_ref().iter().map(|b| format!("{b:02x}")).collect(),
+        );
+        let (attempts, window_start) = self
+            .store
+            .count_sign_in_attempt(&key, rate_limit::window_start(now))
+            .await?;
+        RateInfo::for_count(self.sign_in.rate_limit_per_username, attempts, window_start)
+            .map_err(Error::RateLimited)
     }
 
     /// Primary authentication. Unknown user, wrong password, a user who may not sign in and

@@ -5,7 +5,7 @@
 use crate::model::{Client, ClientId, Status, TokenEndpointAuthMethod};
 use crate::store;
 
-use super::{constant_time_eq, secret_hash, Engine, Error, Result};
+use super::{Engine, Error, Result};
 
 /// How the request tried to authenticate the client.
 #[derive(Debug, Default)]
@@ -93,10 +93,9 @@ impl Engine {
                 | TokenEndpointAuthMethod::ClientSecretPost,
                 Some(secret),
             ) => {
-                let presented = secret_hash(&secret);
                 // Every active secret is compared, so the time does not tell which one matched.
                 let matched = client.secret_hashes.iter().fold(false, |matched, stored| {
-                    constant_time_eq(presented.as_bytes(), stored.as_bytes()) | matched
+                    self.secret_hasher.matches(&secret, stored) | matched
                 });
                 if matched {
                     Ok(client)

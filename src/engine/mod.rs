@@ -10,6 +10,7 @@ pub mod auth_servers;
 pub mod authn;
 pub mod authorize;
 pub mod client_auth;
+pub mod client_secrets;
 mod error;
 mod grants;
 pub mod mint;
@@ -65,6 +66,8 @@ pub struct Engine {
     origin_trust: Arc<trusted_origins::OriginTrustCache>,
     seed_key: Arc<ring::hmac::Key>,
     fingerprint_key: Arc<ring::hmac::Key>,
+    secret_hasher: Arc<client_secrets::SecretHasher>,
+    sign_in_attempt_key: Arc<ring::hmac::Key>,
     successor_sealer: Arc<crate::keys::seal::Sealer>,
     api_token_window: std::time::Duration,
     bootstrap_token: Option<crate::model::TokenHash>,
@@ -72,7 +75,6 @@ pub struct Engine {
 
 struct RateLimits {
     per_ip: RateLimiter,
-    per_username: RateLimiter,
     /// Failed `SSWS` attempts per IP: past the limit, the IP's attempts are refused unchecked.
     api_token_failures: RateLimiter,
 }
@@ -112,7 +114,6 @@ impl Engine {
             sign_in: config.sign_in,
             rate_limits: Arc::new(RateLimits {
                 per_ip: RateLimiter::new(config.sign_in.rate_limit_per_ip),
-                per_username: RateLimiter::new(config.sign_in.rate_limit_per_username),
                 api_token_failures: RateLimiter::new(API_TOKEN_FAILURES_PER_MINUTE),
             }),
             api_token_window: config.api_token_window,
@@ -130,6 +131,14 @@ impl Engine {
             fingerprint_key: Arc::new(derived_key(
                 config.secret_key.expose(),
                 b"authd client secret fingerprint v1",
+            )),
+            secret_hasher: Arc::new(client_secrets::SecretHasher::new(derived_key(
+                config.secret_key.expose(),
+                b"authd client secret hash v1",
+            ))),
+            sign_in_attempt_key: Arc::new(derived_key(
+                config.secret_key.expose(),
+                b"authd sign-in attempt key v1",
             )),
             // Its own key, so that nothing sealed for one purpose opens for another.
             successor_sealer: Arc::new(crate::keys::seal::Sealer::new(&derived_secret(
@@ -590,16 +599,6 @@ fn derived_key(secret: &[u8], purpose: &[u8]) -> ring::hmac::Key {
         ring::hmac::HMAC_SHA256,
         ring::hmac::sign(&root, purpose).as_ref(),
     )
-}
-
-/// SHA-256 of a high-entropy client secret, hex. A fast hash is right here: the secrets are
-/// random, and a slow hash on every client-credentials request would be a bottleneck (DESIGN §6).
-pub fn secret_hash(secret: &str) -> String {
-    ring::digest::digest(&ring::digest::SHA256, secret.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Compares two byte strings in time that depends only on their lengths.

@@ -1,8 +1,9 @@
-//! Fixed-window request limits per key (client IP, username), as Okta reports them in
-//! `X-Rate-Limit-*` headers.
+//! Fixed-window request limits, as Okta reports them in `X-Rate-Limit-*` headers.
 //!
-//! Counts live in this process: with several replicas each enforces its own share. The lockout
-//! counter, which must hold across replicas, lives in the database instead.
+//! [`RateLimiter`] counts in this process: the per-IP limits, a first line that costs no
+//! database round trip, where each replica enforcing its own share is acceptable. Limits that
+//! must hold across replicas (per username) count in the database through
+//! [`RateInfo::for_count`] and the same windows.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -24,6 +25,28 @@ pub struct RateInfo {
     pub remaining: u32,
     /// When the window ends.
     pub reset: Timestamp,
+}
+
+impl RateInfo {
+    /// The standing after `count` requests in the window starting at `window_start`; `Err`
+    /// if that is over `limit`.
+    pub fn for_count(limit: u32, count: u64, window_start: Timestamp) -> Result<Self, Self> {
+        let info = Self {
+            limit,
+            remaining: u32::try_from(u64::from(limit).saturating_sub(count)).unwrap_or(0),
+            reset: Timestamp::from_unix(window_start.unix() + WINDOW_SECONDS),
+        };
+        if count > u64::from(limit) {
+            Err(info)
+        } else {
+            Ok(info)
+        }
+    }
+}
+
+/// The start of the one-minute window `now` falls in.
+pub fn window_start(now: Timestamp) -> Timestamp {
+    Timestamp::from_unix(now.unix() - now.unix().rem_euclid(WINDOW_SECONDS))
 }
 
 /// Requests per minute per key.

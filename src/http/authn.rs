@@ -117,7 +117,10 @@ pub async fn authn(
     if !causes.is_empty() {
         return Err(OktaError::validation(causes));
     }
-    let permit = app.engine.check_sign_in_rate(ip, Some(username.trim()))?;
+    let permit = app
+        .engine
+        .check_sign_in_rate(ip, Some(username.trim()))
+        .await?;
     let rate = permit.rate();
     let result = app
         .engine

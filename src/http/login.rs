@@ -124,15 +124,19 @@ pub async fn submit(
         )
         .await;
     }
-    let Ok(permit) = app.engine.check_sign_in_rate(ip, Some(username)) else {
-        return form_page(
-            &app,
-            StatusCode::TOO_MANY_REQUESTS,
-            username,
-            from_uri,
-            Some("Too many sign-in attempts. Wait a minute and try again."),
-        )
-        .await;
+    let permit = match app.engine.check_sign_in_rate(ip, Some(username)).await {
+        Ok(permit) => permit,
+        Err(Error::RateLimited(_)) => {
+            return form_page(
+                &app,
+                StatusCode::TOO_MANY_REQUESTS,
+                username,
+                from_uri,
+                Some("Too many sign-in attempts. Wait a minute and try again."),
+            )
+            .await
+        }
+        Err(err) => return unexpected_error(&err),
     };
     let result = app
         .engine
@@ -167,13 +171,7 @@ pub async fn submit(
             _ => "Sign-in failed. Try again.",
         },
         Err(Error::AuthenticationFailed) => "Sign-in failed. Check your username and password.",
-        Err(err) => {
-            tracing::error!(error = %super::error::error_chain(&err), "sign-in page failed");
-            return error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong. Try again later.",
-            );
-        }
+        Err(err) => return unexpected_error(&err),
     };
     form_page(
         &app,
@@ -183,6 +181,21 @@ pub async fn submit(
         Some(message),
     )
     .await
+}
+
+/// The page for a failure that is not the user's: 503 while the database is unreachable.
+fn unexpected_error(err: &Error) -> Response {
+    if matches!(err, Error::Unavailable) {
+        return error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The service is temporarily unavailable. Try again in a moment.",
+        );
+    }
+    tracing::error!(error = %super::error::error_chain(err), "sign-in page failed");
+    error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong. Try again later.",
+    )
 }
 
 /// `uri` resolved against the base URL, if it stays on this server's origin or goes to an

@@ -125,8 +125,8 @@ pub struct Client {
     pub response_types: Vec<ResponseType>,
     /// How it authenticates at the token endpoint.
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
-    /// SHA-256 of each of its active secrets, hex: one, or two while a secret is rolled over;
-    /// none for public clients.
+    /// The stored hash of each of its active secrets: one, or two while a secret is rolled
+    /// over; none for public clients.
     pub secret_hashes: Vec<String>,
     /// Whether PKCE `plain` is accepted (S256 otherwise only; DESIGN §6).
     pub allow_plain_pkce: bool,
@@ -165,6 +165,9 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// The shortest client secret an administrator may choose (Okta's rule), wherever it is given.
+pub const MIN_CLIENT_SECRET_LENGTH: usize = 14;
+
 /// The most secrets an app holds at once (as Okta): the current one and its successor.
 pub const MAX_CLIENT_SECRETS: usize = 2;
 
@@ -175,7 +178,7 @@ pub struct ClientSecret {
     pub id: String,
     /// The app it belongs to.
     pub client_id: ClientId,
-    /// SHA-256 of the secret, hex.
+    /// The secret's keyed hash (see `engine::client_secrets`).
     pub secret_hash: String,
     /// Only active secrets authenticate the app.
     pub status: Status,

@@ -28,6 +28,7 @@ pub use authn::{LockoutPolicy, PendingAuthn, SessionTokenGrant, TransactionState
 pub use client::{
     redirect_uri_problem, ApplicationType, Client, ClientSecret, GrantType, RefreshTokenSettings,
     ResponseMode, ResponseType, RotationType, TokenEndpointAuthMethod, MAX_CLIENT_SECRETS,
+    MIN_CLIENT_SECRET_LENGTH,
 };
 pub use document::Document;
 pub use grant::{

@@ -193,6 +193,10 @@ pub trait ClientStore: Send + Sync {
     ) -> Result<bool>;
     /// Deletes an inactive secret: whether one was deleted.
     async fn delete_client_secret(&self, id: &ClientId, secret_id: &str) -> Result<bool>;
+    /// Stored secret hashes that start with `prefix`: those of an earlier scheme.
+    async fn client_secret_hashes_like(&self, prefix: &str) -> Result<Vec<String>>;
+    /// Replaces one stored secret hash with another for the same secret: whether it was there.
+    async fn replace_client_secret_hash(&self, old: &str, new: &str) -> Result<bool>;
 }
 
 /// Users.
@@ -237,10 +241,18 @@ pub struct UserQuery {
     pub limit: u32,
 }
 
-/// Sign-in state that must hold across replicas: lockout counters, one-time session tokens and
-/// authentication transactions.
+/// Sign-in state that must hold across replicas: per-username attempt counts, lockout
+/// counters, one-time session tokens and authentication transactions.
 #[async_trait]
 pub trait AuthnStore: Send + Sync {
+    /// Counts one sign-in attempt for `key` in the window starting at `window_start`, in one
+    /// statement: the attempts in the window so far, this one included, and the window's start
+    /// (a later one if another replica's clock is ahead).
+    async fn count_sign_in_attempt(
+        &self,
+        key: &TokenHash,
+        window_start: Timestamp,
+    ) -> Result<(u64, Timestamp)>;
     /// Counts a failed password in one statement; locks the user when the count reaches the
     /// policy's threshold. Returns the user as it now is.
     async fn record_failed_sign_in(

@@ -61,6 +61,10 @@ pub const SET_CLIENT_SECRET_STATUS: &str = "UPDATE client_secrets SET status = $
      updated_at = $4 WHERE client_id = $1 AND id = $2 AND ($3 = 'ACTIVE' OR \
      EXISTS (SELECT 1 FROM client_secrets o WHERE o.client_id = $1 AND o.id <> $2 \
          AND o.status = 'ACTIVE'))";
+pub const CLIENT_SECRET_HASHES_LIKE: &str =
+    "SELECT secret_hash FROM client_secrets WHERE secret_hash LIKE $1";
+pub const REPLACE_CLIENT_SECRET_HASH: &str =
+    "UPDATE client_secrets SET secret_hash = $2 WHERE secret_hash = $1";
 pub const DELETE_INACTIVE_CLIENT_SECRET: &str =
     "DELETE FROM client_secrets WHERE client_id = $1 AND id = $2 AND status = 'INACTIVE'";
 
@@ -171,6 +175,16 @@ pub const PURGE_REVOKED_GRANTS: &str = "DELETE FROM revoked_grants WHERE expires
 pub const PURGE_REVOKED_ACCESS_TOKENS: &str =
     "DELETE FROM revoked_access_tokens WHERE expires_at <= $1";
 pub const PURGE_CLIENT_ASSERTIONS: &str = "DELETE FROM client_assertions WHERE expires_at <= $1";
+pub const PURGE_SIGN_IN_ATTEMPTS: &str =
+    "DELETE FROM sign_in_attempts WHERE window_start + 60 <= $1";
+// A replica whose clock is a little behind counts into the newer window instead of resetting it.
+pub const COUNT_SIGN_IN_ATTEMPT: &str = "INSERT INTO sign_in_attempts (key_hash, window_start, \
+     attempts) VALUES ($1, $2, 1) ON CONFLICT (key_hash) DO UPDATE SET \
+     attempts = CASE WHEN sign_in_attempts.window_start >= excluded.window_start \
+         THEN sign_in_attempts.attempts + 1 ELSE 1 END, \
+     window_start = CASE WHEN sign_in_attempts.window_start >= excluded.window_start \
+         THEN sign_in_attempts.window_start ELSE excluded.window_start END \
+     RETURNING attempts, window_start";
 
 pub const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, grant_id, \
      auth_server_id, client_id, user_id, scopes, auth_time, amr, session_id, redirect_uri, \
@@ -546,6 +560,25 @@ macro_rules! portable_stores {
                 Ok(deleted.rows_affected() > 0)
             }
 
+            async fn client_secret_hashes_like(&self, prefix: &str) -> Result<Vec<String>> {
+                let pattern = format!("{}%", prefix.replace('%', "").replace('_', ""));
+                sqlx::query_scalar(sql::CLIENT_SECRET_HASHES_LIKE)
+                    .bind(pattern)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err)
+            }
+
+            async fn replace_client_secret_hash(&self, old: &str, new: &str) -> Result<bool> {
+                let replaced = sqlx::query(sql::REPLACE_CLIENT_SECRET_HASH)
+                    .bind(old)
+                    .bind(new)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(replaced.rows_affected() > 0)
+            }
+
             async fn update_client_ending_access(
                 &self,
                 client: &Client,
@@ -820,6 +853,24 @@ macro_rules! portable_stores {
 
         #[async_trait::async_trait]
         impl AuthnStore for $store {
+            async fn count_sign_in_attempt(
+                &self,
+                key: &TokenHash,
+                window_start: Timestamp,
+            ) -> Result<(u64, Timestamp)> {
+                let (attempts, window_start): (i64, i64) =
+                    sqlx::query_as(sql::COUNT_SIGN_IN_ATTEMPT)
+                        .bind(key.as_str())
+                        .bind(window_start.unix())
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(map_err)?;
+                Ok((
+                    u64::try_from(attempts).unwrap_or(0),
+                    Timestamp::from_unix(window_start),
+                ))
+            }
+
             async fn record_failed_sign_in(
                 &self,
                 user: &UserId,
@@ -1058,6 +1109,7 @@ macro_rules! portable_stores {
                     sql::PURGE_REVOKED_GRANTS,
                     sql::PURGE_REVOKED_ACCESS_TOKENS,
                     sql::PURGE_CLIENT_ASSERTIONS,
+                    sql::PURGE_SIGN_IN_ATTEMPTS,
                 ] {
                     purged += sqlx::query(statement)
                         .bind(now.unix())

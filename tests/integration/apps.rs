@@ -325,6 +325,117 @@ async fn a_secret_is_rolled_over_with_two_valid_secrets_and_the_old_one_then_ref
 }
 
 #[tokio::test]
+async fn client_secrets_are_stored_keyed_and_earlier_hashes_are_rekeyed_at_start() {
+    use crate::oauth::{SERVICE, SERVICE_SECRET};
+    let app = crate::oauth::spawn().await;
+    let stored_hash = || async {
+        app.database
+            .texts(&format!(
+                "SELECT secret_hash FROM client_secrets WHERE client_id = '{SERVICE}'"
+            ))
+            .await
+    };
+    let digest: String = ring::digest::digest(&ring::digest::SHA256, SERVICE_SECRET.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let keyed = stored_hash().await;
+    assert_eq!(keyed.len(), 1);
+    assert!(
+        keyed[0].starts_with("hmac-sha256:") && !keyed[0].contains(&digest),
+        "a guess can be tested offline against {}",
+        keyed[0]
+    );
+    assert_eq!(
+        client_credentials(&app, SERVICE, SERVICE_SECRET).await.0,
+        200
+    );
+
+    // A database written by an earlier version: the bare digest, marked by the migration.
+    app.database
+        .execute(&format!(
+            "UPDATE client_secrets SET secret_hash = 'sha256:{digest}' WHERE client_id = '{SERVICE}'"
+        ))
+        .await;
+    assert_eq!(
+        client_credentials(&app, SERVICE, SERVICE_SECRET).await.0,
+        200
+    );
+    assert_eq!(
+        client_credentials(&app, SERVICE, "service-secret-wrong")
+            .await
+            .0,
+        401
+    );
+    // The next server to start re-keys it, to the same keyed hash.
+    let restarted = TestApp::spawn_with(crate::common::Options {
+        database: Some(app.database.clone()),
+        clock: Some(app.clock.clone()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(stored_hash().await, keyed);
+    assert_eq!(
+        client_credentials(&restarted, SERVICE, SERVICE_SECRET)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        client_credentials(&app, SERVICE, SERVICE_SECRET).await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_minimum_client_secret_length_is_the_same_in_the_api_and_the_seed_file() {
+    let app = crate::oauth::spawn().await;
+    let chosen = |secret: &str| {
+        let mut spec = service_app();
+        spec["credentials"]["oauthClient"]["client_secret"] = json!(secret);
+        spec
+    };
+    let (status, refused) = app
+        .admin_call(
+            reqwest::Method::POST,
+            "/api/v1/apps",
+            Some(chosen("13-characters")),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(
+        refused["errorCauses"][0]["errorSummary"],
+        "credentials.oauthClient.client_secret: must be at least 14 characters"
+    );
+    let (status, created) = app
+        .admin_call(
+            reqwest::Method::POST,
+            "/api/v1/apps",
+            Some(chosen("14-characters!")),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+
+    let seed = |secret: &str| {
+        format!(
+            "[[apps]]\nclient_id = \"0oaseededservice0001\"\nclient_secret = \"{secret}\"\n\
+             label = \"Seeded\"\napplication_type = \"service\"\n\
+             grant_types = [\"client_credentials\"]\n"
+        )
+    };
+    let (code, message) = crate::seed::run_seed_command(&seed("13-characters")).await;
+    assert_eq!(code, Some(1));
+    assert!(
+        message
+            .contains("apps.0oaseededservice0001: client_secret: must be at least 14 characters"),
+        "{message}"
+    );
+    let (code, message) = crate::seed::run_seed_command(&seed("14-characters!")).await;
+    assert_eq!(code, Some(0), "{message}");
+}
+
+#[tokio::test]
 async fn apps_are_listed_by_label_prefix_and_status_in_pages_with_link_headers() {
     let app = crate::oauth::spawn().await;
     for label in ["Billing one", "Billing two", "Billing three"] {

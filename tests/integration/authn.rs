@@ -296,6 +296,47 @@ async fn too_many_requests_get_429_with_oktas_headers() {
 }
 
 #[tokio::test]
+async fn the_per_username_limit_holds_across_two_replicas() {
+    let limited = || -> Tweak {
+        Some(Box::new(|settings| {
+            settings.authn_rate_limit_per_username = Some("4".into());
+        }))
+    };
+    let first = spawn(limited()).await;
+    let second = TestApp::spawn_with(Options {
+        database: Some(first.database.clone()),
+        clock: Some(first.clock.clone()),
+        settings: limited(),
+        ..Default::default()
+    })
+    .await;
+    // Spread over both replicas, concurrently: each would allow 4 if it counted alone.
+    let attempt = |replica| sign_in(replica, "alice@example.com", PASSWORD);
+    let (a, b, c, d, e, f, g, h) = tokio::join!(
+        attempt(&first),
+        attempt(&second),
+        attempt(&first),
+        attempt(&second),
+        attempt(&first),
+        attempt(&second),
+        attempt(&first),
+        attempt(&second),
+    );
+    let statuses = [a.0, b.0, c.0, d.0, e.0, f.0, g.0, h.0];
+    let allowed = statuses.iter().filter(|status| **status == 200).count();
+    let limited = statuses.iter().filter(|status| **status == 429).count();
+    assert_eq!((allowed, limited), (4, 4), "{statuses:?}");
+    // Either replica refuses the username for the rest of the window, whatever the case.
+    for replica in [&first, &second] {
+        assert_eq!(sign_in(replica, "Alice@Example.com", PASSWORD).await.0, 429);
+    }
+    // The next window starts afresh on both.
+    first.clock.advance(Duration::from_secs(60));
+    assert_eq!(sign_in(&second, "alice@example.com", PASSWORD).await.0, 200);
+    assert_eq!(sign_in(&first, "alice@example.com", PASSWORD).await.0, 200);
+}
+
+#[tokio::test]
 async fn malformed_and_oversized_bodies_get_400_never_500() {
     let app = spawn(None).await;
     let post_raw = |body: Vec<u8>| {

@@ -133,6 +133,28 @@ async fn seeded_passwords_are_stored_as_argon2id() {
     assert!(!hash.contains("correct horse"));
 }
 
+/// Runs `authd seed` on a fresh in-memory database: its exit code and standard error.
+pub async fn run_seed_command(seed: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("seed.toml");
+    std::fs::write(&file, seed).unwrap();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_authd"))
+            .current_dir(dir.path())
+            .env_clear()
+            .env("AUTHD_DATABASE_URL", "sqlite::memory:")
+            .args(["seed", file.to_str().unwrap()])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 #[tokio::test]
 async fn an_invalid_seed_file_stops_start_up_naming_the_problem() {
     let dir = tempfile::tempdir().unwrap();

@@ -25,7 +25,7 @@ impl Engine {
     ) -> Result<TokenSet> {
         let scopes = scope::check(server, requested, GrantType::Password)?;
         // The same limits as every sign-in: per IP and per username.
-        let permit = self.check_sign_in_rate(client_ip, Some(username))?;
+        let permit = self.check_sign_in_rate(client_ip, Some(username)).await?;
         let now = self.now();
         let failed = || Error::InvalidGrant("The credentials provided were invalid.".to_owned());
         let user = match self

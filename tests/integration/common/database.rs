@@ -75,6 +75,23 @@ impl TestDatabase {
         }
     }
 
+    /// The first column of a query's rows, as text, read from outside the server.
+    pub async fn texts(&self, query: &str) -> Vec<String> {
+        if self.postgres.is_some() {
+            let mut connection = sqlx::PgConnection::connect(&self.url).await.unwrap();
+            sqlx::query_scalar(query)
+                .fetch_all(&mut connection)
+                .await
+                .unwrap()
+        } else {
+            let mut connection = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+            sqlx::query_scalar(query)
+                .fetch_all(&mut connection)
+                .await
+                .unwrap()
+        }
+    }
+
     /// Cuts the servers off their PostgreSQL database, as an outage would: new connections
     /// are refused and open ones end. `false` on SQLite, which has no server to lose.
     pub async fn cut_off(&self) -> bool {
