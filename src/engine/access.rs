@@ -166,7 +166,9 @@ impl Engine {
         token: &str,
     ) -> Result<Value> {
         let server = self.auth_server(server_id).await?;
-        let client = self.authenticate_client(credentials, endpoint).await?;
+        let client = self
+            .authenticate_client(credentials, server_id, endpoint)
+            .await?;
         let inactive = json!({ "active": false });
         let looks_like_jwt = token.split('.').count() == 3;
         // Access tokens are JWTs and refresh tokens are not, so the shape decides and the
@@ -233,7 +235,9 @@ impl Engine {
         token: &str,
     ) -> Result<()> {
         let server = self.auth_server(server_id).await?;
-        let client = self.authenticate_client(credentials, endpoint).await?;
+        let client = self
+            .authenticate_client(credentials, server_id, endpoint)
+            .await?;
         if token.split('.').count() == 3 {
             if let Ok(access) = self.validate_access_token(&server, token).await {
                 if access.client_id == client.id.as_str() {

@@ -364,10 +364,18 @@ fn check_app(spec: &AppSpec) -> Result<()> {
             .jwks
             .as_deref()
             .and_then(|text| serde_json::from_str::<jsonwebtoken::jwk::JwkSet>(text).ok())
-            .is_some_and(|set| !set.keys.is_empty());
+            .is_some_and(|set| {
+                !set.keys.is_empty()
+                    && set.keys.iter().all(|key| {
+                        !super::client_auth::key_algorithms(key).is_empty()
+                            && jsonwebtoken::DecodingKey::from_jwk(key).is_ok()
+                    })
+            });
         if !usable {
             causes.push(
-                "credentials.oauthClient.jwks: private_key_jwt needs a JWKS with keys".to_owned(),
+                "settings.oauthClient.jwks: private_key_jwt needs a JWKS of public signing keys \
+                 (RSA, EC P-256 or P-384, or Ed25519)"
+                    .to_owned(),
             );
         }
     }

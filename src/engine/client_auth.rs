@@ -2,7 +2,7 @@
 //! §2.3, OIDC Core §9): `client_secret_basic`, `client_secret_post`, `private_key_jwt` and
 //! `none` for public clients.
 
-use crate::model::{Client, ClientId, Status, TokenEndpointAuthMethod};
+use crate::model::{AuthServerId, Client, ClientId, Status, TokenEndpointAuthMethod};
 use crate::store;
 
 use super::{Engine, Error, Result};
@@ -24,17 +24,22 @@ pub struct ClientCredentials {
     pub client_assertion_type: Option<String>,
 }
 
+/// How far in the future a client assertion's `nbf` and `iat` may be: clocks differ a little.
+const ASSERTION_CLOCK_SKEW_SECONDS: i64 = 60;
+
 /// RFC 7523 §2.2.
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 impl Engine {
-    /// The client the request authenticates as. `audience` is the URL of the endpoint, which a
-    /// client assertion must name.
+    /// The client the request authenticates as, at `endpoint` (a URL) of the authorization
+    /// server `server_id`. A client assertion names as its audience the endpoint, as Okta
+    /// documents, or the server's issuer, as RFC 7523bis and openid-client do.
     #[tracing::instrument(skip_all)]
     pub async fn authenticate_client(
         &self,
         credentials: ClientCredentials,
-        audience: &str,
+        server_id: &AuthServerId,
+        endpoint: &str,
     ) -> Result<Client> {
         let used_basic = credentials.basic.is_some();
         let failed = |reason: &str| Error::InvalidClient {
@@ -57,8 +62,13 @@ impl Engine {
                     "client_assertion_type must be {JWT_BEARER_ASSERTION}"
                 )));
             }
+            let issuer = crate::model::issuer_url(server_id, &self.base_url);
             return self
-                .authenticate_assertion(&assertion, credentials.client_id.as_deref(), audience)
+                .authenticate_assertion(
+                    &assertion,
+                    credentials.client_id.as_deref(),
+                    &[endpoint, &issuer],
+                )
                 .await;
         }
         let (id, secret) = match (
@@ -132,7 +142,7 @@ impl Engine {
         &self,
         assertion: &str,
         body_client_id: Option<&str>,
-        audience: &str,
+        audiences: &[&str],
     ) -> Result<Client> {
         let failed = |reason: String| Error::InvalidClient {
             reason,
@@ -160,6 +170,13 @@ impl Engine {
             .as_deref()
             .and_then(|text| serde_json::from_str(text).ok())
             .ok_or_else(|| failed("The client has no usable registered JWKS.".to_owned()))?;
+        if let Some(critical) =
+            unverified_header(assertion).and_then(|header| header.get("crit").cloned())
+        {
+            return Err(failed(format!(
+                "The client_assertion has critical header parameters that are not understood: {critical}."
+            )));
+        }
         let header = jsonwebtoken::decode_header(assertion)
             .map_err(|_| failed("The client_assertion header is malformed.".to_owned()))?;
         let key = match &header.kid {
@@ -169,30 +186,50 @@ impl Engine {
         .ok_or_else(|| {
             failed("No registered key matches the client_assertion's kid.".to_owned())
         })?;
+        // The key decides the algorithm, never the token: a header naming another one (an
+        // HMAC over the public key, say) is refused before anything is verified.
+        let algorithms = key_algorithms(key);
+        if !algorithms.contains(&header.alg) {
+            return Err(failed(format!(
+                "The client_assertion is signed with {:?}, which is not the registered key's \
+                 algorithm.",
+                header.alg
+            )));
+        }
         let decoding_key = jsonwebtoken::DecodingKey::from_jwk(key)
             .map_err(|_| failed("The registered key cannot verify signatures.".to_owned()))?;
         let mut validation = jsonwebtoken::Validation::new(header.alg);
-        validation.set_audience(&[audience]);
+        validation.algorithms = algorithms;
+        validation.set_audience(audiences);
         validation.set_issuer(&[client.id.as_str()]);
         validation.sub = Some(client.id.to_string());
         validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
-        // Expiry is checked against the engine's clock below.
+        // Times are checked against the engine's clock below.
         validation.validate_exp = false;
+        validation.validate_nbf = false;
         let verified =
             jsonwebtoken::decode::<serde_json::Value>(assertion, &decoding_key, &validation)
                 .map_err(|err| failed(format!("The client_assertion is invalid: {err}.")))?;
         let claims = verified.claims;
         let now = self.now();
-        let exp = claims
-            .get("exp")
-            .and_then(serde_json::Value::as_i64)
-            .unwrap_or(0);
+        let time = |name: &str| claims.get(name).and_then(serde_json::Value::as_i64);
+        let exp = time("exp").unwrap_or(0);
         if exp <= now.unix() {
             return Err(failed("The client_assertion has expired.".to_owned()));
         }
         if exp > now.unix() + 3600 {
             return Err(failed(
                 "The client_assertion lives longer than an hour.".to_owned(),
+            ));
+        }
+        if time("nbf").is_some_and(|nbf| nbf > now.unix() + ASSERTION_CLOCK_SKEW_SECONDS) {
+            return Err(failed(
+                "The client_assertion is not valid yet (nbf).".to_owned(),
+            ));
+        }
+        if time("iat").is_some_and(|iat| iat > now.unix() + ASSERTION_CLOCK_SKEW_SECONDS) {
+            return Err(failed(
+                "The client_assertion was issued in the future (iat).".to_owned(),
             ));
         }
         let Some(jti) = claims.get("jti").and_then(serde_json::Value::as_str) else {
@@ -210,6 +247,56 @@ impl Engine {
         }
         Ok(client)
     }
+}
+
+/// The signature algorithms a registered key verifies: the one it names, or those its type
+/// allows. Never an HMAC algorithm: a public key is not a shared secret.
+pub(crate) fn key_algorithms(key: &jsonwebtoken::jwk::Jwk) -> Vec<jsonwebtoken::Algorithm> {
+    use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve};
+    use jsonwebtoken::Algorithm;
+    let by_type = match &key.algorithm {
+        AlgorithmParameters::RSA(_) => vec![
+            Algorithm::RS256,
+            Algorithm::RS384,
+            Algorithm::RS512,
+            Algorithm::PS256,
+            Algorithm::PS384,
+            Algorithm::PS512,
+        ],
+        AlgorithmParameters::EllipticCurve(params) => match params.curve {
+            EllipticCurve::P256 => vec![Algorithm::ES256],
+            EllipticCurve::P384 => vec![Algorithm::ES384],
+            _ => Vec::new(),
+        },
+        AlgorithmParameters::OctetKeyPair(params) if params.curve == EllipticCurve::Ed25519 => {
+            vec![Algorithm::EdDSA]
+        }
+        _ => Vec::new(),
+    };
+    let named = key
+        .common
+        .key_algorithm
+        .and_then(|named| serde_json::to_value(named).ok())
+        .and_then(|named| {
+            named
+                .as_str()
+                .and_then(|name| name.parse::<Algorithm>().ok())
+        });
+    match named {
+        Some(named) => by_type.into_iter().filter(|alg| *alg == named).collect(),
+        None if key.common.key_algorithm.is_some() => Vec::new(),
+        None => by_type,
+    }
+}
+
+/// The header of a compact JWS, not verified.
+fn unverified_header(jwt: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    use base64::Engine as _;
+    let header = jwt.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// The payload of a compact JWS, not verified.

@@ -213,6 +213,16 @@ pub struct AuthServer {
     pub updated_at: Timestamp,
 }
 
+/// The issuer URL of the server `id` under the given base URL (no trailing slash).
+pub fn issuer_url(id: &AuthServerId, base_url: &str) -> String {
+    let base = base_url.trim_end_matches('/');
+    if id.is_org() {
+        base.to_owned()
+    } else {
+        format!("{base}/oauth2/{id}")
+    }
+}
+
 impl AuthServer {
     /// The custom scope with this name.
     pub fn scope(&self, name: &str) -> Option<&Scope> {
@@ -221,12 +231,7 @@ impl AuthServer {
 
     /// The issuer URL of this server under the given base URL (no trailing slash).
     pub fn issuer(&self, base_url: &str) -> String {
-        let base = base_url.trim_end_matches('/');
-        if self.id.is_org() {
-            base.to_owned()
-        } else {
-            format!("{base}/oauth2/{}", self.id)
-        }
+        issuer_url(&self.id, base_url)
     }
 
     /// The URL prefix of this server's `/v1/…` endpoints.

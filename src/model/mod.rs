@@ -22,7 +22,8 @@ mod user;
 
 pub use admin::{Actor, ApiToken, AuditEvent, AuditTarget};
 pub use auth_server::{
-    AuthServer, ClaimType, Consent, CustomClaim, IssuerMode, MetadataPublish, Scope, TokenLifetimes,
+    issuer_url, AuthServer, ClaimType, Consent, CustomClaim, IssuerMode, MetadataPublish, Scope,
+    TokenLifetimes,
 };
 pub use authn::{LockoutPolicy, PendingAuthn, SessionTokenGrant, TransactionState};
 pub use client::{

@@ -14,6 +14,7 @@ mod authn;
 mod authorization_servers;
 mod browser;
 mod cli;
+mod client_assertions;
 mod cors;
 mod discovery;
 mod interop_js;

@@ -41,6 +41,7 @@ struct OAuthCredentials {
     client_id: Option<String>,
     client_secret: Option<String>,
     token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
+    /// Where earlier versions of authd read an app's keys; `settings.oauthClient.jwks` wins.
     jwks: Option<Value>,
 }
 
@@ -63,6 +64,9 @@ struct OAuthSettings {
     application_type: ApplicationType,
     #[serde(default)]
     refresh_token: Option<RefreshTokenRequest>,
+    /// The public keys of a `private_key_jwt` app, where Okta's API and SDKs put them.
+    #[serde(default)]
+    jwks: Option<Value>,
 }
 
 /// Okta's `settings.oauthClient.refresh_token`; what is left out takes Okta's default.
@@ -105,7 +109,7 @@ impl AppRequest {
             grant_types: settings.grant_types,
             response_types: settings.response_types,
             token_endpoint_auth_method: method,
-            jwks: oauth.jwks.map(|jwks| jwks.to_string()),
+            jwks: settings.jwks.or(oauth.jwks).map(|jwks| jwks.to_string()),
             refresh_token: settings.refresh_token.map(|given| {
                 let defaults = RefreshTokenSettings::default();
                 RefreshTokenSettings {
@@ -351,13 +355,6 @@ fn render(app: &AppState, client: &Client, secret: Option<&PlainToken>) -> Value
     if let Some(secret) = secret {
         credentials["client_secret"] = secret.expose().into();
     }
-    if let Some(jwks) = client
-        .jwks
-        .as_deref()
-        .and_then(|text| serde_json::from_str::<Value>(text).ok())
-    {
-        credentials["jwks"] = jwks;
-    }
     let mut settings = json!({
         "redirect_uris": client.redirect_uris,
         "post_logout_redirect_uris": client.post_logout_redirect_uris,
@@ -365,6 +362,13 @@ fn render(app: &AppState, client: &Client, secret: Option<&PlainToken>) -> Value
         "grant_types": client.grant_types,
         "application_type": client.application_type,
     });
+    if let Some(jwks) = client
+        .jwks
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+    {
+        settings["jwks"] = jwks;
+    }
     if client.grant_types.contains(&GrantType::RefreshToken) {
         settings["refresh_token"] = json!({
             "rotation_type": client.refresh_token.rotation_type,
