@@ -165,15 +165,10 @@ pub async fn serve(
         app.config.base_url
     );
     let router = crate::http::router(app.clone());
-    let served = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    crate::http::server::serve(listener, router, app.config.server_limits, shutdown).await;
     maintenance.abort();
     app.close().await;
-    served.context("HTTP server failed")
+    Ok(())
 }
 
 async fn maintain_forever(app: AppState) {

@@ -50,6 +50,18 @@ pub struct SettingsArgs {
     /// An API token unused for this long stops working (Okta's tokenWindow) [default: 30d]
     #[arg(long, env = "AUTHD_API_TOKEN_WINDOW", global = true)]
     pub api_token_window: Option<String>,
+    /// A request's header must arrive within this of its first byte [default: 10s]
+    #[arg(long, env = "AUTHD_HEADER_READ_TIMEOUT", global = true)]
+    pub header_read_timeout: Option<String>,
+    /// A request's body must arrive within this of the request, or it is answered 408 [default: 10s]
+    #[arg(long, env = "AUTHD_REQUEST_BODY_TIMEOUT", global = true)]
+    pub request_body_timeout: Option<String>,
+    /// A connection idle this long between requests is closed [default: 75s]
+    #[arg(long, env = "AUTHD_KEEP_ALIVE_TIMEOUT", global = true)]
+    pub keep_alive_timeout: Option<String>,
+    /// After SIGTERM, open connections get this long to finish before the process exits [default: 10s]
+    #[arg(long, env = "AUTHD_SHUTDOWN_TIMEOUT", global = true)]
+    pub shutdown_timeout: Option<String>,
     /// 32-byte key that seals private keys at rest, hex or base64 (environment or file only)
     #[arg(skip)]
     pub secret_key: Option<String>,
@@ -336,6 +348,9 @@ pub struct Config {
     pub database_timeout: Duration,
     /// `AUTHD_API_TOKEN_WINDOW`: an API token unused for this long stops working.
     pub api_token_window: Duration,
+    /// `AUTHD_HEADER_READ_TIMEOUT`, `AUTHD_REQUEST_BODY_TIMEOUT`, `AUTHD_KEEP_ALIVE_TIMEOUT`
+    /// and `AUTHD_SHUTDOWN_TIMEOUT`.
+    pub server_limits: crate::http::server::ServerLimits,
     /// `AUTHD_SECRET_KEY`, or the generated development key.
     pub secret_key: SecretKey,
     /// Where the secret key came from.
@@ -435,6 +450,36 @@ impl Config {
             layered!(layers, api_token_window),
             "30d",
         )?;
+
+        let positive = |name: &'static str, value: Option<String>, default: &str| {
+            let parsed = duration(name, value, default)?;
+            if parsed.is_zero() {
+                return Err(Error::invalid(name, "must be longer than zero"));
+            }
+            Ok(parsed)
+        };
+        let server_limits = crate::http::server::ServerLimits {
+            header_read: positive(
+                "AUTHD_HEADER_READ_TIMEOUT",
+                layered!(layers, header_read_timeout),
+                "10s",
+            )?,
+            request_body: positive(
+                "AUTHD_REQUEST_BODY_TIMEOUT",
+                layered!(layers, request_body_timeout),
+                "10s",
+            )?,
+            keep_alive: positive(
+                "AUTHD_KEEP_ALIVE_TIMEOUT",
+                layered!(layers, keep_alive_timeout),
+                "75s",
+            )?,
+            shutdown: duration(
+                "AUTHD_SHUTDOWN_TIMEOUT",
+                layered!(layers, shutdown_timeout),
+                "10s",
+            )?,
+        };
 
         let (secret_key, secret_key_source) =
             resolve_secret_key(layered!(layers, secret_key), &database_url)?;
@@ -660,6 +705,7 @@ impl Config {
             database_url,
             database_timeout,
             api_token_window,
+            server_limits,
             secret_key,
             secret_key_source,
             admin_token,
@@ -715,6 +761,22 @@ impl Config {
             (
                 "AUTHD_API_TOKEN_WINDOW",
                 humantime::format_duration(self.api_token_window).to_string(),
+            ),
+            (
+                "AUTHD_HEADER_READ_TIMEOUT",
+                humantime::format_duration(self.server_limits.header_read).to_string(),
+            ),
+            (
+                "AUTHD_REQUEST_BODY_TIMEOUT",
+                humantime::format_duration(self.server_limits.request_body).to_string(),
+            ),
+            (
+                "AUTHD_KEEP_ALIVE_TIMEOUT",
+                humantime::format_duration(self.server_limits.keep_alive).to_string(),
+            ),
+            (
+                "AUTHD_SHUTDOWN_TIMEOUT",
+                humantime::format_duration(self.server_limits.shutdown).to_string(),
             ),
             (
                 "AUTHD_LOG_FORMAT",

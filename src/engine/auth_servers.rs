@@ -125,7 +125,7 @@ impl Engine {
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
                 // Jitter, so that writers that collided do not collide again in step.
-                let pause = rand::Rng::gen_range(&mut rand::thread_rng(), 1..=5 * attempt as u64);
+                let pause = rand::RngExt::random_range(&mut rand::rng(), 1..=5 * attempt as u64);
                 tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
             }
             let mut server = self.admin_auth_server(id).await?;

@@ -1,17 +1,23 @@
 //! Password hashing: argon2id with configured cost, run on the blocking pool so that a burst of
 //! sign-ins cannot stall the async workers. Imported bcrypt hashes verify too, and are reported
 //! for an upgrade to argon2id at the next successful sign-in.
+//!
+//! Each argon2id hash needs its whole memory cost at once (19 MiB by default). Allocated per
+//! hash, that memory lands in the allocator arena of whichever blocking thread ran it and stays
+//! there: under a burst of sign-ins the process grew by hundreds of MiB and never shrank. So
+//! the memory is allocated once per concurrent hash (one per core, as the permits allow) and
+//! reused; a stored hash of a larger cost borrows memory of its own for that one verification.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::config::PasswordSettings;
 
-use super::{Error, Result};
+use super::{constant_time_eq, Error, Result};
 
 /// Hashes and verifies passwords.
 #[derive(Clone)]
@@ -23,6 +29,8 @@ pub struct Passwords {
     /// One hash at a time per core: more would only share the cores slower and queue the
     /// rest of the server's work behind them.
     permits: Arc<Semaphore>,
+    /// argon2 memory of the configured cost, one buffer per permit in use so far.
+    memory: Arc<Mutex<Vec<Vec<Block>>>>,
 }
 
 /// The outcome of checking a password against a stored hash.
@@ -49,18 +57,41 @@ impl Passwords {
             params,
             decoy: Arc::new(OnceCell::new()),
             permits: Arc::new(Semaphore::new(cores)),
+            memory: Arc::default(),
         })
     }
 
     /// A PHC string (`$argon2id$v=19$…`) for the password, with a random salt.
     pub async fn hash(&self, password: SecretString) -> Result<String> {
         let params = self.params.clone();
+        let memory = self.memory.clone();
         self.run_blocking(move || {
-            let salt = SaltString::generate(&mut rand::rngs::OsRng);
-            Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-                .hash_password(password.expose_secret().as_bytes(), &salt)
-                .map(|hash| hash.to_string())
-                .map_err(|err| Error::Internal(err.to_string().into()))
+            let salt = argon2::password_hash::try_generate_salt()
+                .map_err(|err| Error::Internal(err.to_string().into()))?;
+            let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
+            let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+            with_memory(&memory, &params, params.block_count(), |blocks| {
+                argon2.hash_password_into_with_memory(
+                    password.expose_secret().as_bytes(),
+                    &salt,
+                    &mut output,
+                    blocks,
+                )
+            })
+            .map_err(|err| Error::Internal(err.to_string().into()))?;
+            let phc = PasswordHash {
+                algorithm: Algorithm::Argon2id.ident(),
+                version: Some(Version::V0x13.into()),
+                params: ParamsString::try_from(&params)
+                    .map_err(|err| Error::Internal(err.to_string().into()))?,
+                salt: Some(
+                    Salt::new(&salt).map_err(|err| Error::Internal(err.to_string().into()))?,
+                ),
+                hash: Some(
+                    Output::new(&output).map_err(|err| Error::Internal(err.to_string().into()))?,
+                ),
+            };
+            Ok(phc.to_string())
         })
         .await
     }
@@ -69,7 +100,8 @@ impl Passwords {
     /// matches nothing.
     pub async fn verify(&self, stored_hash: String, password: SecretString) -> Result<Verified> {
         let params = self.params.clone();
-        self.run_blocking(move || Ok(verify_blocking(&stored_hash, &password, &params)))
+        let memory = self.memory.clone();
+        self.run_blocking(move || Ok(verify_blocking(&stored_hash, &password, &params, &memory)))
             .await
     }
 
@@ -85,7 +117,35 @@ impl Passwords {
     }
 }
 
-fn verify_blocking(stored_hash: &str, password: &SecretString, params: &Params) -> Verified {
+/// Runs `work` on argon2 memory of at least `blocks` blocks: a pooled buffer of the configured
+/// cost when that is enough, otherwise memory of its own that is freed afterwards.
+fn with_memory<T>(
+    pool: &Mutex<Vec<Vec<Block>>>,
+    configured: &Params,
+    blocks: usize,
+    work: impl FnOnce(&mut [Block]) -> T,
+) -> T {
+    let pooled_size = configured.block_count();
+    if blocks > pooled_size {
+        return work(&mut vec![Block::new(); blocks]);
+    }
+    let lock = || {
+        pool.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    let taken = lock().pop();
+    let mut buffer = taken.unwrap_or_else(|| vec![Block::new(); pooled_size]);
+    let result = work(&mut buffer);
+    lock().push(buffer);
+    result
+}
+
+fn verify_blocking(
+    stored_hash: &str,
+    password: &SecretString,
+    configured: &Params,
+    memory: &Mutex<Vec<Vec<Block>>>,
+) -> Verified {
     let password = password.expose_secret().as_bytes();
     if ["$2a$", "$2b$", "$2y$"]
         .iter()
@@ -96,22 +156,38 @@ fn verify_blocking(stored_hash: &str, password: &SecretString, params: &Params) 
             needs_rehash: true,
         };
     }
+    let unreadable = Verified {
+        matches: false,
+        needs_rehash: false,
+    };
     let Ok(parsed) = PasswordHash::new(stored_hash) else {
-        return Verified {
-            matches: false,
-            needs_rehash: false,
-        };
+        return unreadable;
     };
     // The stored string carries its own algorithm and cost; verification follows it.
-    let matches = Argon2::default().verify_password(password, &parsed).is_ok();
-    let current = parsed.algorithm.as_str() == "argon2id"
-        && Params::try_from(&parsed).is_ok_and(|stored| {
-            stored.m_cost() == params.m_cost()
-                && stored.t_cost() == params.t_cost()
-                && stored.p_cost() == params.p_cost()
-        });
+    let (Ok(algorithm), Ok(params), Some(salt), Some(expected)) = (
+        Algorithm::try_from(parsed.algorithm.as_str()),
+        Params::try_from(&parsed),
+        parsed.salt.as_ref(),
+        parsed.hash.as_ref(),
+    ) else {
+        return unreadable;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return unreadable,
+    };
+    let current = algorithm == Algorithm::Argon2id
+        && params.m_cost() == configured.m_cost()
+        && params.t_cost() == configured.t_cost()
+        && params.p_cost() == configured.p_cost();
+    let mut output = vec![0u8; expected.len()];
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    let hashed = with_memory(memory, configured, params.block_count(), |blocks| {
+        argon2.hash_password_into_with_memory(password, salt.as_ref(), &mut output, blocks)
+    });
     Verified {
-        matches,
+        matches: hashed.is_ok() && constant_time_eq(&output, expected.as_bytes()),
         needs_rehash: !current,
     }
 }
@@ -122,14 +198,20 @@ impl Passwords {
         &self,
         work: impl FnOnce() -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let _permit = self
+        // The permit goes with the work, so that a request given up mid-hash still holds it
+        // until the hash ends: the pooled memory never outnumbers the permits.
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|err| Error::Internal(Box::new(err)))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|err| Error::Internal(Box::new(err)))?
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|err| Error::Internal(Box::new(err)))?
     }
 }
 

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod login;
 pub mod oauth2;
 pub mod ops;
+pub mod server;
 pub mod sessions;
 
 use std::time::Duration;
@@ -30,6 +31,7 @@ use crate::telemetry;
 
 /// Every route, with request ids and request logging.
 pub fn router(state: AppState) -> Router {
+    let request_body_timeout = state.config.server_limits.request_body;
     Router::new()
         .route(
             "/oauth2/v1/authorize",
@@ -54,6 +56,10 @@ pub fn router(state: AppState) -> Router {
         .merge(browser_api(state.clone()))
         .merge(admin_api(state.clone()))
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            request_body_timeout,
+            server::request_body_deadline,
+        ))
         .layer(axum::middleware::from_fn(error::shape_rejections))
         .layer(
             ServiceBuilder::new()

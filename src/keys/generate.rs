@@ -29,15 +29,15 @@ pub fn generate(alg: SigningAlg) -> Result<GeneratedKey, Error> {
     let rng = SystemRandom::new();
     let (members, pkcs8) = match alg {
         SigningAlg::RS256 => {
-            let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
+            let private = rsa::PrivateKey::new(&mut rand::rng(), 2048)
                 .map_err(|_| Error::Crypto("RSA key generation"))?;
             let der = private
                 .to_pkcs8_der()
                 .map_err(|_| Error::Crypto("RSA PKCS#8 encoding"))?;
             let members = json!({
-                "e": URL_SAFE_NO_PAD.encode(private.e().to_bytes_be()),
+                "e": URL_SAFE_NO_PAD.encode(private.e_bytes()),
                 "kty": "RSA",
-                "n": URL_SAFE_NO_PAD.encode(private.n().to_bytes_be()),
+                "n": URL_SAFE_NO_PAD.encode(private.n_bytes()),
             });
             (members, der.as_bytes().to_vec())
         }

@@ -1,11 +1,11 @@
 use std::fmt;
 
-use rand::distributions::Alphanumeric;
-use rand::Rng;
+use rand::distr::Alphanumeric;
+use rand::RngExt as _;
 
 /// A new Okta-style object id: a three-character type prefix and 17 random characters.
 pub fn new_okta_id(prefix: &str) -> String {
-    let random: String = rand::thread_rng()
+    let random: String = rand::rng()
         .sample_iter(&Alphanumeric)
         .take(20 - prefix.len())
         .map(char::from)

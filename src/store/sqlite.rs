@@ -31,7 +31,7 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10));
-        let pool = match path {
+        let pool_options = match path {
             Some(_) => SqlitePoolOptions::new().max_connections(4),
             // Every connection to `:memory:` is a separate database: keep exactly one, forever.
             None => SqlitePoolOptions::new()
@@ -39,11 +39,25 @@ impl SqliteStore {
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None),
+        };
+        // Switching a new file to WAL needs it alone for a moment, and SQLite does not wait
+        // for that (no busy handler): a second process opening the same new file retries.
+        let mut attempt = 0;
+        loop {
+            match pool_options
+                .clone()
+                .connect_with(options.clone())
+                .await
+                .map_err(map_err)
+            {
+                Ok(pool) => return Ok(Self { pool }),
+                Err(Error::Busy) if attempt < 10 => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+                }
+                Err(err) => return Err(err),
+            }
         }
-        .connect_with(options)
-        .await
-        .map_err(map_err)?;
-        Ok(Self { pool })
     }
 }
 

@@ -29,6 +29,7 @@ mod revocation;
 mod rotation;
 mod seed;
 mod sessions;
+mod slow_clients;
 mod spa;
 mod token_families;
 mod users;
