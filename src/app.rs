@@ -99,16 +99,35 @@ impl App {
             ),
         }
         if let Some(path) = &self.config.seed_file {
-            let report = Seed::read(path)?.apply(&self.engine, path).await?;
-            tracing::info!(
-                created = report.created,
-                updated = report.updated,
-                unchanged = report.unchanged,
-                "applied seed file {}",
-                path.display()
-            );
+            match Seed::read(path)?.apply(&self.engine, path).await {
+                Ok(report) => tracing::info!(
+                    created = report.created,
+                    updated = report.updated,
+                    unchanged = report.unchanged,
+                    "applied seed file {}",
+                    path.display()
+                ),
+                Err(crate::seed::Error::Apply {
+                    source: crate::engine::Error::Unwritable,
+                    ..
+                }) => tracing::warn!(
+                    "the seed file could not be applied: the database cannot be written"
+                ),
+                Err(err) => return Err(err.into()),
+            }
         }
-        self.maintain().await
+        // A database that cannot be written (read-only, full) still serves reads: clean-up
+        // that fails for that reason is reported, not fatal.
+        match self.maintain().await {
+            Err(err) if unwritable(&err) => {
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "start-up clean-up skipped: the database cannot be written"
+                );
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// One pass of key maintenance over every server, and removal of expired sign-in state.
@@ -185,6 +204,19 @@ async fn maintain_forever(app: AppState) {
             );
         }
     }
+}
+
+/// Whether an error comes from a database that answers but cannot be written.
+fn unwritable(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<crate::engine::Error>(),
+            Some(crate::engine::Error::Unwritable)
+        ) || matches!(
+            cause.downcast_ref::<store::Error>(),
+            Some(store::Error::Unwritable(_))
+        )
+    })
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

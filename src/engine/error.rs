@@ -71,6 +71,9 @@ pub enum Error {
     /// The database did not answer in time: try again later (503).
     #[error("the database is unavailable")]
     Unavailable,
+    /// The database answers but cannot be written (read-only, full): try again later (503).
+    #[error("the database cannot be written")]
+    Unwritable,
     /// A failure that is not the caller's fault.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -83,6 +86,7 @@ impl From<crate::store::Error> for Error {
     fn from(err: crate::store::Error) -> Self {
         match err {
             crate::store::Error::Unavailable(_) => Error::Unavailable,
+            crate::store::Error::Unwritable(_) => Error::Unwritable,
             other => Error::Internal(Box::new(other)),
         }
     }

@@ -160,6 +160,11 @@ impl Engine {
         }
     }
 
+    /// Whether the database takes writes: [`Error::Unwritable`] if it is read-only or full.
+    pub async fn check_writable(&self) -> Result<()> {
+        Ok(self.store.check_writable(self.now()).await?)
+    }
+
     /// Deletes expired sign-in state, codes, refresh tokens and revocations.
     pub async fn purge_expired(&self) -> Result<u64> {
         Ok(self.store.purge_expired(self.now()).await?)

@@ -145,6 +145,15 @@ impl From<engine::Error> for OktaError {
                     "The service is temporarily unavailable. Try again later.",
                 )
             }
+            engine::Error::Unwritable => {
+                tracing::warn!("request failed: the database cannot be written");
+                OktaError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "E0000009",
+                    "The service cannot save changes right now (its database is read-only or \
+                     full). Try again later.",
+                )
+            }
             // OAuth outcomes reach Okta-shaped endpoints only as request problems.
             other => OktaError::validation(vec![other.to_string()]),
         }
@@ -245,6 +254,14 @@ impl From<engine::Error> for OAuthError {
                     None,
                 )
             }
+            E::Unwritable => {
+                tracing::warn!("request failed: the database cannot be written");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    None,
+                )
+            }
             E::Internal(source) => {
                 tracing::error!(error = %error_chain(source.as_ref()), "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "server_error", None)
@@ -253,6 +270,9 @@ impl From<engine::Error> for OAuthError {
         let description = match err {
             E::Internal(_) => "The server encountered an internal error.".to_owned(),
             E::Unavailable => "The server cannot reach its database; try again later.".to_owned(),
+            E::Unwritable => "The server cannot save changes right now (its database is \
+                              read-only or full); try again later."
+                .to_owned(),
             E::InvalidRequest(d)
             | E::InvalidGrant(d)
             | E::UnauthorizedClient(d)

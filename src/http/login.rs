@@ -185,7 +185,7 @@ pub async fn submit(
 
 /// The page for a failure that is not the user's: 503 while the database is unreachable.
 fn unexpected_error(err: &Error) -> Response {
-    if matches!(err, Error::Unavailable) {
+    if matches!(err, Error::Unavailable | Error::Unwritable) {
         return error_page(
             StatusCode::SERVICE_UNAVAILABLE,
             "The service is temporarily unavailable. Try again in a moment.",

@@ -44,6 +44,10 @@ pub enum Error {
     /// the request fails, the server stays up.
     #[error("the database is unavailable")]
     Unavailable(#[source] sqlx::Error),
+    /// The database answers but cannot be written: a read-only file or file system, a full
+    /// disk, a read-only PostgreSQL (a standby). Reads keep working.
+    #[error("the database cannot be written")]
+    Unwritable(#[source] sqlx::Error),
     /// A stored value cannot be read back into the model.
     #[error("corrupt row: {0}")]
     Corrupt(String),
@@ -504,6 +508,9 @@ pub trait Store:
     async fn migrate(&self) -> Result<()>;
     /// Checks that the database answers.
     async fn ping(&self) -> Result<()>;
+    /// Checks that the database takes a write: [`Error::Unwritable`] if it is read-only or
+    /// full. Writes one small row.
+    async fn check_writable(&self, now: Timestamp) -> Result<()>;
     /// Closes the connection pool.
     async fn close(&self);
 }

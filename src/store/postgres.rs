@@ -67,6 +67,15 @@ impl crate::store::Store for PostgresStore {
         migrated
     }
 
+    async fn check_writable(&self, now: crate::model::Timestamp) -> Result<()> {
+        sqlx::query(crate::store::portable::RECORD_HEALTH_CHECK)
+            .bind(now.unix())
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
@@ -88,6 +97,10 @@ fn map_err(err: sqlx::Error) -> Error {
         // serialization_failure and deadlock_detected: the transaction may be retried.
         if matches!(db.code().as_deref(), Some("40001" | "40P01")) {
             return Error::Busy;
+        }
+        // disk_full, read_only_sql_transaction (a standby, or default_transaction_read_only).
+        if matches!(db.code().as_deref(), Some("53100" | "25006")) {
+            return Error::Unwritable(err);
         }
         if db.is_unique_violation() {
             return Error::Conflict {

@@ -14,23 +14,29 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 /// A store on an SQLite database.
 pub struct SqliteStore {
     pool: Pool,
+    /// Opened read-only because the file could not be opened for writing.
+    read_only: bool,
 }
 
 impl SqliteStore {
-    /// Opens (and creates, for a file) the database.
+    /// Opens (and creates, for a file) the database. An existing file that cannot be opened
+    /// for writing (a read-only or full file system) is opened read-only instead, so that the
+    /// server can still serve what only needs reads.
     pub async fn connect(url: &str, path: Option<&Path>) -> Result<Self> {
         if let Some(path) = path {
             create_private(path).map_err(|err| Error::Database(sqlx::Error::Io(err)))?;
         }
-        let options = SqliteConnectOptions::from_str(url)
+        let base = SqliteConnectOptions::from_str(url)
             .map_err(map_err)?
-            .create_if_missing(true)
             .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writable = base
+            .clone()
+            .create_if_missing(true)
             // WAL lets readers proceed while one connection writes; the busy timeout makes a
             // second writer wait for the lock instead of failing at once.
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10));
+            .synchronous(SqliteSynchronous::Normal);
         let pool_options = match path {
             Some(_) => SqlitePoolOptions::new().max_connections(4),
             // Every connection to `:memory:` is a separate database: keep exactly one, forever.
@@ -40,25 +46,94 @@ impl SqliteStore {
                 .idle_timeout(None)
                 .max_lifetime(None),
         };
-        // Switching a new file to WAL needs it alone for a moment, and SQLite does not wait
-        // for that (no busy handler): a second process opening the same new file retries.
-        let mut attempt = 0;
-        loop {
-            match pool_options
-                .clone()
-                .connect_with(options.clone())
-                .await
-                .map_err(map_err)
-            {
-                Ok(pool) => return Ok(Self { pool }),
-                Err(Error::Busy) if attempt < 10 => {
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
-                }
-                Err(err) => return Err(err),
+        let err = match open(&pool_options, writable).await {
+            Ok(pool) => {
+                return Ok(Self {
+                    pool,
+                    read_only: false,
+                })
             }
+            Err(err) => err,
+        };
+        if path.is_none_or(|path| !path.exists()) || !cannot_write(&err) {
+            return Err(err);
+        }
+        tracing::warn!(
+            error = %chain(&err),
+            "the database file cannot be opened for writing; serving it read-only: changes fail \
+             with 503 and /health/ready reports it until the server is restarted with a \
+             writable database"
+        );
+        // A WAL database needs its shared-memory file; where that cannot be created either,
+        // the file is read as immutable, which a read-only file system guarantees.
+        let read_only = base.read_only(true);
+        let pool = match open(&pool_options, read_only.clone()).await {
+            Ok(pool) if readable(&pool).await => pool,
+            _ => open(&pool_options, read_only.immutable(true)).await?,
+        };
+        Ok(Self {
+            pool,
+            read_only: true,
+        })
+    }
+}
+
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text
+}
+
+/// Opens a pool, retrying while another process switches a new file to WAL: that needs the
+/// file alone for a moment, and SQLite does not wait for it (no busy handler).
+async fn open(pool_options: &SqlitePoolOptions, options: SqliteConnectOptions) -> Result<Pool> {
+    let mut attempt = 0;
+    loop {
+        match pool_options
+            .clone()
+            .connect_with(options.clone())
+            .await
+            .map_err(map_err)
+        {
+            Err(Error::Busy) if attempt < 10 => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+            }
+            other => return other,
         }
     }
+}
+
+/// Whether the schema can be read: a WAL database without its shared-memory file opens, and
+/// then fails at the first statement.
+async fn readable(pool: &Pool) -> bool {
+    sqlx::query("SELECT 1 FROM sqlite_master LIMIT 1")
+        .execute(pool)
+        .await
+        .is_ok()
+}
+
+/// Whether opening failed because the file or its directory cannot be written: read-only,
+/// full, or the journal files cannot be created (SQLITE_IOERR, SQLITE_CANTOPEN).
+fn cannot_write(err: &Error) -> bool {
+    match err {
+        Error::Unwritable(_) => true,
+        Error::Database(sqlx::Error::Database(db)) => {
+            matches!(primary_code(db.as_ref()), Some(10 | 14))
+        }
+        _ => false,
+    }
+}
+
+fn primary_code(db: &dyn sqlx::error::DatabaseError) -> Option<i32> {
+    // Extended result codes carry the primary code in their low byte.
+    db.code()
+        .and_then(|code| code.parse::<i32>().ok())
+        .map(|code| code & 0xff)
 }
 
 /// Creates the database file readable by its owner only, if it is missing: it holds password
@@ -81,9 +156,36 @@ fn create_private(path: &Path) -> std::io::Result<()> {
     }
 }
 
+impl SqliteStore {
+    /// A read-only database can serve only if every migration was applied before.
+    async fn check_migrated(&self) -> Result<()> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        if MIGRATOR
+            .iter()
+            .all(|migration| applied.contains(&migration.version))
+        {
+            return Ok(());
+        }
+        Err(Error::Migrate(sqlx::migrate::MigrateError::Execute(
+            sqlx::Error::Protocol(
+                "the database is read-only and this version needs migrations applied to it; \
+                 start once with a writable database"
+                    .into(),
+            ),
+        )))
+    }
+}
+
 #[async_trait::async_trait]
 impl crate::store::Store for SqliteStore {
     async fn migrate(&self) -> Result<()> {
+        if self.read_only {
+            return self.check_migrated().await;
+        }
         // sqlx cannot lock an SQLite database while migrating (it does on PostgreSQL), so two
         // processes starting on one file may both try the same migration; each runs in its own
         // transaction, the loser's rolls back, and on a second look it is already applied.
@@ -98,6 +200,15 @@ impl crate::store::Store for SqliteStore {
                 Err(err) => return Err(Error::Migrate(err)),
             }
         }
+    }
+
+    async fn check_writable(&self, now: crate::model::Timestamp) -> Result<()> {
+        sqlx::query(crate::store::portable::RECORD_HEALTH_CHECK)
+            .bind(now.unix())
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
     }
 
     async fn ping(&self) -> Result<()> {
@@ -118,13 +229,12 @@ fn map_err(err: sqlx::Error) -> Error {
         return Error::Unavailable(err);
     }
     if let sqlx::Error::Database(db) = &err {
-        // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with any extended code in the high bits.
-        let primary = db
-            .code()
-            .and_then(|code| code.parse::<i32>().ok())
-            .map(|code| code & 0xff);
-        if matches!(primary, Some(5 | 6)) {
-            return Error::Busy;
+        match primary_code(db.as_ref()) {
+            // SQLITE_BUSY and SQLITE_LOCKED.
+            Some(5 | 6) => return Error::Busy,
+            // SQLITE_READONLY and SQLITE_FULL.
+            Some(8 | 13) => return Error::Unwritable(err),
+            _ => {}
         }
         if db.is_unique_violation() {
             return Error::Conflict {

@@ -31,5 +31,6 @@ mod seed;
 mod sessions;
 mod slow_clients;
 mod spa;
+mod storage;
 mod token_families;
 mod users;

@@ -1,0 +1,207 @@
+//! An SQLite database that cannot be written — a read-only file system, a full disk — with
+//! the real `authd` binary in a mount namespace of its own (`unshare`), where a small tmpfs
+//! holds the database and is remounted read-only or filled before the server starts.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::common::{TEST_ADMIN_TOKEN, TEST_SECRET};
+
+const SERVICE: &str = "0oastorageservice001";
+const SERVICE_SECRET: &str = "storage-service-secret-1";
+const PASSWORD: &str = "Storage-passw0rd-1";
+
+/// Prepares the database on a fresh tmpfs, makes it unwritable as `how` says, then runs the
+/// server in its place.
+const SCRIPT: &str = r#"
+set -e
+mount -t tmpfs -o size=16m tmpfs "$DATA"
+"$AUTHD" seed "$SEED" >/dev/null
+case "$HOW" in
+    read-only) mount -o remount,ro "$DATA" ;;
+    full) dd if=/dev/zero of="$DATA/filler" bs=64k >/dev/null 2>&1 || true ;;
+esac
+exec "$AUTHD"
+"#;
+
+struct Unwritable {
+    base_url: String,
+    http: reqwest::Client,
+    _server: tokio::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Unwritable {
+    async fn start(how: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let seed = dir.path().join("seed.toml");
+        std::fs::write(
+            &seed,
+            format!(
+                "[[authorization_servers]]\nid = \"default\"\naudiences = [\"api://default\"]\n\
+                 scopes = [\"api.read\"]\n\n\
+                 [[apps]]\nclient_id = \"{SERVICE}\"\nclient_secret = \"{SERVICE_SECRET}\"\n\
+                 label = \"Service\"\napplication_type = \"service\"\n\
+                 grant_types = [\"client_credentials\", \"password\"]\n\n\
+                 [[users]]\nlogin = \"alice@example.com\"\npassword = \"{PASSWORD}\"\n"
+            ),
+        )
+        .unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        drop(listener);
+        let base_url = format!("http://{address}");
+        let server = tokio::process::Command::new("unshare")
+            .args(["-Urm", "sh", "-c", SCRIPT])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOW", how)
+            .env("DATA", &data)
+            .env("SEED", &seed)
+            .env("AUTHD", env!("CARGO_BIN_EXE_authd"))
+            .env(
+                "AUTHD_DATABASE_URL",
+                format!("sqlite://{}", data.join("authd.db").display()),
+            )
+            .env("AUTHD_SECRET_KEY", TEST_SECRET)
+            .env("AUTHD_ADMIN_TOKEN", TEST_ADMIN_TOKEN)
+            .env("AUTHD_SEED_FILE", &seed)
+            .env("AUTHD_LISTEN", address.to_string())
+            .env("AUTHD_BASE_URL", &base_url)
+            // Cheap hashing keeps the test fast; production cost is the default.
+            .env("AUTHD_ARGON2_MEMORY_KIB", "64")
+            .env("AUTHD_ARGON2_ITERATIONS", "1")
+            .current_dir(dir.path())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let http = reqwest::Client::new();
+        let live = async {
+            loop {
+                if let Ok(response) = http.get(format!("{base_url}/health/live")).send().await {
+                    if response.status() == 200 {
+                        return;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(60), live)
+            .await
+            .unwrap_or_else(|_| panic!("{how}: authd did not start on an unwritable database"));
+        Self {
+            base_url,
+            http,
+            _server: server,
+            _dir: dir,
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base_url))
+            .header("Authorization", format!("SSWS {TEST_ADMIN_TOKEN}"))
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post_json(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .header("Authorization", format!("SSWS {TEST_ADMIN_TOKEN}"))
+            .header("Accept", "application/json")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn token(&self, form: &[(&str, &str)]) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}/oauth2/default/v1/token", self.base_url))
+            .basic_auth(SERVICE, Some(SERVICE_SECRET))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+async fn serves_reads_and_refuses_writes(how: &str) {
+    let server = Unwritable::start(how).await;
+
+    let (status, ready) = server.get("/health/ready").await;
+    assert_eq!(status, 503, "{how}: {ready}");
+    assert_eq!(ready["database"], "read-only or full", "{how}");
+
+    // What needs only reads keeps working.
+    let (status, discovery) = server
+        .get("/oauth2/default/.well-known/openid-configuration")
+        .await;
+    assert_eq!(status, 200, "{how}: {discovery}");
+    let (status, keys) = server.get("/oauth2/default/v1/keys").await;
+    assert_eq!(status, 200, "{how}: {keys}");
+    assert!(!keys["keys"].as_array().unwrap().is_empty(), "{how}");
+    let (status, user) = server.get("/api/v1/users/alice@example.com").await;
+    assert_eq!(status, 200, "{how}: {user}");
+    assert_eq!(user["profile"]["login"], "alice@example.com");
+
+    // Changes fail with a clear 503 in each API's shape, never a 500.
+    let (status, refused) = server
+        .post_json(
+            "/api/v1/authn",
+            json!({ "username": "alice@example.com", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 503, "{how}: {refused}");
+    assert_eq!(refused["errorCode"], "E0000009", "{how}");
+    assert!(
+        refused["errorSummary"]
+            .as_str()
+            .unwrap()
+            .contains("read-only or full"),
+        "{how}: {refused}"
+    );
+    let (status, refused) = server
+        .post_json(
+            "/api/v1/users?activate=false",
+            json!({ "profile": { "login": "bob@example.com", "email": "bob@example.com",
+                                 "firstName": "Bob", "lastName": "Example" } }),
+        )
+        .await;
+    assert_eq!(status, 503, "{how}: {refused}");
+    let (status, refused) = server
+        .token(&[
+            ("grant_type", "password"),
+            ("username", "alice@example.com"),
+            ("password", PASSWORD),
+            ("scope", "api.read"),
+        ])
+        .await;
+    assert_eq!(status, 503, "{how}: {refused}");
+    assert_eq!(refused["error"], "temporarily_unavailable", "{how}");
+}
+
+#[tokio::test]
+async fn on_a_read_only_file_system_the_server_starts_serves_reads_and_answers_writes_503() {
+    serves_reads_and_refuses_writes("read-only").await;
+}
+
+#[tokio::test]
+async fn on_a_full_disk_the_server_starts_serves_reads_and_answers_writes_503() {
+    serves_reads_and_refuses_writes("full").await;
+}
