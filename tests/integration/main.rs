@@ -20,6 +20,7 @@ mod discovery;
 mod interop_js;
 mod jwks;
 mod login_page;
+mod memory;
 mod oauth;
 mod ops;
 mod outage;
