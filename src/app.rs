@@ -215,6 +215,9 @@ fn unwritable(err: &anyhow::Error) -> bool {
         ) || matches!(
             cause.downcast_ref::<store::Error>(),
             Some(store::Error::Unwritable(_))
+        ) || matches!(
+            cause.downcast_ref::<crate::keys::Error>(),
+            Some(crate::keys::Error::Store(store::Error::Unwritable(_)))
         )
     })
 }

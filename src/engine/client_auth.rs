@@ -252,8 +252,11 @@ impl Engine {
 /// The signature algorithms a registered key verifies: the one it names, or those its type
 /// allows. Never an HMAC algorithm: a public key is not a shared secret.
 pub(crate) fn key_algorithms(key: &jsonwebtoken::jwk::Jwk) -> Vec<jsonwebtoken::Algorithm> {
-    use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve};
+    use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, PublicKeyUse};
     use jsonwebtoken::Algorithm;
+    if matches!(key.common.public_key_use, Some(PublicKeyUse::Encryption)) {
+        return Vec::new();
+    }
     let by_type = match &key.algorithm {
         AlgorithmParameters::RSA(_) => vec![
             Algorithm::RS256,

@@ -127,7 +127,14 @@ fn with_memory<T>(
 ) -> T {
     let pooled_size = configured.block_count();
     if blocks > pooled_size {
-        return work(&mut vec![Block::new(); blocks]);
+        // A stored hash's own cost, perhaps imported: refused rather than aborting the
+        // process if that much memory cannot be had.
+        let mut own = Vec::new();
+        if own.try_reserve_exact(blocks).is_err() {
+            return work(&mut []);
+        }
+        own.resize(blocks, Block::new());
+        return work(&mut own);
     }
     let lock = || {
         pool.lock()

@@ -110,6 +110,12 @@ struct Activity {
     head_started: AtomicU64,
     /// Wakes the watchdog when a header starts: its deadline is sooner than the idle one.
     head_began: tokio::sync::Notify,
+    /// The client spoke HTTP/2 (its preface came first). HTTP/2 clients send frames between
+    /// requests (PING, WINDOW_UPDATE, SETTINGS), so bytes do not mean a header has begun:
+    /// such a connection is only ever closed for idleness, with a GOAWAY.
+    http2: AtomicBool,
+    /// Whether anything has been read yet.
+    read_any: AtomicBool,
 }
 
 const NOT_READING_HEAD: u64 = u64::MAX;
@@ -122,6 +128,8 @@ impl Activity {
             last: AtomicU64::new(0),
             head_started: AtomicU64::new(NOT_READING_HEAD),
             head_began: tokio::sync::Notify::new(),
+            http2: AtomicBool::new(false),
+            read_any: AtomicBool::new(false),
         }
     }
 
@@ -133,9 +141,15 @@ impl Activity {
         self.accepted + Duration::from_millis(millis)
     }
 
-    fn read(&self) {
+    fn read(&self, bytes: &[u8]) {
         let now = self.now();
-        self.last.store(now, Ordering::Relaxed);
+        self.last.store(now, Ordering::Release);
+        if !self.read_any.swap(true, Ordering::AcqRel) && bytes.starts_with(b"PRI * HTTP/2.0") {
+            self.http2.store(true, Ordering::Release);
+        }
+        if self.http2.load(Ordering::Acquire) {
+            return;
+        }
         if self.in_flight.load(Ordering::Acquire) == 0
             && self
                 .head_started
@@ -147,7 +161,7 @@ impl Activity {
     }
 
     fn wrote(&self) {
-        self.last.store(self.now(), Ordering::Relaxed);
+        self.last.store(self.now(), Ordering::Release);
     }
 
     fn request_started(&self) {
@@ -156,8 +170,9 @@ impl Activity {
     }
 
     fn request_answered(&self) {
+        // `last` first: whoever sees the count drop also sees when it dropped.
+        self.last.store(self.now(), Ordering::Release);
         self.in_flight.fetch_sub(1, Ordering::AcqRel);
-        self.last.store(self.now(), Ordering::Relaxed);
     }
 }
 
@@ -183,11 +198,12 @@ fn judge(activity: &Activity, limits: &ServerLimits) -> Verdict {
             Verdict::WaitUntil(activity.at(deadline))
         };
     }
+    let in_flight = activity.in_flight.load(Ordering::Acquire);
     let idle_deadline = activity
         .last
-        .load(Ordering::Relaxed)
+        .load(Ordering::Acquire)
         .saturating_add(millis(limits.keep_alive));
-    if activity.in_flight.load(Ordering::Acquire) > 0 {
+    if in_flight > 0 {
         // A request is being handled; its body has its own deadline.
         return Verdict::WaitUntil(activity.at(now.saturating_add(millis(limits.keep_alive))));
     }
@@ -286,7 +302,7 @@ impl AsyncRead for WatchedIo {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.activity.read();
+            self.activity.read(&buf.filled()[before..]);
         }
         polled
     }

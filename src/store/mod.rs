@@ -530,6 +530,27 @@ pub async fn connect(url: &DatabaseUrl, timeout: std::time::Duration) -> Result<
     }
 }
 
+/// For a database that cannot be written: it can serve only if `applied` (the versions of the
+/// migrations applied before) includes every one this version has.
+fn require_migrated(migrator: &sqlx::migrate::Migrator, applied: &[i64]) -> Result<()> {
+    if migrator
+        .iter()
+        .all(|migration| applied.contains(&migration.version))
+    {
+        return Ok(());
+    }
+    Err(Error::Migrate(sqlx::migrate::MigrateError::Execute(
+        sqlx::Error::Protocol(
+            "the database cannot be written and this version needs migrations applied to it; \
+             start once with a writable database"
+                .into(),
+        ),
+    )))
+}
+
+/// The versions of the migrations applied to a database, read without writing.
+const APPLIED_MIGRATIONS: &str = "SELECT version FROM _sqlx_migrations WHERE success";
+
 /// Whether an error means the database could not be reached or did not answer in time.
 fn unreachable(err: &sqlx::Error) -> bool {
     match err {

@@ -52,10 +52,15 @@ impl crate::store::Store for PostgresStore {
             .execute(&mut *connection)
             .await
             .map_err(map_err)?;
-        let migrated = MIGRATOR
-            .run_direct(&mut *connection)
-            .await
-            .map_err(Error::Migrate);
+        let migrated = match MIGRATOR.run_direct(&mut *connection).await {
+            // A standby, or `default_transaction_read_only`: it can serve if it is up to date.
+            Err(sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(db)))
+                if db.code().as_deref() == Some("25006") =>
+            {
+                check_migrated(&mut connection).await
+            }
+            other => other.map_err(Error::Migrate),
+        };
         // Back in the pool, the connection has the timeout again, or it is not put back.
         if sqlx::query(&self.statement_timeout)
             .execute(&mut *connection)
@@ -87,6 +92,15 @@ impl crate::store::Store for PostgresStore {
     async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// A database that cannot be written can serve only if every migration was applied before.
+async fn check_migrated(connection: &mut sqlx::PgConnection) -> Result<()> {
+    let applied: Vec<i64> = sqlx::query_scalar(super::APPLIED_MIGRATIONS)
+        .fetch_all(&mut *connection)
+        .await
+        .map_err(map_err)?;
+    super::require_migrated(&MIGRATOR, &applied)
 }
 
 fn map_err(err: sqlx::Error) -> Error {

@@ -64,12 +64,19 @@ impl SqliteStore {
              with 503 and /health/ready reports it until the server is restarted with a \
              writable database"
         );
-        // A WAL database needs its shared-memory file; where that cannot be created either,
-        // the file is read as immutable, which a read-only file system guarantees.
+        // A WAL database needs its shared-memory file. Where that cannot be created either,
+        // the file is read as immutable, which ignores locks and the write-ahead log: right
+        // only when the log holds nothing (the last writer closed cleanly) and the file
+        // cannot change under us.
         let read_only = base.read_only(true);
-        let pool = match open(&pool_options, read_only.clone()).await {
-            Ok(pool) if readable(&pool).await => pool,
-            _ => open(&pool_options, read_only.immutable(true)).await?,
+        let pool = open(&pool_options, read_only.clone()).await?;
+        let pool = match readable(&pool).await {
+            Ok(()) => pool,
+            Err(err) if cannot_write(&err) && path.is_some_and(wal_is_empty) => {
+                pool.close().await;
+                open(&pool_options, read_only.immutable(true)).await?
+            }
+            Err(err) => return Err(err),
         };
         Ok(Self {
             pool,
@@ -110,11 +117,19 @@ async fn open(pool_options: &SqlitePoolOptions, options: SqliteConnectOptions) -
 
 /// Whether the schema can be read: a WAL database without its shared-memory file opens, and
 /// then fails at the first statement.
-async fn readable(pool: &Pool) -> bool {
+async fn readable(pool: &Pool) -> Result<()> {
     sqlx::query("SELECT 1 FROM sqlite_master LIMIT 1")
         .execute(pool)
         .await
-        .is_ok()
+        .map_err(map_err)?;
+    Ok(())
+}
+
+/// Whether the database's write-ahead log is missing or empty.
+fn wal_is_empty(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(Path::new(&wal)).map_or(true, |wal| wal.len() == 0)
 }
 
 /// Whether opening failed because the file or its directory cannot be written: read-only,
@@ -159,24 +174,11 @@ fn create_private(path: &Path) -> std::io::Result<()> {
 impl SqliteStore {
     /// A read-only database can serve only if every migration was applied before.
     async fn check_migrated(&self) -> Result<()> {
-        let applied: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
-        if MIGRATOR
-            .iter()
-            .all(|migration| applied.contains(&migration.version))
-        {
-            return Ok(());
-        }
-        Err(Error::Migrate(sqlx::migrate::MigrateError::Execute(
-            sqlx::Error::Protocol(
-                "the database is read-only and this version needs migrations applied to it; \
-                 start once with a writable database"
-                    .into(),
-            ),
-        )))
+        let applied: Vec<i64> = sqlx::query_scalar(super::APPLIED_MIGRATIONS)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        super::require_migrated(&MIGRATOR, &applied)
     }
 }
 
@@ -193,6 +195,12 @@ impl crate::store::Store for SqliteStore {
         loop {
             match MIGRATOR.run(&self.pool).await {
                 Ok(()) => return Ok(()),
+                // Opened for writing, but the file refuses writes (`mode=ro`, permissions).
+                Err(sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(db)))
+                    if matches!(primary_code(db.as_ref()), Some(8)) =>
+                {
+                    return self.check_migrated().await;
+                }
                 Err(_) if attempt < 5 => {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(50 * attempt)).await;

@@ -205,3 +205,72 @@ async fn on_a_read_only_file_system_the_server_starts_serves_reads_and_answers_w
 async fn on_a_full_disk_the_server_starts_serves_reads_and_answers_writes_503() {
     serves_reads_and_refuses_writes("full").await;
 }
+
+#[tokio::test]
+async fn a_replica_on_a_database_that_refuses_writes_serves_reads_and_answers_writes_503() {
+    use crate::common::{Options, TestApp};
+    let writable = crate::oauth::spawn().await;
+    // PostgreSQL as a standby refuses writes; SQLite opened with `mode=ro`.
+    let postgres = writable.database.url().starts_with("postgres");
+    let url = if postgres {
+        writable
+            .database
+            .execute(
+                "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET \
+                 default_transaction_read_only = on', current_database()); END $$;",
+            )
+            .await;
+        writable.database.url().to_owned()
+    } else {
+        format!("{}?mode=ro", writable.database.url())
+    };
+    let replica = TestApp::spawn_with(Options {
+        database: Some(writable.database.clone()),
+        clock: Some(writable.clock.clone()),
+        settings: Some(Box::new(move |settings| {
+            settings.database_url = Some(url);
+        })),
+        ..Default::default()
+    })
+    .await;
+
+    let response = replica
+        .http
+        .get(format!("{}/health/ready", replica.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let ready: Value = response.json().await.unwrap();
+    assert_eq!(ready["database"], "read-only or full", "{ready}");
+    let response = replica
+        .http
+        .get(format!(
+            "{}/oauth2/default/.well-known/openid-configuration",
+            replica.base_url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (status, user) = replica
+        .admin_call(
+            reqwest::Method::GET,
+            "/api/v1/users/alice@example.com",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{user}");
+    let (status, refused) = replica
+        .admin_call(
+            reqwest::Method::POST,
+            "/api/v1/users?activate=false",
+            Some(
+                json!({ "profile": { "login": "bob@example.com", "email": "bob@example.com",
+                                      "firstName": "Bob", "lastName": "Example" } }),
+            ),
+        )
+        .await;
+    assert_eq!(status, 503, "{refused}");
+    assert_eq!(refused["errorCode"], "E0000009");
+}
