@@ -44,19 +44,14 @@ async fn memory_returns_near_idle_after_a_burst_of_sign_ins() {
         .unwrap();
     let pid = server.id().unwrap();
     let http = reqwest::Client::new();
-    let ready = async {
-        loop {
-            if let Ok(response) = http.get(format!("{base_url}/health/ready")).send().await {
-                if response.status() == 200 {
-                    return;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(60), ready)
-        .await
-        .expect("authd did not become ready");
+    assert!(
+        crate::common::answers_ok_within(
+            &format!("{base_url}/health/ready"),
+            Duration::from_secs(60)
+        )
+        .await,
+        "authd did not become ready"
+    );
     let idle = resident_kib(pid);
 
     // Far more sign-ins at once than there are cores, in waves, so that the blocking pool

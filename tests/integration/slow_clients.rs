@@ -185,19 +185,14 @@ async fn sigterm_ends_the_process_within_the_shutdown_timeout_despite_stalled_cl
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let ready = async {
-        loop {
-            if let Ok(response) = reqwest::get(format!("http://{address}/health/ready")).await {
-                if response.status() == 200 {
-                    return;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(30), ready)
-        .await
-        .expect("authd did not become ready");
+    assert!(
+        crate::common::answers_ok_within(
+            &format!("http://{address}/health/ready"),
+            Duration::from_secs(30)
+        )
+        .await,
+        "authd did not become ready"
+    );
 
     let mut half_header = TcpStream::connect(address).await.unwrap();
     half_header

@@ -78,20 +78,15 @@ impl Unwritable {
             .kill_on_drop(true)
             .spawn()
             .unwrap();
+        assert!(
+            crate::common::answers_ok_within(
+                &format!("{base_url}/health/live"),
+                Duration::from_secs(60)
+            )
+            .await,
+            "{how}: authd did not start on an unwritable database"
+        );
         let http = reqwest::Client::new();
-        let live = async {
-            loop {
-                if let Ok(response) = http.get(format!("{base_url}/health/live")).send().await {
-                    if response.status() == 200 {
-                        return;
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        };
-        tokio::time::timeout(Duration::from_secs(60), live)
-            .await
-            .unwrap_or_else(|_| panic!("{how}: authd did not start on an unwritable database"));
         Self {
             base_url,
             http,

@@ -29,6 +29,23 @@ pub fn test_start() -> Timestamp {
     authd::clock::SystemClock.now()
 }
 
+/// Waits until `url` answers 200, as an orchestrator waits for a started process; `false` if
+/// it does not within `patience`.
+pub async fn answers_ok_within(url: &str, patience: std::time::Duration) -> bool {
+    let http = reqwest::Client::new();
+    let polled = async {
+        loop {
+            if let Ok(response) = http.get(url).send().await {
+                if response.status() == 200 {
+                    return;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(patience, polled).await.is_ok()
+}
+
 /// A running authd and what a test needs to drive and inspect it.
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`, also the org issuer.
