@@ -37,13 +37,14 @@ impl Engine {
         let invalid = |why: &str| Error::InvalidAccessToken(why.to_owned());
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| invalid("The access token is malformed."))?;
-        let keys = self.keys.server_keys(&server.id).await?;
         let kid = header.kid.unwrap_or_default();
-        let verifier = keys
-            .verifiers
-            .iter()
-            .find(|verifier| verifier.kid == kid && verifier.algorithm == header.alg)
-            .ok_or_else(|| invalid("The access token was not signed by this server."))?;
+        let not_ours = || invalid("The access token was not signed by this server.");
+        let keys = self
+            .keys
+            .keys_verifying(&server.id, &kid, header.alg)
+            .await?
+            .ok_or_else(not_ours)?;
+        let verifier = keys.verifier(&kid, header.alg).ok_or_else(not_ours)?;
         let mut validation = jsonwebtoken::Validation::new(verifier.algorithm);
         validation.set_issuer(&[server.issuer(&self.base_url)]);
         match self.audience(server) {

@@ -600,12 +600,13 @@ impl Engine {
     ) -> Result<(Client, String)> {
         let invalid = || Error::InvalidRequest("The 'id_token_hint' is invalid.".to_owned());
         let header = jsonwebtoken::decode_header(id_token).map_err(|_| invalid())?;
-        let keys = self.keys.server_keys(&server.id).await?;
-        let verifier = keys
-            .verifiers
-            .iter()
-            .find(|v| Some(&v.kid) == header.kid.as_ref() && v.algorithm == header.alg)
+        let kid = header.kid.ok_or_else(invalid)?;
+        let keys = self
+            .keys
+            .keys_verifying(&server.id, &kid, header.alg)
+            .await?
             .ok_or_else(invalid)?;
+        let verifier = keys.verifier(&kid, header.alg).ok_or_else(invalid)?;
         let mut validation = jsonwebtoken::Validation::new(verifier.algorithm);
         validation.set_issuer(&[server.issuer(&self.base_url)]);
         validation.validate_exp = false;

@@ -53,7 +53,23 @@ pub struct ServerKeys {
     pub jwks: Document,
     /// The published keys, parsed for verifying this server's own tokens.
     pub verifiers: Vec<Verifier>,
+    /// When they were read from the store.
+    loaded_at: crate::model::Timestamp,
 }
+
+impl ServerKeys {
+    /// The published key with this `kid` for this algorithm.
+    pub fn verifier(&self, kid: &str, algorithm: jsonwebtoken::Algorithm) -> Option<&Verifier> {
+        self.verifiers
+            .iter()
+            .find(|verifier| verifier.kid == kid && verifier.algorithm == algorithm)
+    }
+}
+
+/// How often a `kid` this replica does not know may make it re-read a server's keys: another
+/// replica may have rotated them a moment ago, but random `kid`s must not turn every request
+/// into a database read.
+const UNKNOWN_KID_RELOAD_INTERVAL_SECONDS: i64 = 1;
 
 /// A published public key, ready to verify signatures.
 pub struct Verifier {
@@ -111,6 +127,27 @@ impl KeyRing {
             .signer
             .clone()
             .ok_or_else(|| Error::NoActiveKey(id.clone()))
+    }
+
+    /// The server's keys that hold a verifier for `kid` and `algorithm`, if any is published.
+    /// A `kid` missing from the cache re-reads the store first (at most once per
+    /// [`UNKNOWN_KID_RELOAD_INTERVAL_SECONDS`]), so a token signed with a key that another replica
+    /// has just rotated in is not rejected here.
+    pub async fn keys_verifying(
+        &self,
+        id: &AuthServerId,
+        kid: &str,
+        algorithm: jsonwebtoken::Algorithm,
+    ) -> Result<Option<Arc<ServerKeys>>> {
+        let keys = self.server_keys(id).await?;
+        if keys.verifier(kid, algorithm).is_some() {
+            return Ok(Some(keys));
+        }
+        if self.clock.now().unix() - keys.loaded_at.unix() < UNKNOWN_KID_RELOAD_INTERVAL_SECONDS {
+            return Ok(None);
+        }
+        let keys = self.reload(id).await?;
+        Ok(keys.verifier(kid, algorithm).is_some().then_some(keys))
     }
 
     /// Drops a server's keys from the cache (it was deactivated or deleted).
@@ -173,6 +210,7 @@ impl KeyRing {
             signer,
             jwks: Document::json(&json!({ "keys": jwks })),
             verifiers,
+            loaded_at: now,
         });
         self.servers
             .write()

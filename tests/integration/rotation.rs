@@ -245,3 +245,89 @@ async fn private_keys_are_sealed_at_rest() {
         );
     }
 }
+
+async fn token_from(app: &TestApp) -> String {
+    use crate::oauth::{post_form, SERVICE, SERVICE_SECRET};
+    let (status, body) = post_form(
+        app,
+        "/oauth2/default/v1/token",
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "api.read"),
+            ("client_id", SERVICE),
+            ("client_secret", SERVICE_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn active_on(app: &TestApp, token: String) -> bool {
+    use crate::oauth::{post_form, SERVICE, SERVICE_SECRET};
+    let (status, body) = post_form(
+        app,
+        "/oauth2/default/v1/introspect",
+        &[
+            ("token", token.as_str()),
+            ("client_id", SERVICE),
+            ("client_secret", SERVICE_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["active"] == true
+}
+
+#[tokio::test]
+async fn a_replica_accepts_tokens_signed_with_a_key_another_replica_just_rotated_in() {
+    let first = TestApp::spawn_with(Options {
+        seed: Some(crate::oauth::seed()),
+        ..Default::default()
+    })
+    .await;
+    // Replicas behind one load balancer share the issuer.
+    let issuer = first.base_url.clone();
+    let second = TestApp::spawn_with(Options {
+        database: Some(first.database.clone()),
+        clock: Some(first.clock.clone()),
+        settings: Some(Box::new(move |settings| {
+            settings.base_url = Some(issuer);
+        })),
+        ..Default::default()
+    })
+    .await;
+    // The second replica has the keys of the start cached.
+    assert!(active_on(&second, token_from(&second).await).await);
+
+    // Two rotations on the first: it now signs with a key the second has never read.
+    for _ in 0..2 {
+        let (status, body) = first
+            .admin_call(
+                reqwest::Method::POST,
+                "/api/v1/authorizationServers/default/credentials/lifecycle/keyRotate",
+                Some(serde_json::json!({ "use": "sig" })),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    first.clock.advance(Duration::from_secs(2));
+    let token = token_from(&first).await;
+    let header: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            token.split('.').next().unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_ne!(
+        signing_kid(&second).await,
+        header["kid"].as_str().unwrap(),
+        "the second replica's cache predates the rotations"
+    );
+    assert!(
+        active_on(&second, token).await,
+        "the second replica rejected a token signed with the key rotated in on the first"
+    );
+}
