@@ -130,9 +130,8 @@ impl KeyRing {
     }
 
     /// The server's keys that hold a verifier for `kid` and `algorithm`, if any is published.
-    /// A `kid` missing from the cache re-reads the store first (at most once per
-    /// [`UNKNOWN_KID_RELOAD_INTERVAL_SECONDS`]), so a token signed with a key that another replica
-    /// has just rotated in is not rejected here.
+    /// A `kid` missing from the cache re-reads the store first (at most once a second), so a
+    /// token signed with a key that another replica has just rotated in is not rejected here.
     pub async fn keys_verifying(
         &self,
         id: &AuthServerId,
