@@ -37,15 +37,9 @@ impl Engine {
         let record = match self.store.find_refresh_token(&hash, now).await? {
             Presented::Usable(record) => record,
             Presented::Used { grant_id } => {
-                if let Some(tokens) = self
-                    .successor_within_leeway(server, client, &hash, scope)
-                    .await?
-                {
-                    return Ok(tokens);
-                }
-                self.replayed(server, client, &grant_id, "rotated refresh token")
-                    .await?;
-                return Err(invalid());
+                return self
+                    .answer_spent(server, client, &hash, &grant_id, scope)
+                    .await
             }
             Presented::Invalid => return Err(invalid()),
         };
@@ -75,19 +69,13 @@ impl Engine {
                 {
                     // Spent since it was read: a concurrent rotation won (within the leeway this
                     // request gets the winner's successor too), or the family was revoked.
-                    if let Presented::Used { grant_id } =
-                        self.store.find_refresh_token(&hash, now).await?
-                    {
-                        if let Some(tokens) = self
-                            .successor_within_leeway(server, client, &hash, scope)
-                            .await?
-                        {
-                            return Ok(tokens);
+                    return match self.store.find_refresh_token(&hash, now).await? {
+                        Presented::Used { grant_id } => {
+                            self.answer_spent(server, client, &hash, &grant_id, scope)
+                                .await
                         }
-                        self.replayed(server, client, &grant_id, "rotated refresh token")
-                            .await?;
-                    }
-                    return Err(invalid());
+                        Presented::Usable(_) | Presented::Invalid => Err(invalid()),
+                    };
                 }
                 Ok(issued.tokens)
             }
@@ -166,6 +154,27 @@ impl Engine {
 
     /// A rotated token presented again within its app's leeway, while its successor is still
     /// unused: the same successor again, with new access and ID tokens.
+    /// A rotated token presented again: within the leeway, the successor it was rotated to;
+    /// otherwise a reuse, which revokes its family.
+    async fn answer_spent(
+        &self,
+        server: &AuthServer,
+        client: &Client,
+        presented: &TokenHash,
+        grant_id: &str,
+        scope: Option<ScopeSet>,
+    ) -> Result<TokenSet> {
+        if let Some(tokens) = self
+            .successor_within_leeway(server, client, presented, scope)
+            .await?
+        {
+            return Ok(tokens);
+        }
+        self.replayed(server, client, grant_id, "rotated refresh token")
+            .await?;
+        Err(invalid())
+    }
+
     async fn successor_within_leeway(
         &self,
         server: &AuthServer,
