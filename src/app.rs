@@ -11,7 +11,6 @@ use tokio::net::TcpListener;
 use crate::clock::Clock;
 use crate::config::{Config, SecretKeySource};
 use crate::engine::Engine;
-use crate::http::discovery::DiscoveryCache;
 use crate::keys::KeyRing;
 use crate::seed::Seed;
 use crate::store::{self, Store};
@@ -22,8 +21,6 @@ pub struct App {
     pub config: Arc<Config>,
     /// The rules.
     pub engine: Engine,
-    /// Pre-serialized discovery documents.
-    pub discovery: DiscoveryCache,
     store: Arc<dyn Store>,
 }
 
@@ -79,7 +76,6 @@ impl App {
         Ok(App {
             config: Arc::new(config),
             engine,
-            discovery: DiscoveryCache::default(),
             store,
         })
     }
@@ -177,6 +173,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let maintenance = tokio::spawn(maintain_forever(app.clone()));
+    let directory = tokio::spawn(app.engine.follow_directory_changes());
     tracing::info!(
         issuer = %app.config.base_url,
         address = %address,
@@ -186,6 +183,7 @@ pub async fn serve(
     let router = crate::http::router(app.clone());
     crate::http::server::serve(listener, router, app.config.server_limits, shutdown).await;
     maintenance.abort();
+    directory.abort();
     app.close().await;
     Ok(())
 }

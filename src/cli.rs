@@ -328,7 +328,7 @@ async fn rotate_keys(config: Config, auth_server: &str, json: bool) -> anyhow::R
     }
     match outcome {
         RotationOutcome::Applied => print_out(&format!(
-            "rotated the keys of {id}: {} now signs; running servers pick it up within AUTHD_KEY_CHECK_INTERVAL\n",
+            "rotated the keys of {id}: {} now signs; running servers sign with it within a second\n",
             signer.kid()
         )),
         RotationOutcome::Superseded => print_out(&format!(

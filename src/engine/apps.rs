@@ -83,7 +83,7 @@ impl Engine {
             .map_err(taken(
                 "client_id: An app with this client_id already exists",
             ))?;
-        self.forget_origin_trust();
+        self.directory_changed();
         tracing::info!(client.id = %client.id, "app created");
         Ok((client, secret))
     }
@@ -122,7 +122,7 @@ impl Engine {
             ..existing
         };
         self.store.update_client(&client).await?;
-        self.forget_origin_trust();
+        self.directory_changed();
         Ok(client)
     }
 
@@ -146,7 +146,7 @@ impl Engine {
         } else {
             self.store.update_client(&client).await?;
         }
-        self.forget_origin_trust();
+        self.directory_changed();
         tracing::info!(client.id = %client.id, status = %status, "app status changed");
         Ok(client)
     }
@@ -160,7 +160,7 @@ impl Engine {
             ]));
         }
         self.store.delete_client(&client.id).await?;
-        self.forget_origin_trust();
+        self.directory_changed();
         Ok(())
     }
 }
@@ -215,6 +215,7 @@ impl Engine {
             Err(store::Error::NotFound) => return Err(app_not_found(app_id)),
             other => other?,
         };
+        self.directory_changed();
         if !added {
             return Err(Error::Validation(vec![format!(
                 "client_secret: An app holds at most {MAX_CLIENT_SECRETS} secrets; delete an \
@@ -245,6 +246,9 @@ impl Engine {
             {
                 rekeyed += 1;
             }
+        }
+        if rekeyed > 0 {
+            self.directory_changed();
         }
         Ok(rekeyed)
     }
@@ -277,6 +281,7 @@ impl Engine {
             Err(store::Error::NotFound) => return Err(app_not_found(app_id)),
             other => other?,
         };
+        self.directory_changed();
         if !changed {
             return Err(Error::Validation(vec![
                 "status: The last active client secret cannot be deactivated; add another first"
@@ -303,6 +308,7 @@ impl Engine {
                     .to_owned(),
             ]));
         }
+        self.directory_changed();
         Ok(())
     }
 }

@@ -4,6 +4,8 @@
 //! Errors before the client and its `redirect_uri` are trusted are shown as a page, never
 //! redirected (RFC 6749 §4.1.2.1); after that they go back to the client with `state`.
 
+use std::sync::Arc;
+
 use crate::model::{
     AuthServer, AuthServerId, AuthorizationCode, Client, CodeChallengeMethod, GrantContext,
     GrantType, PlainToken, ResponseMode, ResponseType, ScopeSet, Session, TokenEndpointAuthMethod,
@@ -83,8 +85,8 @@ pub struct ClientResponse {
 }
 
 struct Validated {
-    server: AuthServer,
-    client: Client,
+    server: Arc<AuthServer>,
+    client: Arc<Client>,
     redirect_uri: String,
     mode: ResponseMode,
     response_types: Vec<ResponseType>,
@@ -259,8 +261,8 @@ impl Engine {
 
     fn validate(
         &self,
-        server: AuthServer,
-        client: Client,
+        server: Arc<AuthServer>,
+        client: Arc<Client>,
         redirect_uri: String,
         request: &AuthorizationRequest,
     ) -> Result<Validated> {
@@ -332,9 +334,13 @@ impl Engine {
             self.govern(&server, &client, GrantType::AuthorizationCode, &scopes)?;
         }
         let server = if implicit {
-            self.govern(&server, &client, GrantType::Implicit, &scopes)?
+            match self
+                .govern(&server, &client, GrantType::Implicit, &scopes)?
                 .server
-                .into_owned()
+            {
+                std::borrow::Cow::Borrowed(_) => server.clone(),
+                std::borrow::Cow::Owned(governed) => Arc::new(governed),
+            }
         } else {
             server
         };
@@ -597,7 +603,7 @@ impl Engine {
         &self,
         server: &AuthServer,
         id_token: &str,
-    ) -> Result<(Client, String)> {
+    ) -> Result<(Arc<Client>, String)> {
         let invalid = || Error::InvalidRequest("The 'id_token_hint' is invalid.".to_owned());
         let header = jsonwebtoken::decode_header(id_token).map_err(|_| invalid())?;
         let kid = header.kid.ok_or_else(invalid)?;

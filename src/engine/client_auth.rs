@@ -2,6 +2,8 @@
 //! §2.3, OIDC Core §9): `client_secret_basic`, `client_secret_post`, `private_key_jwt` and
 //! `none` for public clients.
 
+use std::sync::Arc;
+
 use crate::model::{AuthServerId, Client, ClientId, Status, TokenEndpointAuthMethod};
 use crate::store;
 
@@ -40,7 +42,7 @@ impl Engine {
         credentials: ClientCredentials,
         server_id: &AuthServerId,
         endpoint: &str,
-    ) -> Result<Client> {
+    ) -> Result<Arc<Client>> {
         let used_basic = credentials.basic.is_some();
         let failed = |reason: &str| Error::InvalidClient {
             reason: reason.to_owned(),
@@ -125,16 +127,34 @@ impl Engine {
     }
 
     /// An active client by id, for requests that name one without authenticating it.
-    pub async fn active_client(&self, id: &str, used_basic: bool) -> Result<Client> {
+    pub async fn active_client(&self, id: &str, used_basic: bool) -> Result<Arc<Client>> {
         let failed = || Error::InvalidClient {
             reason: "The client is unknown or inactive.".to_owned(),
             used_basic,
         };
         let id = ClientId::parse(id).map_err(|_| failed())?;
-        match self.store.get_client(&id).await {
-            Ok(client) if client.status == Status::Active => Ok(client),
-            Ok(_) | Err(store::Error::NotFound) => Err(failed()),
-            Err(err) => Err(err.into()),
+        let cached = self
+            .directory
+            .is_followed()
+            .then(|| self.directory.clients.get(&id));
+        let client = match cached.flatten() {
+            Some(client) => client,
+            None => {
+                let reading = self.directory.reading();
+                let client = match self.store.get_client(&id).await {
+                    Ok(client) => Arc::new(client),
+                    Err(store::Error::NotFound) => return Err(failed()),
+                    Err(err) => return Err(err.into()),
+                };
+                self.directory
+                    .keep(&self.directory.clients, reading, id, client.clone());
+                client
+            }
+        };
+        if client.status == Status::Active {
+            Ok(client)
+        } else {
+            Err(failed())
         }
     }
 
@@ -143,7 +163,7 @@ impl Engine {
         assertion: &str,
         body_client_id: Option<&str>,
         audiences: &[&str],
-    ) -> Result<Client> {
+    ) -> Result<Arc<Client>> {
         let failed = |reason: String| Error::InvalidClient {
             reason,
             used_basic: false,

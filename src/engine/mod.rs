@@ -11,6 +11,8 @@ pub mod authn;
 pub mod authorize;
 pub mod client_auth;
 pub mod client_secrets;
+pub mod directory;
+pub mod discovery;
 mod error;
 mod grants;
 pub mod mint;
@@ -63,7 +65,7 @@ pub struct Engine {
     sign_in: SignInSettings,
     rate_limits: Arc<RateLimits>,
     base_url: String,
-    origin_trust: Arc<trusted_origins::OriginTrustCache>,
+    directory: Arc<directory::Directory>,
     seed_key: Arc<ring::hmac::Key>,
     fingerprint_key: Arc<ring::hmac::Key>,
     secret_hasher: Arc<client_secrets::SecretHasher>,
@@ -106,6 +108,7 @@ impl Engine {
         config: &Config,
     ) -> Result<Self> {
         Ok(Self {
+            directory: Arc::new(directory::Directory::new(keys.clone())),
             store,
             keys,
             clock,
@@ -118,7 +121,6 @@ impl Engine {
             }),
             api_token_window: config.api_token_window,
             base_url: config.base_url.clone(),
-            origin_trust: Arc::default(),
             bootstrap_token: config.admin_token.as_ref().map(|token| {
                 crate::model::TokenHash::of(secrecy::ExposeSecret::expose_secret(token))
             }),
@@ -223,16 +225,61 @@ impl Engine {
         }
     }
 
-    /// An active authorization server.
-    pub async fn auth_server(&self, id: &AuthServerId) -> Result<AuthServer> {
-        match self.store.get_auth_server(id).await {
-            Ok(server) if server.status == Status::Active => Ok(server),
-            Ok(_) | Err(store::Error::NotFound) => Err(Error::NotFound {
-                kind: "AuthorizationServer",
-                id: id.to_string(),
-            }),
-            Err(err) => Err(err.into()),
+    /// An active authorization server, to decide a request by.
+    pub async fn auth_server(&self, id: &AuthServerId) -> Result<Arc<AuthServer>> {
+        let cached = self
+            .directory
+            .is_followed()
+            .then(|| self.directory.servers.get(id));
+        Ok(self.load_server(id, cached.flatten()).await?.server.clone())
+    }
+
+    /// An active authorization server with its discovery documents, from the directory. What is
+    /// held is served even while changes cannot be followed: the documents are public, and a
+    /// stale copy is better than none while the database is away.
+    pub async fn server_entry(&self, id: &AuthServerId) -> Result<Arc<discovery::ServerEntry>> {
+        let cached = self.directory.servers.get(id);
+        self.load_server(id, cached).await
+    }
+
+    async fn load_server(
+        &self,
+        id: &AuthServerId,
+        cached: Option<Arc<discovery::ServerEntry>>,
+    ) -> Result<Arc<discovery::ServerEntry>> {
+        let entry = match cached {
+            Some(entry) => entry,
+            None => {
+                let reading = self.directory.reading();
+                let entry = match self.store.get_auth_server(id).await {
+                    Ok(server) => Arc::new(discovery::ServerEntry::new(server, &self.base_url)),
+                    Err(store::Error::NotFound) => return Err(server_not_found(id)),
+                    Err(err) => return Err(err.into()),
+                };
+                self.directory
+                    .keep(&self.directory.servers, reading, id.clone(), entry.clone());
+                entry
+            }
+        };
+        if entry.server.status == Status::Active {
+            Ok(entry)
+        } else {
+            Err(server_not_found(id))
         }
+    }
+
+    /// Keeps this process's directory in step with changes that other processes commit, for
+    /// as long as the returned future runs.
+    pub fn follow_directory_changes(
+        &self,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        self.directory.clone().follow(self.store.clone())
+    }
+
+    /// Drops what the directory holds, after a change made here: every change to what it
+    /// holds goes through a write path of the engine, and each calls this once it is stored.
+    fn directory_changed(&self) {
+        self.directory.drop_all();
     }
 
     /// Every authorization server, active or not, the org server first.
@@ -246,7 +293,7 @@ impl Engine {
         if let Some(keys) = self.keys.cached(id) {
             return Ok(keys.jwks.clone());
         }
-        self.auth_server(id).await?;
+        self.server_entry(id).await?;
         Ok(self.keys.server_keys(id).await?.jwks.clone())
     }
 
@@ -292,8 +339,9 @@ impl Engine {
                         updated_at: now,
                     };
                     match self.store.insert_auth_server(&server).await {
+                        Ok(()) => self.directory_changed(),
                         // Another replica created it first.
-                        Ok(()) | Err(store::Error::Conflict { .. }) => {}
+                        Err(store::Error::Conflict { .. }) => {}
                         Err(err) => return Err(err.into()),
                     }
                 }
@@ -337,7 +385,7 @@ impl Engine {
                 if let Err(err) = self.store.insert_auth_server(&server).await {
                     return created_meanwhile(err, "authorization server");
                 }
-                self.forget_origin_trust();
+                self.directory_changed();
                 Ok(Change::Created)
             }
             Err(err) => Err(err.into()),
@@ -384,7 +432,7 @@ impl Engine {
                 if let Err(err) = self.store.insert_client(&client, secret.as_ref()).await {
                     return created_meanwhile(err, "app");
                 }
-                self.forget_origin_trust();
+                self.directory_changed();
                 Ok(Change::Created)
             }
             Err(err) => Err(err.into()),
@@ -425,7 +473,7 @@ impl Engine {
                         .replace_client_and_secrets(&client, secret.as_ref())
                         .await?;
                 }
-                self.forget_origin_trust();
+                self.directory_changed();
                 Ok(Change::Updated)
             }
         }
@@ -523,6 +571,13 @@ impl Engine {
             self.end_access_after_password_change(&user.id, now).await?;
         }
         Ok(Change::Updated)
+    }
+}
+
+fn server_not_found(id: &AuthServerId) -> Error {
+    Error::NotFound {
+        kind: "AuthorizationServer",
+        id: id.to_string(),
     }
 }
 

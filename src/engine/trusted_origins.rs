@@ -6,18 +6,12 @@
 //! Trusted Origins API with scope `CORS`, `REDIRECT` or both.
 
 use std::collections::HashSet;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use crate::model::{new_okta_id, normalize_origin, Actor, OriginScope, Status, TrustedOrigin};
 use crate::store;
 
 use super::{Change, Engine, Error, Result};
-
-/// How long one replica keeps the set of trusted origins before reading it again; a change made
-/// on another replica is in force here within this bound (a change made here, at once). Half a
-/// second keeps every replica within the one-second bound the other shared caches keep.
-pub const ORIGIN_TRUST_TTL: Duration = Duration::from_millis(500);
 
 /// The most characters Okta allows in a trusted origin's name and origin.
 const MAX_LENGTH: usize = 255;
@@ -35,14 +29,10 @@ pub struct OriginSpec {
 
 /// The origins trusted for each purpose, as browsers spell them in `Origin`.
 #[derive(Debug, Default)]
-struct OriginTrust {
+pub(super) struct OriginTrust {
     cors: HashSet<String>,
     redirect: HashSet<String>,
 }
-
-/// The cached [`OriginTrust`] and when it was read.
-#[derive(Default)]
-pub(super) struct OriginTrustCache(RwLock<Option<(Instant, Arc<OriginTrust>)>>);
 
 impl Engine {
     /// Every trusted origin, by id.
@@ -85,7 +75,7 @@ impl Engine {
             .insert_trusted_origin(&origin)
             .await
             .map_err(taken)?;
-        self.forget_origin_trust();
+        self.directory_changed();
         tracing::info!(trusted_origin.id = %origin.id, "trusted origin created");
         Ok(origin)
     }
@@ -177,7 +167,7 @@ impl Engine {
         if !self.store.delete_trusted_origin(id).await? {
             return Err(origin_not_found(id));
         }
-        self.forget_origin_trust();
+        self.directory_changed();
         Ok(())
     }
 
@@ -192,7 +182,7 @@ impl Engine {
             Err(store::Error::NotFound) => return Err(origin_not_found(&origin.id)),
             other => other.map_err(taken)?,
         }
-        self.forget_origin_trust();
+        self.directory_changed();
         Ok(origin)
     }
 
@@ -234,30 +224,15 @@ impl Engine {
             .is_ok_and(|base| base.origin().ascii_serialization() == origin)
     }
 
-    /// Drops the cached trust, after a change to apps or trusted origins made here.
-    pub(super) fn forget_origin_trust(&self) {
-        *self
-            .origin_trust
-            .0
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
-    }
-
-    /// The trusted origins, read at most once per [`ORIGIN_TRUST_TTL`] so that CORS checks do
-    /// not each read every app.
+    /// The trusted origins, from the directory, so that CORS checks do not each read every
+    /// app.
     async fn origin_trust(&self) -> Result<Arc<OriginTrust>> {
-        if let Some((read_at, trust)) = self
-            .origin_trust
-            .0
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .as_ref()
-        {
-            if read_at.elapsed() < ORIGIN_TRUST_TTL {
-                return Ok(trust.clone());
+        if self.directory.is_followed() {
+            if let Some(trust) = self.directory.origin_trust.get(&()) {
+                return Ok(trust);
             }
         }
-        let read_at = Instant::now();
+        let reading = self.directory.reading();
         let (clients, origins) =
             tokio::try_join!(self.store.list_clients(), self.store.list_trusted_origins())?;
         let mut trust = OriginTrust::default();
@@ -293,11 +268,8 @@ impl Engine {
             }
         }
         let trust = Arc::new(trust);
-        *self
-            .origin_trust
-            .0
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((read_at, trust.clone()));
+        self.directory
+            .keep(&self.directory.origin_trust, reading, (), trust.clone());
         Ok(trust)
     }
 }

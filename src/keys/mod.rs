@@ -9,6 +9,7 @@ pub mod seal;
 pub mod sign;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use serde_json::json;
@@ -88,6 +89,8 @@ pub struct KeyRing {
     clock: Arc<dyn Clock>,
     settings: KeySettings,
     servers: RwLock<HashMap<AuthServerId, Arc<ServerKeys>>>,
+    /// Bumped by every drop of the cache: keys read before a drop are not kept after it.
+    generation: AtomicU64,
 }
 
 impl KeyRing {
@@ -104,6 +107,7 @@ impl KeyRing {
             clock,
             settings,
             servers: RwLock::new(HashMap::new()),
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -149,12 +153,14 @@ impl KeyRing {
         Ok(keys.verifier(kid, algorithm).is_some().then_some(keys))
     }
 
-    /// Drops a server's keys from the cache (it was deactivated or deleted).
-    pub fn forget(&self, id: &AuthServerId) {
+    /// Drops every server's keys from the cache: the directory changed (here or on another
+    /// replica), and the next use reads them again.
+    pub fn forget_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         self.servers
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(id);
+            .clear();
     }
 
     /// The server's keys if they are cached.
@@ -168,6 +174,7 @@ impl KeyRing {
 
     /// Reads the server's keys from the store and replaces the cached signer and JWKS.
     pub async fn reload(&self, id: &AuthServerId) -> Result<Arc<ServerKeys>> {
+        let generation = self.generation.load(Ordering::Acquire);
         let keys = self.store.list_keys(id).await?;
         let now = self.clock.now();
         let mut published: Vec<&SigningKey> = keys
@@ -211,10 +218,15 @@ impl KeyRing {
             verifiers,
             loaded_at: now,
         });
-        self.servers
+        let mut servers = self
+            .servers
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(id.clone(), server_keys.clone());
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Checked under the lock `forget_all` clears under: keys read before a drop are either
+        // refused here or cleared there.
+        if self.generation.load(Ordering::Acquire) == generation {
+            servers.insert(id.clone(), server_keys.clone());
+        }
         Ok(server_keys)
     }
 
@@ -375,5 +387,83 @@ impl KeyRing {
             .sealer
             .open(key.kid.as_str(), &key.sealed_private_key)?;
         Signer::from_pkcs8(key.kid.clone(), key.alg, &pkcs8)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clock::TestClock;
+    use crate::model::{IssuerMode, SigningAlg, Status, Timestamp, TokenLifetimes};
+
+    #[tokio::test]
+    async fn a_kid_the_ring_has_not_read_makes_it_read_the_keys_again_at_most_once_a_second() {
+        let url = crate::config::DatabaseUrl::parse("sqlite::memory:").unwrap();
+        let store = crate::store::connect(&url, Duration::from_secs(5))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let clock = Arc::new(TestClock::new(Timestamp::from_unix(1_700_000_000)));
+        let secret = SecretKey::parse(&"11".repeat(32)).unwrap();
+        let settings = KeySettings {
+            rotation_interval: Duration::from_secs(90 * 86_400),
+            jwks_cache_lifetime: Duration::from_secs(300),
+            check_interval: Duration::from_secs(3600),
+            max_token_lifetime: Duration::from_secs(86_400),
+        };
+        // Two replicas' rings on one database; neither hears of the other's changes.
+        let rotating = KeyRing::new(store.clone(), &secret, clock.clone(), settings).unwrap();
+        let behind = KeyRing::new(store.clone(), &secret, clock.clone(), settings).unwrap();
+        let now = clock.now();
+        let server = AuthServer {
+            id: AuthServerId::default_server(),
+            name: "default".into(),
+            description: String::new(),
+            audiences: vec!["api://default".into()],
+            issuer_mode: IssuerMode::OrgUrl,
+            status: Status::Active,
+            signing_alg: SigningAlg::ES256,
+            scopes: vec![],
+            claims: vec![],
+            token_lifetimes: TokenLifetimes::default(),
+            policies: vec![],
+            revision: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        store.insert_auth_server(&server).await.unwrap();
+        rotating.maintain(&server).await.unwrap();
+        behind.signer(&server.id).await.unwrap();
+        // Two rotations: the new signing key was not even published when `behind` read.
+        rotating.rotate_now(&server).await.unwrap();
+        rotating.rotate_now(&server).await.unwrap();
+        let kid = rotating.signer(&server.id).await.unwrap().kid().to_string();
+        let es256 = jsonwebtoken::Algorithm::ES256;
+        assert!(behind
+            .cached(&server.id)
+            .unwrap()
+            .verifier(&kid, es256)
+            .is_none());
+
+        // Read this second already: an unknown kid does not make it read again.
+        assert!(behind
+            .keys_verifying(&server.id, &kid, es256)
+            .await
+            .unwrap()
+            .is_none());
+        clock.advance(Duration::from_secs(1));
+        let keys = behind
+            .keys_verifying(&server.id, &kid, es256)
+            .await
+            .unwrap()
+            .expect("the key rotated in elsewhere is read and found");
+        assert!(keys.verifier(&kid, es256).is_some());
+        assert!(behind
+            .keys_verifying(&server.id, "no-such-kid", es256)
+            .await
+            .unwrap()
+            .is_none());
     }
 }

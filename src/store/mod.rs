@@ -513,6 +513,22 @@ pub trait Store:
     async fn check_writable(&self, now: Timestamp) -> Result<()>;
     /// Closes the connection pool.
     async fn close(&self);
+    /// The directory revision: every committed change to an authorization server, an app or
+    /// its secrets, a signing key or a trusted origin bumps it (triggers do, in the changing
+    /// transaction).
+    async fn directory_revision(&self) -> Result<i64>;
+    /// The revisions other connections commit, pushed as they commit where the database can
+    /// push them (PostgreSQL's `LISTEN`); `None` where the revision must be polled.
+    async fn directory_notices(&self) -> Result<Option<Box<dyn DirectoryNotices>>>;
+}
+
+/// A subscription to directory revisions as they are committed.
+#[async_trait]
+pub trait DirectoryNotices: Send {
+    /// The next revision committed. `Ok(None)` when the directory may have changed in a way
+    /// the notice does not tell (the subscription's connection was lost and notices may have
+    /// been missed): the caller reads the revision. The next call reconnects.
+    async fn next(&mut self) -> Result<Option<i64>>;
 }
 
 /// Connects to the database the URL names. On PostgreSQL a request waits at most `timeout`

@@ -175,6 +175,7 @@ pub const PURGE_REVOKED_GRANTS: &str = "DELETE FROM revoked_grants WHERE expires
 pub const PURGE_REVOKED_ACCESS_TOKENS: &str =
     "DELETE FROM revoked_access_tokens WHERE expires_at <= $1";
 pub const PURGE_CLIENT_ASSERTIONS: &str = "DELETE FROM client_assertions WHERE expires_at <= $1";
+pub const DIRECTORY_REVISION: &str = "SELECT revision FROM directory_revision WHERE id = 1";
 pub const RECORD_HEALTH_CHECK: &str = "INSERT INTO health_checks (id, checked_at) \
      VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at";
 pub const PURGE_SIGN_IN_ATTEMPTS: &str =

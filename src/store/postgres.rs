@@ -92,6 +92,37 @@ impl crate::store::Store for PostgresStore {
     async fn close(&self) {
         self.pool.close().await;
     }
+
+    async fn directory_revision(&self) -> Result<i64> {
+        sqlx::query_scalar(crate::store::portable::DIRECTORY_REVISION)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn directory_notices(&self) -> Result<Option<Box<dyn crate::store::DirectoryNotices>>> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
+            .await
+            .map_err(map_err)?;
+        listener.listen(DIRECTORY_CHANNEL).await.map_err(map_err)?;
+        Ok(Some(Box::new(Notices(listener))))
+    }
+}
+
+/// The channel the directory revision trigger notifies (migration 0015).
+const DIRECTORY_CHANNEL: &str = "authd_directory";
+
+/// Directory revisions as PostgreSQL pushes them to a `LISTEN`ing connection.
+struct Notices(sqlx::postgres::PgListener);
+
+#[async_trait::async_trait]
+impl crate::store::DirectoryNotices for Notices {
+    async fn next(&mut self) -> Result<Option<i64>> {
+        match self.0.try_recv().await.map_err(map_err)? {
+            Some(notice) => Ok(notice.payload().parse().ok()),
+            None => Ok(None),
+        }
+    }
 }
 
 /// A database that cannot be written can serve only if every migration was applied before.

@@ -230,6 +230,17 @@ impl crate::store::Store for SqliteStore {
     async fn close(&self) {
         self.pool.close().await;
     }
+
+    async fn directory_revision(&self) -> Result<i64> {
+        sqlx::query_scalar(crate::store::portable::DIRECTORY_REVISION)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn directory_notices(&self) -> Result<Option<Box<dyn crate::store::DirectoryNotices>>> {
+        Ok(None)
+    }
 }
 
 fn map_err(err: sqlx::Error) -> Error {

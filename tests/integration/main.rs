@@ -26,6 +26,7 @@ mod ops;
 mod outage;
 mod policies;
 mod protocol;
+mod replicas;
 mod revocation;
 mod rotation;
 mod seed;

@@ -69,7 +69,6 @@ pub async fn replace_authorization_server(
     OktaJson(request): OktaJson<AuthServerRequest>,
 ) -> Result<Json<Value>, OktaError> {
     let server = app.engine.replace_auth_server(&id, request.into()).await?;
-    app.discovery.invalidate(&server.id);
     Ok(Json(render(&app, &server).await))
 }
 
@@ -79,8 +78,7 @@ pub async fn authorization_server_lifecycle(
     Path((id, operation)): Path<(String, String)>,
 ) -> Result<StatusCode, OktaError> {
     let status = super::lifecycle_status(&operation)?;
-    let server = app.engine.set_auth_server_status(&id, status).await?;
-    app.discovery.invalidate(&server.id);
+    app.engine.set_auth_server_status(&id, status).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

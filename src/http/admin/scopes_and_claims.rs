@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::app::AppState;
 use crate::engine::auth_servers::{ClaimSpec, ScopeSpec};
-use crate::model::{AuthServerId, ClaimType, Consent, CustomClaim, MetadataPublish, Scope, Status};
+use crate::model::{ClaimType, Consent, CustomClaim, MetadataPublish, Scope, Status};
 
 use super::super::error::OktaError;
 use super::super::extract::OktaJson;
@@ -109,7 +109,6 @@ pub async fn create_scope(
     OktaJson(request): OktaJson<ScopeRequest>,
 ) -> Result<(StatusCode, Json<Value>), OktaError> {
     let scope = app.engine.create_scope(&server_id, request.into()).await?;
-    invalidate_discovery(&app, &server_id);
     Ok((
         StatusCode::CREATED,
         Json(render_scope(&app, &server_id, &scope)),
@@ -135,7 +134,6 @@ pub async fn replace_scope(
         .engine
         .replace_scope(&server_id, &scope_id, request.into())
         .await?;
-    invalidate_discovery(&app, &server_id);
     Ok(Json(render_scope(&app, &server_id, &scope)))
 }
 
@@ -145,7 +143,6 @@ pub async fn delete_scope(
     Path((server_id, scope_id)): Path<(String, String)>,
 ) -> Result<StatusCode, OktaError> {
     app.engine.delete_scope(&server_id, &scope_id).await?;
-    invalidate_discovery(&app, &server_id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -173,7 +170,6 @@ pub async fn create_claim(
         .engine
         .create_claim(&server_id, request.into_spec()?)
         .await?;
-    invalidate_discovery(&app, &server_id);
     Ok((
         StatusCode::CREATED,
         Json(render_claim(&app, &server_id, &claim)),
@@ -199,7 +195,6 @@ pub async fn replace_claim(
         .engine
         .replace_claim(&server_id, &claim_id, request.into_spec()?)
         .await?;
-    invalidate_discovery(&app, &server_id);
     Ok(Json(render_claim(&app, &server_id, &claim)))
 }
 
@@ -209,15 +204,7 @@ pub async fn delete_claim(
     Path((server_id, claim_id)): Path<(String, String)>,
 ) -> Result<StatusCode, OktaError> {
     app.engine.delete_claim(&server_id, &claim_id).await?;
-    invalidate_discovery(&app, &server_id);
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Discovery lists scopes and claims; the path id was found, so it parses.
-fn invalidate_discovery(app: &AppState, server_id: &str) {
-    if let Ok(id) = AuthServerId::parse(server_id) {
-        app.discovery.invalidate(&id);
-    }
 }
 
 fn render_scope(app: &AppState, server_id: &str, scope: &Scope) -> Value {

@@ -1,0 +1,210 @@
+//! The directory: what every request reads and almost nothing writes (authorization servers
+//! with their policies, scopes, claims and discovery documents; apps with their secrets; the
+//! trusted origins), held in memory so that a steady stream of token requests does not touch
+//! the database for them. Signing keys are held the same way by the [`KeyRing`].
+//!
+//! One rule keeps every replica right: whatever changes one of these objects bumps the
+//! database's directory revision in the same transaction (triggers do it), and a process that
+//! sees a revision it has not applied drops everything it holds. Its own changes it drops at
+//! once; another process's it learns from `LISTEN` on PostgreSQL within milliseconds, or from
+//! a poll of the revision ([`Directory::follow`]).
+//!
+//! Values read from the store before a drop must not be kept after it: each cache keeps a
+//! value only if no drop happened since the read began (a *generation* check).
+//!
+//! While a process cannot follow the revision (the database is unreachable, or the
+//! subscription was lost and not yet renewed), another replica's change could go unseen: then
+//! every decision reads the store again, and only public documents (discovery, JWKS) are served
+//! from what is held.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use crate::keys::KeyRing;
+use crate::store::{self, Store};
+
+/// How often a process polls the revision when the database does not push it (SQLite), and
+/// so the bound within which another process's change is in force here.
+pub const SQLITE_REVISION_POLL: Duration = Duration::from_millis(250);
+
+/// How often a PostgreSQL replica reads the revision although `LISTEN` should have told it:
+/// a safety net for notices lost with a connection.
+pub const POSTGRES_REVISION_POLL: Duration = Duration::from_secs(5);
+
+/// The in-memory copies of directory objects, and the generation that invalidates them.
+pub struct Directory {
+    generation: AtomicU64,
+    /// The highest database revision this process has applied.
+    applied_revision: AtomicI64,
+    /// Whether changes committed elsewhere reach this process within the bound.
+    following: AtomicBool,
+    keys: Arc<KeyRing>,
+    pub(super) servers: Cache<crate::model::AuthServerId, super::discovery::ServerEntry>,
+    pub(super) clients: Cache<crate::model::ClientId, crate::model::Client>,
+    pub(super) origin_trust: Cache<(), super::trusted_origins::OriginTrust>,
+}
+
+/// A map whose values are kept only if no drop happened since they were read.
+pub(super) struct Cache<K, V> {
+    entries: RwLock<HashMap<K, Arc<V>>>,
+}
+
+impl<K: Eq + Hash, V> Default for Cache<K, V> {
+    fn default() -> Self {
+        Self {
+            entries: RwLock::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: Eq + Hash, V> Cache<K, V> {
+    pub(super) fn get(&self, key: &K) -> Option<Arc<V>> {
+        self.entries
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(key)
+            .cloned()
+    }
+
+    fn clear(&self) {
+        self.entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+}
+
+/// The generation a read from the store began in; the value read may be kept only if it is
+/// still current.
+#[derive(Clone, Copy)]
+pub(super) struct Reading(u64);
+
+impl Directory {
+    /// An empty directory in front of the key ring's cache.
+    pub fn new(keys: Arc<KeyRing>) -> Self {
+        Self {
+            generation: AtomicU64::new(0),
+            applied_revision: AtomicI64::new(0),
+            following: AtomicBool::new(false),
+            keys,
+            servers: Cache::default(),
+            clients: Cache::default(),
+            origin_trust: Cache::default(),
+        }
+    }
+
+    /// Whether what is held may decide a request: changes made elsewhere are being followed.
+    pub(super) fn is_followed(&self) -> bool {
+        self.following.load(Ordering::Acquire)
+    }
+
+    /// Marks the start of a read from the store whose result is to be cached.
+    pub(super) fn reading(&self) -> Reading {
+        Reading(self.generation.load(Ordering::Acquire))
+    }
+
+    /// Keeps `value` read during `reading`, unless the directory was dropped since.
+    pub(super) fn keep<K: Eq + Hash, V>(
+        &self,
+        cache: &Cache<K, V>,
+        reading: Reading,
+        key: K,
+        value: Arc<V>,
+    ) {
+        let mut entries = cache
+            .entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Checked under the lock that `drop_all` clears under, after bumping: a value read
+        // before a drop is either refused here or cleared there.
+        if self.generation.load(Ordering::Acquire) == reading.0 {
+            entries.insert(key, value);
+        }
+    }
+
+    /// Drops every cached object, signing keys included: the next request reads them again.
+    pub fn drop_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.servers.clear();
+        self.clients.clear();
+        self.origin_trust.clear();
+        self.keys.forget_all();
+    }
+
+    /// Applies a database revision: drops everything if it is newer than the last applied.
+    fn apply(&self, revision: i64) {
+        if self.applied_revision.fetch_max(revision, Ordering::AcqRel) < revision {
+            tracing::debug!(revision, "directory changed; cached objects dropped");
+            self.drop_all();
+        }
+    }
+
+    /// Keeps this process in step with changes other processes commit, until the task is
+    /// dropped: through the store's notices where it pushes them, else by polling.
+    pub async fn follow(self: Arc<Self>, store: Arc<dyn Store>) {
+        loop {
+            match store.directory_notices().await {
+                Ok(Some(notices)) => self.listen(&store, notices).await,
+                Ok(None) => return self.poll(&store, SQLITE_REVISION_POLL).await,
+                Err(err) => {
+                    self.following.store(false, Ordering::Release);
+                    tracing::warn!(error = %err, "cannot listen for directory changes; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
+    /// Applies pushed revisions, and polls as a safety net; returns when the subscription
+    /// fails.
+    async fn listen(&self, store: &Arc<dyn Store>, mut notices: Box<dyn store::DirectoryNotices>) {
+        // Changes committed before the subscription began were not pushed.
+        self.read_revision(store).await;
+        let mut poll = tokio::time::interval(POSTGRES_REVISION_POLL);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        poll.tick().await;
+        loop {
+            tokio::select! {
+                notice = notices.next() => match notice {
+                    Ok(Some(revision)) => self.apply(revision),
+                    // Reconnected: what was pushed meanwhile is lost, the revision is not.
+                    Ok(None) => self.read_revision(store).await,
+                    Err(err) => {
+                        self.following.store(false, Ordering::Release);
+                        tracing::warn!(error = %err, "lost the directory change subscription");
+                        return;
+                    }
+                },
+                _ = poll.tick() => self.read_revision(store).await,
+            }
+        }
+    }
+
+    async fn poll(&self, store: &Arc<dyn Store>, every: Duration) {
+        let mut poll = tokio::time::interval(every);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            poll.tick().await;
+            self.read_revision(store).await;
+        }
+    }
+
+    /// Reads and applies the revision; whether it could be read decides whether what is held
+    /// may decide requests.
+    async fn read_revision(&self, store: &Arc<dyn Store>) {
+        match store.directory_revision().await {
+            Ok(revision) => {
+                self.apply(revision);
+                self.following.store(true, Ordering::Release);
+            }
+            Err(err) => {
+                if self.following.swap(false, Ordering::AcqRel) {
+                    tracing::warn!(error = %err, "cannot read the directory revision");
+                }
+            }
+        }
+    }
+}
