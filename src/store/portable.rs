@@ -19,6 +19,12 @@ pub const UPDATE_AUTH_SERVER: &str = "UPDATE authorization_servers SET name = $2
      description = $3, audiences = $4, issuer_mode = $5, status = $6, signing_alg = $7, \
      scopes = $8, claims = $9, created_at = $10, updated_at = $11, token_lifetimes = $12, \
      policies = $13, revision = revision + 1 WHERE id = $1 AND revision = $14";
+// Servers stored before policies existed (migration 0008) have none: they are given Okta's
+// default policy once, after migrating, so that nothing reading a server has to.
+pub const SERVERS_WITHOUT_POLICIES: &str =
+    "SELECT id, created_at FROM authorization_servers WHERE policies IS NULL";
+pub const MATERIALISE_POLICIES: &str =
+    "UPDATE authorization_servers SET policies = $2 WHERE id = $1 AND policies IS NULL";
 pub const AUTH_SERVER_EXISTS: &str = "SELECT 1 FROM authorization_servers WHERE id = $1";
 
 pub const DELETE_AUTH_SERVER: &str = "DELETE FROM authorization_servers WHERE id = $1";
@@ -353,6 +359,34 @@ macro_rules! portable_stores {
             KeyStore, Result, RotatedSuccessor, RotationOutcome, RotationPlan, SeedStore,
             SessionStore, TrustedOriginStore, UserStore,
         };
+
+        impl $store {
+            /// Gives every server stored before policies existed Okta's default policy (the
+            /// org server none), as it was governed by until then.
+            async fn materialise_default_policies(&self) -> Result<()> {
+                let servers: Vec<(String, i64)> = sqlx::query_as(sql::SERVERS_WITHOUT_POLICIES)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                for (id, created_at) in servers {
+                    let policies = if id == "org" {
+                        vec![]
+                    } else {
+                        vec![$crate::model::AccessPolicy::okta_default(
+                            Some(&id),
+                            Timestamp::from_unix(created_at),
+                        )]
+                    };
+                    sqlx::query(sql::MATERIALISE_POLICIES)
+                        .bind(&id)
+                        .bind(json(&policies))
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err)?;
+                }
+                Ok(())
+            }
+        }
 
         #[async_trait::async_trait]
         impl AuthServerStore for $store {

@@ -59,7 +59,8 @@ impl crate::store::Store for PostgresStore {
             {
                 check_migrated(&mut connection).await
             }
-            other => other.map_err(Error::Migrate),
+            Ok(()) => self.materialise_default_policies().await,
+            Err(err) => Err(Error::Migrate(err)),
         };
         // Back in the pool, the connection has the timeout again, or it is not put back.
         if sqlx::query(&self.statement_timeout)

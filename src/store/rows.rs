@@ -2,9 +2,9 @@
 //! Rust-side types) and their conversion into the model.
 
 use crate::model::{
-    AccessPolicy, Actor, ApiToken, AuditEvent, AuthServer, AuthorizationCode, Client, ClientSecret,
-    CustomClaim, GrantContext, PendingAuthn, RefreshTokenRecord, RefreshTokenSettings, ScopeSet,
-    Session, SessionTokenGrant, SigningKey, Timestamp, TrustedOrigin, User,
+    Actor, ApiToken, AuditEvent, AuthServer, AuthorizationCode, Client, ClientSecret, CustomClaim,
+    GrantContext, PendingAuthn, RefreshTokenRecord, RefreshTokenSettings, ScopeSet, Session,
+    SessionTokenGrant, SigningKey, Timestamp, TrustedOrigin, User,
 };
 
 use super::columns::{json_list, parse, to_json};
@@ -22,7 +22,8 @@ pub struct AuthServerRow {
     pub scopes: String,
     pub claims: String,
     pub token_lifetimes: String,
-    pub policies: Option<String>,
+    /// Never NULL once migrated: [`crate::store::Store::migrate`] materialises old servers'.
+    pub policies: String,
     pub revision: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -32,14 +33,7 @@ impl TryFrom<AuthServerRow> for AuthServer {
     type Error = Error;
 
     fn try_from(row: AuthServerRow) -> Result<Self, Error> {
-        let policies = match &row.policies {
-            Some(policies) => json_list(policies)?,
-            None if row.id == "org" => vec![],
-            None => vec![AccessPolicy::okta_default(
-                Some(&row.id),
-                Timestamp::from_unix(row.created_at),
-            )],
-        };
+        let policies = json_list(&row.policies)?;
         Ok(AuthServer {
             id: parse_id(row.id)?,
             name: row.name,

@@ -611,3 +611,43 @@ async fn concurrent_changes_to_one_server_are_all_kept() {
         .count();
     assert_eq!(parallel, 12);
 }
+
+#[tokio::test]
+async fn servers_stored_before_policies_existed_are_given_the_default_policy_at_start() {
+    let first = crate::oauth::spawn().await;
+    // As a database written before access policies existed holds them.
+    first
+        .database
+        .execute("UPDATE authorization_servers SET policies = NULL")
+        .await;
+    let second = TestApp::spawn_with(crate::common::Options {
+        database: Some(first.database.clone()),
+        clock: Some(first.clock.clone()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        first
+            .database
+            .texts("SELECT id FROM authorization_servers WHERE policies IS NULL")
+            .await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        first
+            .database
+            .texts("SELECT policies FROM authorization_servers WHERE id = 'org'")
+            .await,
+        ["[]"]
+    );
+    let (_, policies) = second
+        .admin_call(
+            Method::GET,
+            "/api/v1/authorizationServers/default/policies",
+            None,
+        )
+        .await;
+    assert_eq!(policies[0]["name"], "Default Policy", "{policies}");
+    let (status, body) = service_token(&second, "default", "api.read").await;
+    assert_eq!(status, 200, "{body}");
+}
