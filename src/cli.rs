@@ -14,7 +14,7 @@ use crate::config::{Config, SettingsArgs};
 use crate::engine::apps::AppSpec;
 use crate::model::{
     ApplicationType, AuthServerId, GrantType, KeyState, RefreshTokenSettings, ResponseType,
-    RotationType, TokenEndpointAuthMethod,
+    RotationType,
 };
 use crate::seed::Seed;
 use crate::store::RotationOutcome;
@@ -532,14 +532,7 @@ async fn apps(config: Config, command: AppsCommand) -> anyhow::Result<()> {
                 if grant_types.contains(&GrantType::Implicit) {
                     response_types.extend([ResponseType::Token, ResponseType::IdToken]);
                 }
-                let token_endpoint_auth_method = match application_type {
-                    ApplicationType::Web | ApplicationType::Service => {
-                        TokenEndpointAuthMethod::ClientSecretBasic
-                    }
-                    ApplicationType::Browser | ApplicationType::Native => {
-                        TokenEndpointAuthMethod::None
-                    }
-                };
+                let token_endpoint_auth_method = application_type.default_auth_method();
                 let (client, secret) = app
                     .engine
                     .create_app(AppSpec {

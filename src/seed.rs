@@ -508,15 +508,9 @@ async fn record(
     }
 }
 
-/// Okta's default: public for native and browser apps, Basic for the rest.
 fn app_auth_method(app: &SeedApp) -> TokenEndpointAuthMethod {
     app.token_endpoint_auth_method
-        .unwrap_or(match app.application_type {
-            ApplicationType::Native | ApplicationType::Browser => TokenEndpointAuthMethod::None,
-            ApplicationType::Web | ApplicationType::Service => {
-                TokenEndpointAuthMethod::ClientSecretBasic
-            }
-        })
+        .unwrap_or(app.application_type.default_auth_method())
 }
 
 #[cfg(test)]

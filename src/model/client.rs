@@ -106,6 +106,18 @@ wire_enum!(
     }
 );
 
+impl ApplicationType {
+    /// How an app of this type authenticates unless it says otherwise, as Okta decides it:
+    /// native and browser apps are public (PKCE), web apps and services send a secret with
+    /// Basic. The Apps API, the seed file and the command line all take this.
+    pub fn default_auth_method(self) -> TokenEndpointAuthMethod {
+        match self {
+            Self::Native | Self::Browser => TokenEndpointAuthMethod::None,
+            Self::Web | Self::Service => TokenEndpointAuthMethod::ClientSecretBasic,
+        }
+    }
+}
+
 /// An OIDC client, which Okta calls an app.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Client {
@@ -235,7 +247,25 @@ pub fn redirect_uri_problem(uri: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::redirect_uri_problem;
+    use super::{redirect_uri_problem, ApplicationType, TokenEndpointAuthMethod};
+
+    #[test]
+    fn public_app_types_default_to_no_secret_and_confidential_ones_to_basic() {
+        for (kind, method) in [
+            (ApplicationType::Native, TokenEndpointAuthMethod::None),
+            (ApplicationType::Browser, TokenEndpointAuthMethod::None),
+            (
+                ApplicationType::Web,
+                TokenEndpointAuthMethod::ClientSecretBasic,
+            ),
+            (
+                ApplicationType::Service,
+                TokenEndpointAuthMethod::ClientSecretBasic,
+            ),
+        ] {
+            assert_eq!(kind.default_auth_method(), method, "{kind}");
+        }
+    }
 
     #[test]
     fn only_web_and_private_use_redirect_uris_are_registered() {

@@ -93,12 +93,7 @@ impl AppRequest {
         let settings = self.settings.oauth_client;
         let method = oauth
             .token_endpoint_auth_method
-            .unwrap_or(match settings.application_type {
-                ApplicationType::Native | ApplicationType::Browser => TokenEndpointAuthMethod::None,
-                ApplicationType::Web | ApplicationType::Service => {
-                    TokenEndpointAuthMethod::ClientSecretBasic
-                }
-            });
+            .unwrap_or(settings.application_type.default_auth_method());
         Ok(AppSpec {
             client_id: oauth.client_id,
             client_secret: oauth.client_secret,
