@@ -122,8 +122,8 @@ impl SeedLifetimes {
                         Err(format!(
                             "authorization_servers.{server}.token_lifetimes.{name}: must be from \
                              {} to {}",
-                            humantime::format_duration(std::time::Duration::from_secs(min)),
-                            humantime::format_duration(std::time::Duration::from_secs(max))
+                            crate::config::written(std::time::Duration::from_secs(min)),
+                            crate::config::written(std::time::Duration::from_secs(max))
                         ))
                     }
                 })

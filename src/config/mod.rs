@@ -578,7 +578,7 @@ impl Config {
                 "AUTHD_KEY_ROTATION_INTERVAL",
                 format!(
                     "must be longer than AUTHD_JWKS_CACHE_LIFETIME plus AUTHD_KEY_CHECK_INTERVAL ({})",
-                    humantime::format_duration(jwks_cache_lifetime + check_interval)
+                    written(jwks_cache_lifetime + check_interval)
                 ),
             ));
         }
@@ -754,29 +754,23 @@ impl Config {
                     .as_ref()
                     .map_or("(none)".to_owned(), |p| p.display().to_string()),
             ),
-            (
-                "AUTHD_DATABASE_TIMEOUT",
-                humantime::format_duration(self.database_timeout).to_string(),
-            ),
-            (
-                "AUTHD_API_TOKEN_WINDOW",
-                humantime::format_duration(self.api_token_window).to_string(),
-            ),
+            ("AUTHD_DATABASE_TIMEOUT", written(self.database_timeout)),
+            ("AUTHD_API_TOKEN_WINDOW", written(self.api_token_window)),
             (
                 "AUTHD_HEADER_READ_TIMEOUT",
-                humantime::format_duration(self.server_limits.header_read).to_string(),
+                written(self.server_limits.header_read),
             ),
             (
                 "AUTHD_REQUEST_BODY_TIMEOUT",
-                humantime::format_duration(self.server_limits.request_body).to_string(),
+                written(self.server_limits.request_body),
             ),
             (
                 "AUTHD_KEEP_ALIVE_TIMEOUT",
-                humantime::format_duration(self.server_limits.keep_alive).to_string(),
+                written(self.server_limits.keep_alive),
             ),
             (
                 "AUTHD_SHUTDOWN_TIMEOUT",
-                humantime::format_duration(self.server_limits.shutdown).to_string(),
+                written(self.server_limits.shutdown),
             ),
             (
                 "AUTHD_LOG_FORMAT",
@@ -788,31 +782,31 @@ impl Config {
             ),
             (
                 "AUTHD_KEY_ROTATION_INTERVAL",
-                humantime::format_duration(self.keys.rotation_interval).to_string(),
+                written(self.keys.rotation_interval),
             ),
             (
                 "AUTHD_JWKS_CACHE_LIFETIME",
-                humantime::format_duration(self.keys.jwks_cache_lifetime).to_string(),
+                written(self.keys.jwks_cache_lifetime),
             ),
             (
                 "AUTHD_KEY_CHECK_INTERVAL",
-                humantime::format_duration(self.keys.check_interval).to_string(),
+                written(self.keys.check_interval),
             ),
             (
                 "AUTHD_ACCESS_TOKEN_LIFETIME",
-                humantime::format_duration(self.tokens.access_token_lifetime).to_string(),
+                written(self.tokens.access_token_lifetime),
             ),
             (
                 "AUTHD_ID_TOKEN_LIFETIME",
-                humantime::format_duration(self.tokens.id_token_lifetime).to_string(),
+                written(self.tokens.id_token_lifetime),
             ),
             (
                 "AUTHD_REFRESH_TOKEN_IDLE_LIFETIME",
-                humantime::format_duration(self.tokens.refresh_token_idle_lifetime).to_string(),
+                written(self.tokens.refresh_token_idle_lifetime),
             ),
             (
                 "AUTHD_REFRESH_TOKEN_MAX_LIFETIME",
-                humantime::format_duration(self.tokens.refresh_token_max_lifetime).to_string(),
+                written(self.tokens.refresh_token_max_lifetime),
             ),
             (
                 "AUTHD_ARGON2_MEMORY_KIB",
@@ -869,6 +863,30 @@ fn duration(
         ));
     }
     Ok(parsed)
+}
+
+/// A duration in the largest unit that holds it whole (`90d`, `24h` as `1d`, `90s` as `90s`),
+/// so that what `authd config` prints reads like what one writes and parses back the same;
+/// never in months, whose length varies.
+pub fn written(duration: Duration) -> String {
+    const UNITS: [(&str, u128); 7] = [
+        ("d", 86_400_000_000_000),
+        ("h", 3_600_000_000_000),
+        ("m", 60_000_000_000),
+        ("s", 1_000_000_000),
+        ("ms", 1_000_000),
+        ("us", 1_000),
+        ("ns", 1),
+    ];
+    let nanos = duration.as_nanos();
+    if nanos == 0 {
+        return "0s".to_owned();
+    }
+    let (unit, size) = UNITS
+        .iter()
+        .find(|(_, size)| nanos % size == 0)
+        .unwrap_or(&("ns", 1));
+    format!("{}{unit}", nanos / size)
 }
 
 /// Longer durations would put expiry times past what timestamps are written for.
@@ -983,6 +1001,23 @@ mod tests {
             None,
             None,
         )
+    }
+
+    #[test]
+    fn durations_are_written_in_the_largest_whole_unit_and_parse_back() {
+        for (text, written_as) in [
+            ("90d", "90d"),
+            ("24h", "1d"),
+            ("36h", "36h"),
+            ("60s", "1m"),
+            ("90s", "90s"),
+            ("1500ms", "1500ms"),
+            ("0s", "0s"),
+        ] {
+            let parsed = humantime::parse_duration(text).unwrap();
+            assert_eq!(super::written(parsed), written_as, "{text}");
+            assert_eq!(humantime::parse_duration(written_as).unwrap(), parsed);
+        }
     }
 
     #[test]
