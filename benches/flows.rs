@@ -1,0 +1,514 @@
+//! Token endpoint figures for every flow, side by side with the raw signing rate of the same
+//! machine: `cargo bench --bench flows`.
+//!
+//! Starts the release `authd` binary (embedded SQLite, or PostgreSQL when
+//! `AUTHD_BENCH_DATABASE` names a server to create a database on, e.g.
+//! `postgres://postgres@127.0.0.1:5432/postgres`) and loads it from this process with
+//! `AUTHD_BENCH_CONCURRENCY` (default 64) connections for `AUTHD_BENCH_SECONDS` (default 10)
+//! per case: client credentials (RS256 and ES256), the authorization-code flow with PKCE for a
+//! signed-in user (authorize, then token: two JWTs), refresh (rotated; two JWTs) and
+//! introspection. On PostgreSQL it also reports the database transactions per request, read
+//! from `pg_stat_database`.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    reason = "a benchmark command: failures abort it, figures go to stdout"
+)]
+
+#[path = "common/signing_rate.rs"]
+mod signing_rate;
+
+use std::future::Future;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use authd::model::SigningAlg;
+use base64::Engine as _;
+
+const PASSWORD: &str = "Bench-password-1";
+const WEB: &str = "0oabenchweb000000001";
+const WEB_SECRET: &str = "bench-web-secret-0123456789";
+const SERVICE: &str = "0oabenchservice00001";
+const SERVICE_SECRET: &str = "bench-secret-0123456789";
+const REDIRECT: &str = "http://localhost:9999/callback";
+const USERS: usize = 8;
+
+struct Server {
+    child: Child,
+    base_url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn seed() -> String {
+    let mut seed = format!(
+        r#"
+[[authorization_servers]]
+id = "default"
+audiences = ["api://default"]
+scopes = ["api.read"]
+
+[[authorization_servers]]
+id = "es"
+audiences = ["api://es"]
+scopes = ["api.read"]
+signing_alg = "ES256"
+
+[[apps]]
+client_id = "{SERVICE}"
+client_secret = "{SERVICE_SECRET}"
+label = "Benchmark service"
+application_type = "service"
+grant_types = ["client_credentials"]
+
+[[apps]]
+client_id = "{WEB}"
+client_secret = "{WEB_SECRET}"
+label = "Benchmark web app"
+application_type = "web"
+redirect_uris = ["{REDIRECT}"]
+grant_types = ["authorization_code", "refresh_token"]
+response_types = ["code"]
+"#
+    );
+    for user in 0..USERS {
+        seed.push_str(&format!(
+            "\n[[users]]\nlogin = \"bench{user}@example.com\"\npassword = \"{PASSWORD}\"\n"
+        ));
+    }
+    seed
+}
+
+fn start_server(database_url: Option<&str>) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let seed_file = dir.path().join("seed.toml");
+    std::fs::write(&seed_file, seed()).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_authd"));
+    command
+        .current_dir(dir.path())
+        .env_clear()
+        .env("AUTHD_LISTEN", format!("127.0.0.1:{port}"))
+        .env("AUTHD_BASE_URL", format!("http://127.0.0.1:{port}"))
+        .env("AUTHD_SEED_FILE", &seed_file)
+        .env("AUTHD_AUTHN_RATE_LIMIT_PER_IP", "1000000")
+        .env("AUTHD_AUTHN_RATE_LIMIT_PER_USERNAME", "1000000")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(url) = database_url {
+        command
+            .env("AUTHD_DATABASE_URL", url)
+            .env("AUTHD_SECRET_KEY", "11".repeat(32));
+    }
+    Server {
+        child: command.spawn().expect("authd starts"),
+        base_url: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    }
+}
+
+/// Requests per second and latencies of one case.
+struct Figures {
+    requests: usize,
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// Runs `step` in a loop on every worker until `period` is over; each worker starts from its
+/// own state and hands it from one step to the next.
+async fn load<S, F, Fut>(states: Vec<S>, period: Duration, step: F) -> Figures
+where
+    S: Send + 'static,
+    F: Fn(S) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = S> + Send,
+{
+    let started = Instant::now();
+    let deadline = started + period;
+    let workers: Vec<_> = states
+        .into_iter()
+        .map(|mut state| {
+            let step = step.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while Instant::now() < deadline {
+                    let began = Instant::now();
+                    state = step(state).await;
+                    latencies.push(began.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await.unwrap());
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let percentile = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+    Figures {
+        requests: latencies.len(),
+        per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50: percentile(0.5),
+        p99: percentile(0.99),
+    }
+}
+
+async fn form(
+    http: &reqwest::Client,
+    url: &str,
+    client: (&str, &str),
+    fields: &[(&str, &str)],
+) -> serde_json::Value {
+    let response = http
+        .post(url)
+        .basic_auth(client.0, Some(client.1))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(status.is_success(), "{url}: {status} {body}");
+    body
+}
+
+/// A signed-in user's browser: its session cookie and its PKCE verifier.
+#[derive(Clone)]
+struct Browser {
+    cookie: String,
+    verifier: String,
+    challenge: String,
+}
+
+fn pkce() -> (String, String) {
+    let verifier = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(rand::random::<[u8; 32]>().as_slice());
+    let digest = ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes());
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref());
+    (verifier, challenge)
+}
+
+/// Authorize with the session, then redeem the code: one flow, two JWTs (access and ID token).
+async fn code_flow(
+    http: &reqwest::Client,
+    base_url: &str,
+    browser: &Browser,
+    scope: &str,
+    session_token: Option<&str>,
+) -> (serde_json::Value, Option<String>) {
+    let mut query = vec![
+        ("response_type", "code"),
+        ("client_id", WEB),
+        ("redirect_uri", REDIRECT),
+        ("scope", scope),
+        ("state", "bench-state"),
+        ("nonce", "bench-nonce"),
+        ("code_challenge", browser.challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    if let Some(token) = session_token {
+        query.push(("sessionToken", token));
+    }
+    let mut request = http
+        .get(format!("{base_url}/oauth2/default/v1/authorize"))
+        .query(&query);
+    if !browser.cookie.is_empty() {
+        request = request.header("cookie", &browser.cookie);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 302, "authorize");
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("sid="))
+        .map(|value| value.split(';').next().unwrap().to_owned());
+    let location = url::Url::parse(
+        response
+            .headers()
+            .get("location")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .unwrap_or_else(|| panic!("no code in {location}"))
+        .1
+        .into_owned();
+    let tokens = form(
+        http,
+        &format!("{base_url}/oauth2/default/v1/token"),
+        (WEB, WEB_SECRET),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &browser.verifier),
+        ],
+    )
+    .await;
+    assert!(tokens["id_token"].is_string(), "{tokens}");
+    (tokens, cookie)
+}
+
+/// Signs a user in through the Authentication API and the first authorization request.
+async fn signed_in_browser(http: &reqwest::Client, base_url: &str, user: usize) -> Browser {
+    let authn: serde_json::Value = http
+        .post(format!("{base_url}/api/v1/authn"))
+        .json(&serde_json::json!({
+            "username": format!("bench{user}@example.com"), "password": PASSWORD
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session_token = authn["sessionToken"].as_str().expect("signed in");
+    let (verifier, challenge) = pkce();
+    let mut browser = Browser {
+        cookie: String::new(),
+        verifier,
+        challenge,
+    };
+    let (_, cookie) = code_flow(http, base_url, &browser, "openid", Some(session_token)).await;
+    browser.cookie = cookie.expect("a session cookie");
+    browser
+}
+
+/// Transactions committed or rolled back in the database, once every replica backend has
+/// reported them (PostgreSQL flushes its counters within ten seconds of going idle).
+async fn transactions(admin: &sqlx::PgPool, database: &str) -> i64 {
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    sqlx::query_scalar(
+        "SELECT (xact_commit + xact_rollback)::BIGINT FROM pg_stat_database WHERE datname = $1",
+    )
+    .bind(database)
+    .fetch_one(admin)
+    .await
+    .unwrap()
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.1}", duration.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let env = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .unwrap_or(default)
+    };
+    let period = Duration::from_secs(env("AUTHD_BENCH_SECONDS", 10));
+    let concurrency = env("AUTHD_BENCH_CONCURRENCY", 64) as usize;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+
+    let raw_rs256 = signing_rate::signatures_per_second(SigningAlg::RS256, cores, period);
+    let raw_es256 = signing_rate::signatures_per_second(SigningAlg::ES256, cores, period);
+    println!(
+        "raw signing rate, in process, {cores} threads: RS256 {raw_rs256:.0}/s, ES256 {raw_es256:.0}/s"
+    );
+
+    let postgres = match std::env::var("AUTHD_BENCH_DATABASE") {
+        Ok(admin_url) => {
+            let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
+            let name = format!("authd_bench_{}", std::process::id());
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin)
+                .await
+                .unwrap();
+            let mut url = url::Url::parse(&admin_url).unwrap();
+            url.set_path(&name);
+            Some((admin, name, url.to_string()))
+        }
+        Err(_) => None,
+    };
+    let server = start_server(postgres.as_ref().map(|(_, _, url)| url.as_str()));
+    let base_url = server.base_url.clone();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    while !http
+        .get(format!("{base_url}/health/ready"))
+        .send()
+        .await
+        .is_ok_and(|response| response.status().is_success())
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "authd is not ready"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "authd on {}, {concurrency} connections, {}s per case, load generator in this process",
+        if postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        period.as_secs()
+    );
+
+    let mut browsers = Vec::new();
+    for user in 0..concurrency {
+        browsers.push(signed_in_browser(&http, &base_url, user % USERS).await);
+    }
+    let access_token = code_flow(&http, &base_url, &browsers[0], "openid", None)
+        .await
+        .0["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut refresh_tokens = Vec::new();
+    for browser in &browsers {
+        let (tokens, _) = code_flow(&http, &base_url, browser, "openid offline_access", None).await;
+        refresh_tokens.push(tokens["refresh_token"].as_str().unwrap().to_owned());
+    }
+
+    println!(
+        "{:<34} {:>10} {:>8} {:>8} {:>12} {:>12}",
+        "case", "per second", "p50 ms", "p99 ms", "% of raw", "db xacts/req"
+    );
+    for case in [
+        "client credentials, RS256",
+        "client credentials, ES256",
+        "code + PKCE flow, RS256",
+        "refresh (rotated), RS256",
+        "introspection",
+    ] {
+        let before = match &postgres {
+            Some((admin, name, _)) => Some(transactions(admin, name).await),
+            None => None,
+        };
+        let (figures, signatures_ceiling) = match case {
+            "client credentials, RS256" | "client credentials, ES256" => {
+                let (server, raw) = if case.ends_with("RS256") {
+                    ("default", raw_rs256)
+                } else {
+                    ("es", raw_es256)
+                };
+                let url = format!("{base_url}/oauth2/{server}/v1/token");
+                let http = http.clone();
+                let figures = load(vec![(); concurrency], period, move |()| {
+                    let (http, url) = (http.clone(), url.clone());
+                    async move {
+                        form(
+                            &http,
+                            &url,
+                            (SERVICE, SERVICE_SECRET),
+                            &[("grant_type", "client_credentials"), ("scope", "api.read")],
+                        )
+                        .await;
+                    }
+                })
+                .await;
+                (figures, Some(raw))
+            }
+            "code + PKCE flow, RS256" => {
+                let (http, base_url) = (http.clone(), base_url.clone());
+                let figures = load(browsers.clone(), period, move |browser| {
+                    let (http, base_url) = (http.clone(), base_url.clone());
+                    async move {
+                        code_flow(&http, &base_url, &browser, "openid", None).await;
+                        browser
+                    }
+                })
+                .await;
+                (figures, Some(raw_rs256 / 2.0))
+            }
+            "refresh (rotated), RS256" => {
+                let url = format!("{base_url}/oauth2/default/v1/token");
+                let http = http.clone();
+                let figures = load(refresh_tokens.clone(), period, move |refresh_token| {
+                    let (http, url) = (http.clone(), url.clone());
+                    async move {
+                        let tokens = form(
+                            &http,
+                            &url,
+                            (WEB, WEB_SECRET),
+                            &[
+                                ("grant_type", "refresh_token"),
+                                ("refresh_token", &refresh_token),
+                            ],
+                        )
+                        .await;
+                        tokens["refresh_token"].as_str().unwrap().to_owned()
+                    }
+                })
+                .await;
+                (figures, Some(raw_rs256 / 2.0))
+            }
+            _ => {
+                let url = format!("{base_url}/oauth2/default/v1/introspect");
+                let (http, token) = (http.clone(), access_token.clone());
+                let figures = load(vec![(); concurrency], period, move |()| {
+                    let (http, url, token) = (http.clone(), url.clone(), token.clone());
+                    async move {
+                        let answer = form(
+                            &http,
+                            &url,
+                            (WEB, WEB_SECRET),
+                            &[("token", &token), ("token_type_hint", "access_token")],
+                        )
+                        .await;
+                        assert_eq!(answer["active"], true);
+                    }
+                })
+                .await;
+                (figures, None)
+            }
+        };
+        let share = signatures_ceiling.map_or("-".to_owned(), |ceiling| {
+            format!("{:.0}%", 100.0 * figures.per_second / ceiling)
+        });
+        let round_trips = match (&postgres, before) {
+            (Some((admin, name, _)), Some(before)) => {
+                let after = transactions(admin, name).await;
+                format!("{:.2}", (after - before) as f64 / figures.requests as f64)
+            }
+            _ => "-".to_owned(),
+        };
+        println!(
+            "{case:<34} {:>10.0} {:>8} {:>8} {share:>12} {round_trips:>12}",
+            figures.per_second,
+            ms(figures.p50),
+            ms(figures.p99),
+        );
+    }
+    println!(
+        "% of raw: requests per second over the raw signing rate for the signatures each needs \
+         (one token, or two for the flows that also issue an ID token)"
+    );
+    drop(server);
+    if let Some((admin, name, _)) = postgres {
+        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .execute(&admin)
+            .await
+            .unwrap();
+    }
+}
