@@ -30,6 +30,16 @@ pub struct PrimaryAuthentication {
     pub warn_before_password_expired: bool,
 }
 
+/// How a sign-in on the hosted page ended.
+#[derive(Debug)]
+pub enum PageSignIn {
+    /// Signed in: the new session and its cookie.
+    SignedIn(super::sessions::NewSession),
+    /// The password was right but the user may not sign in now (locked out, or the password
+    /// expired): the status says why.
+    Refused(AuthnStatus),
+}
+
 /// Where a transaction stands after a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthnStatus {
@@ -184,6 +194,34 @@ impl Engine {
             }
             Expiry::Soon(_) | Expiry::NotSoon => self.succeed(user, now, request.relay_state).await,
         }
+    }
+
+    /// Signs a user in from the hosted sign-in page: the same checks, limits and lockout as
+    /// [`Engine::authenticate`], but a success starts the browser session at once, without a
+    /// session token to write and redeem. A password that has expired cannot be changed there,
+    /// so it is refused.
+    #[tracing::instrument(skip_all)]
+    pub async fn sign_in_to_session(&self, request: PrimaryAuthentication) -> Result<PageSignIn> {
+        let now = self.now();
+        let user = match self
+            .verify_credentials(request.permit, &request.username, request.password, now)
+            .await?
+        {
+            Credentials::Valid(user) => *user,
+            Credentials::LockedOut => {
+                // Told as locked out only where the configuration shows lockouts.
+                self.locked_out()?;
+                return Ok(PageSignIn::Refused(AuthnStatus::LockedOut));
+            }
+        };
+        if matches!(self.password_expiry(&user, now), Expiry::Expired) {
+            return Ok(PageSignIn::Refused(AuthnStatus::PasswordExpired));
+        }
+        tracing::info!(user.id = %user.id, "user signed in");
+        Ok(PageSignIn::SignedIn(
+            self.start_session(user, now, vec!["pwd".to_owned()])
+                .await?,
+        ))
     }
 
     /// Checks a username and password, counting failures towards lockout. Shared by the

@@ -1,7 +1,7 @@
-//! Browser sessions (Okta's Sessions API): created from a one-time session token, named by
-//! an Okta id in the API and by a separate secret in the `sid` cookie.
+//! Browser sessions (Okta's Sessions API): created from a one-time session token or by the
+//! sign-in page, named by an Okta id in the API and by a separate secret in the `sid` cookie.
 
-use crate::model::{PlainToken, Session, SessionId};
+use crate::model::{PlainToken, Session, SessionId, Timestamp, User};
 use crate::store;
 
 use super::{Engine, Error, Result};
@@ -35,6 +35,17 @@ impl Engine {
             tracing::warn!(user.id = %user.id, "session token refused: the user may no longer sign in");
             return Err(Error::AuthenticationFailed);
         }
+        self.start_session(user, grant.auth_time, grant.amr).await
+    }
+
+    /// Starts a session for a user who has just proven who they are.
+    pub(super) async fn start_session(
+        &self,
+        user: User,
+        auth_time: Timestamp,
+        amr: Vec<String>,
+    ) -> Result<NewSession> {
+        let now = self.now();
         let max_expires_at = now.plus(self.sign_in.session_max_lifetime);
         let session = Session {
             id: SessionId::generate(),
@@ -45,8 +56,8 @@ impl Engine {
                 .plus(self.sign_in.session_idle_lifetime)
                 .min(max_expires_at),
             max_expires_at,
-            last_password_verification: grant.auth_time,
-            amr: grant.amr,
+            last_password_verification: auth_time,
+            amr,
         };
         let cookie = PlainToken::generate();
         self.store.insert_session(&session, &cookie.hash()).await?;

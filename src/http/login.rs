@@ -9,7 +9,7 @@ use axum::Form;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::engine::authn::{AuthnStatus, PrimaryAuthentication};
+use crate::engine::authn::{AuthnStatus, PageSignIn, PrimaryAuthentication};
 use crate::engine::Error;
 use crate::model::{PlainToken, TokenHash};
 
@@ -140,7 +140,7 @@ pub async fn submit(
     };
     let result = app
         .engine
-        .authenticate(PrimaryAuthentication {
+        .sign_in_to_session(PrimaryAuthentication {
             permit,
             username: username.to_owned(),
             password: form.password.into(),
@@ -149,27 +149,20 @@ pub async fn submit(
         })
         .await;
     let message = match result {
-        Ok(result) => match (result.status, result.session_token) {
-            (AuthnStatus::Success, Some(issued)) => {
-                match app.engine.create_session(&issued.token).await {
-                    Ok(created) => {
-                        let target = continue_to.as_deref().unwrap_or("/login");
-                        return see_other(
-                            target,
-                            Some(cookies::session(&created.cookie, secure(&app))),
-                        );
-                    }
-                    Err(_) => "Sign-in failed. Try again.",
-                }
-            }
-            (AuthnStatus::LockedOut, _) => {
-                "Your account is locked after too many failed sign-ins. Try again later or ask your administrator to unlock it."
-            }
-            (AuthnStatus::PasswordExpired, _) => {
-                "Your password has expired. Ask your administrator to reset it."
-            }
-            _ => "Sign-in failed. Try again.",
-        },
+        Ok(PageSignIn::SignedIn(created)) => {
+            let target = continue_to.as_deref().unwrap_or("/login");
+            return see_other(
+                target,
+                Some(cookies::session(&created.cookie, secure(&app))),
+            );
+        }
+        Ok(PageSignIn::Refused(AuthnStatus::LockedOut)) => {
+            "Your account is locked after too many failed sign-ins. Try again later or ask your administrator to unlock it."
+        }
+        Ok(PageSignIn::Refused(AuthnStatus::PasswordExpired)) => {
+            "Your password has expired. Ask your administrator to reset it."
+        }
+        Ok(PageSignIn::Refused(_)) => "Sign-in failed. Try again.",
         Err(Error::AuthenticationFailed) => "Sign-in failed. Check your username and password.",
         Err(err) => return unexpected_error(&err),
     };

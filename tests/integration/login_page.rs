@@ -99,6 +99,42 @@ async fn signing_in_sets_sid_and_continues_to_from_uri() {
     );
     let sid = response.headers()["set-cookie"].to_str().unwrap();
     assert!(sid.starts_with("sid=") && sid.contains("HttpOnly"), "{sid}");
+    let me = app
+        .http
+        .get(format!("{}/api/v1/sessions/me", app.base_url))
+        .header("cookie", sid.split(';').next().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let me: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(me["login"], "alice@example.com", "{me}");
+    assert_eq!(me["amr"], serde_json::json!(["pwd"]), "{me}");
+}
+
+#[tokio::test]
+async fn a_user_whose_password_expired_is_told_so_and_gets_no_session() {
+    let app = spawn(None).await;
+    let (status, body) = app
+        .admin_call(
+            reqwest::Method::POST,
+            "/api/v1/users/alice@example.com/lifecycle/expire_password",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, html) = submit_form(&app, "alice@example.com", PASSWORD).await;
+    assert_eq!(status, 401);
+    assert!(html.contains("Your password has expired"), "{html}");
+    assert_eq!(
+        app.database
+            .texts(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM sessions UNION ALL \
+                 SELECT CAST(COUNT(*) AS TEXT) FROM authn_transactions"
+            )
+            .await,
+        ["0", "0"]
+    );
 }
 
 #[tokio::test]
