@@ -237,7 +237,7 @@ pub struct UserQuery {
     pub status: Option<String>,
     /// Only this login (case-insensitive).
     pub login: Option<String>,
-    /// Login starting with, or profile containing, this text (case-insensitive).
+    /// Login, first name, last name or email starting with this text (case-insensitive).
     pub q: Option<String>,
     /// Only ids after this one.
     pub after: Option<String>,

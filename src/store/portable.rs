@@ -81,8 +81,8 @@ pub const LIST_USERS: &str = "SELECT id, status, login, profile, password_hash, 
      created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at, \
      failed_sign_ins, locked_until, tokens_valid_after FROM users \
      WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR login_lower = $2) \
-     AND ($3 IS NULL OR login_lower LIKE $3 OR LOWER(profile) LIKE $4) \
-     AND ($5 IS NULL OR id > $5) ORDER BY id LIMIT $6";
+     AND ($3 IS NULL OR search_terms LIKE $3 ESCAPE '\\') \
+     AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5";
 pub const UNLOCK_USER: &str = "UPDATE users SET failed_sign_ins = 0, locked_until = NULL, \
      status = CASE WHEN status = 'LOCKED_OUT' THEN 'ACTIVE' ELSE status END, \
      status_changed_at = CASE WHEN status = 'LOCKED_OUT' THEN $2 ELSE status_changed_at END \
@@ -261,14 +261,18 @@ pub const RECORD_CLIENT_ASSERTION: &str = "INSERT INTO client_assertions (client
      expires_at) VALUES ($1, $2, $3) ON CONFLICT (client_id, jti) DO NOTHING";
 pub const INSERT_USER: &str = "INSERT INTO users (id, status, login, login_lower, profile, \
      password_hash, created_at, activated_at, status_changed_at, last_login_at, updated_at, \
-     password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+     password_changed_at, search_terms) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+pub const USERS_WITHOUT_SEARCH_TERMS: &str =
+    "SELECT id, login, profile FROM users WHERE search_terms IS NULL";
+pub const SET_SEARCH_TERMS: &str = "UPDATE users SET search_terms = $2 WHERE id = $1";
 // Lockout columns are left to the sign-in statements, so an update never undoes a failure
 // counted meanwhile.
 macro_rules! update_user {
     () => {
         "UPDATE users SET status = $2, login = $3, login_lower = $4, profile = $5, \
          password_hash = $6, created_at = $7, activated_at = $8, status_changed_at = $9, \
-         last_login_at = $10, updated_at = $11, password_changed_at = $12"
+         last_login_at = $10, updated_at = $11, password_changed_at = $12, search_terms = $13"
     };
 }
 pub const UPDATE_USER: &str = concat!(update_user!(), " WHERE id = $1");
@@ -385,6 +389,34 @@ macro_rules! portable_stores {
                         .map_err(map_err)?;
                 }
                 Ok(())
+            }
+        }
+
+        impl $store {
+            /// Fills in what user search matches for users stored before it was kept.
+            async fn materialise_search_terms(&self) -> Result<()> {
+                let users: Vec<(String, String, String)> =
+                    sqlx::query_as(sql::USERS_WITHOUT_SEARCH_TERMS)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(map_err)?;
+                for (id, login, profile) in users {
+                    let profile: serde_json::Map<String, serde_json::Value> =
+                        serde_json::from_str(&profile).map_err(Error::corrupt)?;
+                    sqlx::query(sql::SET_SEARCH_TERMS)
+                        .bind(&id)
+                        .bind($crate::store::rows::search_terms(&login, &profile))
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err)?;
+                }
+                Ok(())
+            }
+
+            /// Brings rows written before a migration up to what this version reads.
+            async fn materialise(&self) -> Result<()> {
+                self.materialise_default_policies().await?;
+                self.materialise_search_terms().await
             }
         }
 
@@ -727,12 +759,10 @@ macro_rules! portable_stores {
             }
 
             async fn list_users(&self, query: &$crate::store::UserQuery) -> Result<Vec<User>> {
-                let q = query.q.as_ref().map(|q| q.to_lowercase());
                 sqlx::query_as::<_, UserRow>(sql::LIST_USERS)
                     .bind(query.status.as_deref())
                     .bind(query.login.as_ref().map(|login| login.to_lowercase()))
-                    .bind(q.as_ref().map(|q| format!("{q}%")))
-                    .bind(q.as_ref().map(|q| format!("%{q}%")))
+                    .bind(query.q.as_deref().map($crate::store::rows::search_pattern))
                     .bind(query.after.as_deref())
                     .bind(i64::from(query.limit))
                     .fetch_all(&self.pool)
@@ -882,6 +912,10 @@ macro_rules! portable_stores {
                 .bind(user.last_login_at.map(Timestamp::unix))
                 .bind(user.updated_at.unix())
                 .bind(user.password_changed_at.map(Timestamp::unix))
+                .bind($crate::store::rows::search_terms(
+                    &user.login,
+                    &user.profile,
+                ))
                 .execute(executor)
                 .await
                 .map_err(map_err)?;

@@ -59,7 +59,7 @@ impl crate::store::Store for PostgresStore {
             {
                 check_migrated(&mut connection).await
             }
-            Ok(()) => self.materialise_default_policies().await,
+            Ok(()) => self.materialise().await,
             Err(err) => Err(Error::Migrate(err)),
         };
         // Back in the pool, the connection has the timeout again, or it is not put back.

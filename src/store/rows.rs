@@ -453,6 +453,34 @@ fn parse_id<T: TryFrom<String, Error = crate::model::InvalidId>>(text: String) -
 }
 
 /// JSON text for a list column.
+/// What user search matches, one term per line, each lowercased here (Unicode, so both
+/// backends agree): the login, and the profile's first and last name and email, which `q`
+/// matches by prefix in Okta.
+pub fn search_terms(login: &str, profile: &serde_json::Map<String, serde_json::Value>) -> String {
+    let mut terms = String::from("\n");
+    let profile_terms = ["firstName", "lastName", "email"]
+        .iter()
+        .filter_map(|name| profile.get(*name)?.as_str());
+    for term in std::iter::once(login).chain(profile_terms) {
+        terms.push_str(&term.to_lowercase());
+        terms.push('\n');
+    }
+    terms
+}
+
+/// The `LIKE` pattern (escape `\\`) that finds `q` at the start of a search term.
+pub fn search_pattern(q: &str) -> String {
+    let mut pattern = String::from("%\n");
+    for c in q.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     to_json(value)
 }

@@ -194,7 +194,7 @@ impl crate::store::Store for SqliteStore {
         let mut attempt = 0;
         loop {
             match MIGRATOR.run(&self.pool).await {
-                Ok(()) => return self.materialise_default_policies().await,
+                Ok(()) => return self.materialise().await,
                 // Opened for writing, but the file refuses writes (`mode=ro`, permissions).
                 Err(sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(db)))
                     if matches!(primary_code(db.as_ref()), Some(8)) =>

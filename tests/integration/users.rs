@@ -735,3 +735,91 @@ async fn a_new_reset_link_replaces_the_old_and_deactivation_ends_a_reset_under_w
     assert_eq!(status, 400, "{refused}");
     assert_eq!(refused["errorCode"], "E0000001");
 }
+
+#[tokio::test]
+async fn q_finds_users_by_the_start_of_their_login_names_or_email_in_any_case() {
+    let app = TestApp::spawn().await;
+    for (login, first, last, email) in [
+        (
+            "elodie@example.com",
+            "Élodie",
+            "Durand",
+            "elodie@example.com",
+        ),
+        (
+            "bob@example.com",
+            "Bob",
+            "Øster",
+            "robert.smith@example.org",
+        ),
+    ] {
+        let (status, user, _) = app
+            .admin(
+                reqwest::Method::POST,
+                "/api/v1/users?activate=false",
+                Some(json!({ "profile": {
+                    "login": login, "firstName": first, "lastName": last, "email": email
+                } })),
+            )
+            .await;
+        assert_eq!(status, 200, "{user}");
+    }
+    let found = |q: &'static str| {
+        let app = &app;
+        async move {
+            let (status, users, _) = app
+                .admin(
+                    reqwest::Method::GET,
+                    &format!(
+                        "/api/v1/users?q={}",
+                        url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+                    ),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200, "{users}");
+            let mut logins: Vec<String> = users
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|user| user["profile"]["login"].as_str().unwrap().to_owned())
+                .collect();
+            logins.sort();
+            logins
+        }
+    };
+    // Unicode case-folding, the same on SQLite and PostgreSQL.
+    assert_eq!(found("élo").await, ["elodie@example.com"]);
+    assert_eq!(found("ÉLODIE").await, ["elodie@example.com"]);
+    assert_eq!(found("øs").await, ["bob@example.com"]);
+    assert_eq!(found("ØSTER").await, ["bob@example.com"]);
+    // First name, last name, email and login, each by its start.
+    assert_eq!(found("dur").await, ["elodie@example.com"]);
+    assert_eq!(found("robert.").await, ["bob@example.com"]);
+    assert_eq!(found("bob@").await, ["bob@example.com"]);
+    assert_eq!(found("urand").await, Vec::<String>::new());
+    // Neither the profile's attribute names nor LIKE wildcards match.
+    assert_eq!(found("firstname").await, Vec::<String>::new());
+    assert_eq!(found("_").await, Vec::<String>::new());
+    assert_eq!(found("%").await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn users_stored_before_search_terms_were_kept_are_found_after_an_upgrade() {
+    let first = TestApp::spawn().await;
+    create(&first, "kim@example.com", None, false).await;
+    first
+        .database
+        .execute("UPDATE users SET search_terms = NULL")
+        .await;
+    let second = TestApp::spawn_with(crate::common::Options {
+        database: Some(first.database.clone()),
+        clock: Some(first.clock.clone()),
+        ..Default::default()
+    })
+    .await;
+    let (_, users, _) = second
+        .admin(reqwest::Method::GET, "/api/v1/users?q=kim", None)
+        .await;
+    assert_eq!(users.as_array().unwrap().len(), 1, "{users}");
+}
