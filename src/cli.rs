@@ -456,7 +456,7 @@ async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
             UsersCommand::List { json } => {
                 let users = app
                     .engine
-                    .list_users(&crate::store::UserQuery {
+                    .list_users(&crate::model::UserQuery {
                         limit: u32::MAX,
                         ..Default::default()
                     })

@@ -298,6 +298,19 @@ pub enum SecretKeySource {
     Ephemeral,
 }
 
+/// How long the server waits for slow clients.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerLimits {
+    /// From a request's first byte to the end of its header.
+    pub header_read: Duration,
+    /// From the start of a request to the end of its body.
+    pub request_body: Duration,
+    /// How long a connection may sit idle between requests.
+    pub keep_alive: Duration,
+    /// After the shutdown signal, how long open connections may take to finish.
+    pub shutdown: Duration,
+}
+
 /// Key lifecycle timing (DESIGN §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeySettings {
@@ -350,7 +363,7 @@ pub struct Config {
     pub api_token_window: Duration,
     /// `AUTHD_HEADER_READ_TIMEOUT`, `AUTHD_REQUEST_BODY_TIMEOUT`, `AUTHD_KEEP_ALIVE_TIMEOUT`
     /// and `AUTHD_SHUTDOWN_TIMEOUT`.
-    pub server_limits: crate::http::server::ServerLimits,
+    pub server_limits: ServerLimits,
     /// `AUTHD_SECRET_KEY`, or the generated development key.
     pub secret_key: SecretKey,
     /// Where the secret key came from.
@@ -458,7 +471,7 @@ impl Config {
             }
             Ok(parsed)
         };
-        let server_limits = crate::http::server::ServerLimits {
+        let server_limits = ServerLimits {
             header_read: positive(
                 "AUTHD_HEADER_READ_TIMEOUT",
                 layered!(layers, header_read_timeout),

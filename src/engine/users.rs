@@ -4,8 +4,9 @@
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 
+use crate::model::UserQuery;
 use crate::model::{PendingAuthn, PlainToken, TransactionState, User, UserId, UserStatus};
-use crate::store::{self, UserQuery};
+use crate::store;
 
 use super::{taken, Engine, Error, Result};
 

@@ -33,18 +33,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tower::ServiceExt as _;
 
-/// How long the server waits for slow clients.
-#[derive(Debug, Clone, Copy)]
-pub struct ServerLimits {
-    /// From a request's first byte to the end of its header.
-    pub header_read: Duration,
-    /// From the start of a request to the end of its body.
-    pub request_body: Duration,
-    /// How long a connection may sit idle between requests.
-    pub keep_alive: Duration,
-    /// After the shutdown signal, how long open connections may take to finish.
-    pub shutdown: Duration,
-}
+use crate::config::ServerLimits;
 
 /// Serves `router` on `listener` until `shutdown` completes, then drains the connections
 /// within `limits.shutdown`. Returns how many connections were still open at the deadline and

@@ -45,7 +45,7 @@ pub use session::Session;
 pub use time::Timestamp;
 pub use token::{PlainToken, TokenHash};
 pub use trusted_origin::{normalize_origin, OriginScope, TrustedOrigin};
-pub use user::{User, UserStatus};
+pub use user::{User, UserQuery, UserStatus};
 pub use wire_enum::UnknownValue;
 
 wire_enum!(

@@ -99,3 +99,18 @@ impl std::fmt::Debug for User {
             .finish_non_exhaustive()
     }
 }
+
+/// Which users to list.
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only this login (case-insensitive).
+    pub login: Option<String>,
+    /// Login, first name, last name or email starting with this text (case-insensitive).
+    pub q: Option<String>,
+    /// Only ids after this one.
+    pub after: Option<String>,
+    /// At most this many.
+    pub limit: u32,
+}

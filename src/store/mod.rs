@@ -19,7 +19,7 @@ use crate::model::{
     ApiToken, AuditEvent, AuthServer, AuthServerId, AuthorizationCode, Client, ClientId,
     ClientSecret, Kid, LockoutPolicy, PendingAuthn, Presented, RefreshTokenRecord, Session,
     SessionId, SessionTokenGrant, SigningKey, Status, Timestamp, TokenHash, TrustedOrigin, User,
-    UserId,
+    UserId, UserQuery,
 };
 
 /// Storage failures, with the database's own types kept inside.
@@ -228,21 +228,6 @@ pub trait UserStore: Send + Sync {
     /// of theirs (their access tokens until `until`), and makes every token issued before `now`
     /// invalid for good.
     async fn end_user_access(&self, id: &UserId, now: Timestamp, until: Timestamp) -> Result<()>;
-}
-
-/// Which users to list.
-#[derive(Debug, Clone, Default)]
-pub struct UserQuery {
-    /// Only this status.
-    pub status: Option<String>,
-    /// Only this login (case-insensitive).
-    pub login: Option<String>,
-    /// Login, first name, last name or email starting with this text (case-insensitive).
-    pub q: Option<String>,
-    /// Only ids after this one.
-    pub after: Option<String>,
-    /// At most this many.
-    pub limit: u32,
 }
 
 /// Sign-in state that must hold across replicas: per-username attempt counts, lockout

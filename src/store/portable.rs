@@ -758,7 +758,7 @@ macro_rules! portable_stores {
                     .try_into()
             }
 
-            async fn list_users(&self, query: &$crate::store::UserQuery) -> Result<Vec<User>> {
+            async fn list_users(&self, query: &$crate::model::UserQuery) -> Result<Vec<User>> {
                 sqlx::query_as::<_, UserRow>(sql::LIST_USERS)
                     .bind(query.status.as_deref())
                     .bind(query.login.as_ref().map(|login| login.to_lowercase()))

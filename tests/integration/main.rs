@@ -19,6 +19,7 @@ mod cors;
 mod discovery;
 mod interop_js;
 mod jwks;
+mod layout;
 mod login_page;
 mod memory;
 mod oauth;

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::app::AppState;
 use crate::engine::users::Lifecycle;
 use crate::model::User;
-use crate::store::UserQuery;
+use crate::model::UserQuery;
 
 use super::super::error::OktaError;
 use super::super::extract::OktaJson;
