@@ -131,12 +131,7 @@ impl Engine {
                 "The 'redirect_uri' parameter is required.".to_owned(),
             )));
         };
-        // DESIGN §6: byte-for-byte equal to a registered URI.
-        if !client
-            .redirect_uris
-            .iter()
-            .any(|registered| registered == &redirect_uri)
-        {
+        if !client.is_registered_redirect_uri(&redirect_uri) {
             return Ok(AuthorizeOutcome::ErrorPage(Error::InvalidRequest(
                 "The 'redirect_uri' parameter must be a Login redirect URI in the client app \
                  settings."

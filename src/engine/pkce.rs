@@ -35,7 +35,41 @@ pub fn verify(verifier: &str, challenge: &str, method: CodeChallengeMethod) -> b
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    fn s256(verifier: &str) -> String {
+        URL_SAFE_NO_PAD.encode(ring::digest::digest(
+            &ring::digest::SHA256,
+            verifier.as_bytes(),
+        ))
+    }
+
+    proptest! {
+        #[test]
+        fn a_verifier_verifies_its_own_challenge_and_no_other(
+            verifier in "[A-Za-z0-9._~-]{43,128}",
+            other in "[A-Za-z0-9._~-]{43,128}",
+        ) {
+            prop_assert!(verify(&verifier, &s256(&verifier), CodeChallengeMethod::S256));
+            prop_assert!(verify(&verifier, &verifier, CodeChallengeMethod::Plain));
+            prop_assert!(!verify(&verifier, &verifier, CodeChallengeMethod::S256));
+            if other != verifier {
+                prop_assert!(!verify(&other, &s256(&verifier), CodeChallengeMethod::S256));
+                prop_assert!(!verify(&other, &verifier, CodeChallengeMethod::Plain));
+            }
+        }
+
+        #[test]
+        fn a_verifier_of_the_wrong_length_or_alphabet_never_verifies(
+            verifier in "\\PC{0,42}|\\PC{129,140}|[A-Za-z0-9]{20}[^A-Za-z0-9._~-][A-Za-z0-9]{30}",
+        ) {
+            prop_assert!(!is_valid_verifier(&verifier));
+            prop_assert!(!verify(&verifier, &s256(&verifier), CodeChallengeMethod::S256));
+            prop_assert!(!verify(&verifier, &verifier, CodeChallengeMethod::Plain));
+        }
+    }
 
     #[test]
     fn the_rfc_7636_example_verifies() {

@@ -163,6 +163,15 @@ impl Client {
     pub fn predates_revocation(&self, at: Timestamp) -> bool {
         self.tokens_valid_after.is_some_and(|after| at < after)
     }
+
+    /// Whether `uri` is one of the app's redirect URIs: byte for byte (DESIGN §6), with no
+    /// normalisation of case, trailing slash, port or query, so that nothing but what was
+    /// registered receives a code or token.
+    pub fn is_registered_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris
+            .iter()
+            .any(|registered| registered == uri)
+    }
 }
 
 impl std::fmt::Debug for Client {
@@ -247,7 +256,82 @@ pub fn redirect_uri_problem(uri: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{redirect_uri_problem, ApplicationType, TokenEndpointAuthMethod};
+    use proptest::prelude::*;
+
+    use super::{redirect_uri_problem, ApplicationType, Client, TokenEndpointAuthMethod};
+
+    fn client_with(redirect_uris: Vec<String>) -> Client {
+        Client {
+            id: crate::model::ClientId::generate(),
+            label: "app".into(),
+            application_type: ApplicationType::Web,
+            redirect_uris,
+            post_logout_redirect_uris: vec![],
+            grant_types: vec![],
+            response_types: vec![],
+            token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
+            secret_hashes: vec![],
+            allow_plain_pkce: false,
+            jwks: None,
+            status: crate::model::Status::Active,
+            created_at: crate::model::Timestamp::from_unix(0),
+            updated_at: crate::model::Timestamp::from_unix(0),
+            tokens_valid_after: None,
+            refresh_token: Default::default(),
+        }
+    }
+
+    fn redirect_uri() -> impl Strategy<Value = String> {
+        (
+            prop_oneof!["https", "http", "com.example.app"],
+            "[a-zA-Z0-9.-]{1,20}",
+            proptest::option::of(1u16..),
+            "(/[a-zA-Z0-9._~%-]{0,12}){0,3}",
+            proptest::option::of("[a-zA-Z0-9=&]{0,12}"),
+        )
+            .prop_map(|(scheme, host, port, path, query)| {
+                let port = port.map(|port| format!(":{port}")).unwrap_or_default();
+                let query = query.map(|query| format!("?{query}")).unwrap_or_default();
+                format!("{scheme}://{host}{port}{path}{query}")
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn a_redirect_uri_matches_only_itself(
+            registered in proptest::collection::vec(redirect_uri(), 1..4),
+            pick in any::<prop::sample::Index>(),
+            suffix in "[/a-zA-Z0-9?#.]{1,3}",
+        ) {
+            let client = client_with(registered.clone());
+            let chosen = pick.get(&registered);
+            prop_assert!(client.is_registered_redirect_uri(chosen));
+            let variants = [
+                format!("{chosen}{suffix}"),
+                chosen.to_uppercase(),
+                chosen.trim_end_matches('/').to_owned(),
+                format!(" {chosen}"),
+            ];
+            for variant in variants {
+                prop_assert_eq!(
+                    client.is_registered_redirect_uri(&variant),
+                    registered.contains(&variant),
+                    "{} against {:?}", variant, registered
+                );
+            }
+        }
+
+        #[test]
+        fn no_text_makes_the_registration_check_panic_and_fragments_never_pass(
+            text in "\\PC{0,40}",
+            uri in redirect_uri(),
+            fragment in "[a-z]{0,5}",
+        ) {
+            let _ = redirect_uri_problem(&text);
+            let with_fragment = format!("{uri}#{fragment}");
+            prop_assert!(redirect_uri_problem(&with_fragment).is_some());
+        }
+    }
 
     #[test]
     fn public_app_types_default_to_no_secret_and_confidential_ones_to_basic() {

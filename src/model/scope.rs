@@ -84,7 +84,39 @@ impl fmt::Display for ScopeSet {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// A scope token: 1*( %x21 / %x23-5B / %x5D-7E ).
+    const TOKEN: &str = "[!#-\\[\\]-~]{1,12}";
+
+    proptest! {
+        #[test]
+        fn any_tokens_joined_by_spaces_parse_to_their_set_and_print_back(
+            tokens in proptest::collection::vec(TOKEN, 0..6),
+            gaps in proptest::collection::vec(1usize..4, 6),
+        ) {
+            let text = tokens
+                .iter()
+                .zip(&gaps)
+                .map(|(token, gap)| format!("{token}{}", " ".repeat(*gap)))
+                .collect::<String>();
+            let parsed = ScopeSet::parse(&text).unwrap();
+            prop_assert_eq!(&parsed, &ScopeSet::from_scopes(tokens.iter().cloned()));
+            prop_assert_eq!(ScopeSet::parse(&parsed.to_string()).unwrap(), parsed);
+        }
+
+        #[test]
+        fn a_token_with_a_character_outside_the_grammar_is_refused(
+            before in "[!#-\\[]{0,5}",
+            bad in "[\"\\\\\\x00-\\x1f\\x7f\\u{80}-\\u{10ffff}]",
+            after in "[!#-\\[]{0,5}",
+        ) {
+            let text = format!("openid {before}{bad}{after}");
+            prop_assert!(ScopeSet::parse(&text).is_err(), "{:?} parsed", text);
+        }
+    }
 
     #[test]
     fn scopes_parse_from_spaces_and_print_sorted() {
