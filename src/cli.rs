@@ -44,8 +44,13 @@ enum Command {
         /// The seed file (TOML); see config/seed.example.toml.
         file: PathBuf,
     },
-    /// Print the effective configuration (secrets withheld) and exit.
-    Config,
+    /// Print the effective configuration (every setting; secrets withheld) and exit.
+    Config {
+        /// Print instead a config file with every setting at its default, each explained
+        /// (config/authd.example.toml).
+        #[arg(long)]
+        example: bool,
+    },
     /// Manage API tokens (SSWS) for the management API.
     #[command(subcommand)]
     Tokens(TokensCommand),
@@ -261,8 +266,12 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             list_keys(config, auth_server.as_deref(), json).await
         }
         Command::Seed { file } => seed(config, file).await,
-        Command::Config => {
-            print_out(&config.describe());
+        Command::Config { example } => {
+            print_out(&if example {
+                crate::config::example_toml()
+            } else {
+                config.describe()
+            });
             Ok(())
         }
         Command::Healthcheck => healthcheck(config).await,

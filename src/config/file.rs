@@ -4,47 +4,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::settings::FileSettings;
 use super::Error;
-
-/// Settings as written in `authd.toml`; each key is the env name without `AUTHD_`, lower case.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileSettings {
-    pub listen: Option<Scalar>,
-    pub base_url: Option<Scalar>,
-    pub database_url: Option<Scalar>,
-    pub database_timeout: Option<Scalar>,
-    pub api_token_window: Option<Scalar>,
-    pub header_read_timeout: Option<Scalar>,
-    pub request_body_timeout: Option<Scalar>,
-    pub keep_alive_timeout: Option<Scalar>,
-    pub shutdown_timeout: Option<Scalar>,
-    pub secret_key: Option<Scalar>,
-    pub admin_token: Option<Scalar>,
-    pub seed_file: Option<Scalar>,
-    pub log_format: Option<Scalar>,
-    pub key_rotation_interval: Option<Scalar>,
-    pub jwks_cache_lifetime: Option<Scalar>,
-    pub key_check_interval: Option<Scalar>,
-    pub access_token_lifetime: Option<Scalar>,
-    pub id_token_lifetime: Option<Scalar>,
-    pub refresh_token_idle_lifetime: Option<Scalar>,
-    pub refresh_token_max_lifetime: Option<Scalar>,
-    pub argon2_memory_kib: Option<Scalar>,
-    pub argon2_iterations: Option<Scalar>,
-    pub argon2_parallelism: Option<Scalar>,
-    pub session_token_lifetime: Option<Scalar>,
-    pub session_idle_lifetime: Option<Scalar>,
-    pub session_max_lifetime: Option<Scalar>,
-    pub lockout_threshold: Option<Scalar>,
-    pub lockout_duration: Option<Scalar>,
-    pub show_lockout_failures: Option<Scalar>,
-    pub authn_rate_limit_per_ip: Option<Scalar>,
-    pub authn_rate_limit_per_username: Option<Scalar>,
-    pub password_max_age: Option<Scalar>,
-    pub password_expiry_warning: Option<Scalar>,
-    pub trusted_proxies: Option<Scalar>,
-}
 
 /// A setting's value as written: numbers need no quotes.
 #[derive(Debug, Clone, Deserialize)]

@@ -4,16 +4,12 @@
 //! they leave unset; defaults fill the rest. [`Config::resolve`] then parses every value into its
 //! type, so the rest of the program never sees an unchecked string.
 //!
-//! Environment variables (each also a `--flag` and a key in the TOML file, except the two
-//! secrets, which are never taken from flags because flags show in `ps`):
-//! `AUTHD_CONFIG`, `AUTHD_LISTEN`, `AUTHD_BASE_URL`, `AUTHD_DATABASE_URL`, `AUTHD_SECRET_KEY`,
-//! `AUTHD_ADMIN_TOKEN`, `AUTHD_SEED_FILE`, `AUTHD_LOG_FORMAT`, `AUTHD_KEY_ROTATION_INTERVAL`,
-//! `AUTHD_JWKS_CACHE_LIFETIME`, `AUTHD_KEY_CHECK_INTERVAL`, `AUTHD_ACCESS_TOKEN_LIFETIME`,
-//! `AUTHD_ID_TOKEN_LIFETIME`, `AUTHD_ARGON2_MEMORY_KIB`, `AUTHD_ARGON2_ITERATIONS`,
-//! `AUTHD_ARGON2_PARALLELISM`. `config/authd.example.toml` documents each.
+//! Every setting is declared once, in [`SETTINGS`] (`settings.rs`): the flags, the file layer,
+//! `authd config`, `config/authd.example.toml` and the README's reference come from it.
 
 mod error;
 mod file;
+mod settings;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,120 +20,11 @@ use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 
 pub use error::Error;
-use file::FileSettings;
+pub use settings::{example_toml, reference_table, Setting, SettingsArgs, SETTINGS};
+use settings::{FileSettings, Layers};
 
 /// The config file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "config/authd.toml";
-
-/// Settings as clap resolves them from flags and `AUTHD_*` variables; all optional.
-#[derive(Debug, Default, Clone, clap::Args)]
-pub struct SettingsArgs {
-    /// Config file (TOML) [default: config/authd.toml if it exists]
-    #[arg(long, env = "AUTHD_CONFIG", global = true)]
-    pub config: Option<PathBuf>,
-    /// Address to listen on [default: 127.0.0.1:8080]
-    #[arg(long, env = "AUTHD_LISTEN", global = true)]
-    pub listen: Option<String>,
-    /// Public base URL; the org issuer [default: http://localhost:8080]
-    #[arg(long, env = "AUTHD_BASE_URL", global = true)]
-    pub base_url: Option<String>,
-    /// sqlite://… or postgres://… [default: sqlite://data/authd.db]
-    #[arg(long, env = "AUTHD_DATABASE_URL", global = true)]
-    pub database_url: Option<String>,
-    /// How long a request waits for the database (a connection, a statement) before it fails with 503 [default: 2s]
-    #[arg(long, env = "AUTHD_DATABASE_TIMEOUT", global = true)]
-    pub database_timeout: Option<String>,
-    /// An API token unused for this long stops working (Okta's tokenWindow) [default: 30d]
-    #[arg(long, env = "AUTHD_API_TOKEN_WINDOW", global = true)]
-    pub api_token_window: Option<String>,
-    /// A request's header must arrive within this of its first byte [default: 10s]
-    #[arg(long, env = "AUTHD_HEADER_READ_TIMEOUT", global = true)]
-    pub header_read_timeout: Option<String>,
-    /// A request's body must arrive within this of the request, or it is answered 408 [default: 10s]
-    #[arg(long, env = "AUTHD_REQUEST_BODY_TIMEOUT", global = true)]
-    pub request_body_timeout: Option<String>,
-    /// A connection idle this long between requests is closed [default: 75s]
-    #[arg(long, env = "AUTHD_KEEP_ALIVE_TIMEOUT", global = true)]
-    pub keep_alive_timeout: Option<String>,
-    /// After SIGTERM, open connections get this long to finish before the process exits [default: 10s]
-    #[arg(long, env = "AUTHD_SHUTDOWN_TIMEOUT", global = true)]
-    pub shutdown_timeout: Option<String>,
-    /// 32-byte key that seals private keys at rest, hex or base64 (environment or file only)
-    #[arg(skip)]
-    pub secret_key: Option<String>,
-    /// Bootstrap admin API token (environment or file only)
-    #[arg(skip)]
-    pub admin_token: Option<String>,
-    /// Seed file applied at start
-    #[arg(long, env = "AUTHD_SEED_FILE", global = true)]
-    pub seed_file: Option<String>,
-    /// Log format: human or json [default: human]
-    #[arg(long, env = "AUTHD_LOG_FORMAT", global = true)]
-    pub log_format: Option<String>,
-    /// How long a key signs before it is rotated [default: 90d]
-    #[arg(long, env = "AUTHD_KEY_ROTATION_INTERVAL", global = true)]
-    pub key_rotation_interval: Option<String>,
-    /// How long verifiers may cache the JWKS; a new key is published this long before it signs [default: 24h]
-    #[arg(long, env = "AUTHD_JWKS_CACHE_LIFETIME", global = true)]
-    pub jwks_cache_lifetime: Option<String>,
-    /// How often each replica checks the rotation schedule and reloads keys [default: 60s]
-    #[arg(long, env = "AUTHD_KEY_CHECK_INTERVAL", global = true)]
-    pub key_check_interval: Option<String>,
-    /// Lifetime of access tokens [default: 1h]
-    #[arg(long, env = "AUTHD_ACCESS_TOKEN_LIFETIME", global = true)]
-    pub access_token_lifetime: Option<String>,
-    /// Lifetime of ID tokens [default: 1h]
-    #[arg(long, env = "AUTHD_ID_TOKEN_LIFETIME", global = true)]
-    pub id_token_lifetime: Option<String>,
-    /// A refresh token expires unused after this long [default: 7d]
-    #[arg(long, env = "AUTHD_REFRESH_TOKEN_IDLE_LIFETIME", global = true)]
-    pub refresh_token_idle_lifetime: Option<String>,
-    /// A refresh token family ends this long after the grant, however used [default: 90d]
-    #[arg(long, env = "AUTHD_REFRESH_TOKEN_MAX_LIFETIME", global = true)]
-    pub refresh_token_max_lifetime: Option<String>,
-    /// argon2id memory cost in KiB [default: 19456]
-    #[arg(long, env = "AUTHD_ARGON2_MEMORY_KIB", global = true)]
-    pub argon2_memory_kib: Option<String>,
-    /// argon2id iterations [default: 2]
-    #[arg(long, env = "AUTHD_ARGON2_ITERATIONS", global = true)]
-    pub argon2_iterations: Option<String>,
-    /// argon2id lanes [default: 1]
-    #[arg(long, env = "AUTHD_ARGON2_PARALLELISM", global = true)]
-    pub argon2_parallelism: Option<String>,
-    /// Lifetime of one-time session tokens and authentication transactions [default: 5m]
-    #[arg(long, env = "AUTHD_SESSION_TOKEN_LIFETIME", global = true)]
-    pub session_token_lifetime: Option<String>,
-    /// A session ends after this long without use [default: 2h]
-    #[arg(long, env = "AUTHD_SESSION_IDLE_LIFETIME", global = true)]
-    pub session_idle_lifetime: Option<String>,
-    /// A session ends this long after sign-in however active [default: 24h]
-    #[arg(long, env = "AUTHD_SESSION_MAX_LIFETIME", global = true)]
-    pub session_max_lifetime: Option<String>,
-    /// Consecutive failed passwords that lock a user out [default: 10]
-    #[arg(long, env = "AUTHD_LOCKOUT_THRESHOLD", global = true)]
-    pub lockout_threshold: Option<String>,
-    /// How long a lockout lasts [default: 15m]
-    #[arg(long, env = "AUTHD_LOCKOUT_DURATION", global = true)]
-    pub lockout_duration: Option<String>,
-    /// Answer LOCKED_OUT instead of "Authentication failed" to locked users [default: false]
-    #[arg(long, env = "AUTHD_SHOW_LOCKOUT_FAILURES", global = true)]
-    pub show_lockout_failures: Option<String>,
-    /// Sign-in attempts (Authentication API, sign-in page, password grant) per minute from one client IP [default: 100]
-    #[arg(long, env = "AUTHD_AUTHN_RATE_LIMIT_PER_IP", global = true)]
-    pub authn_rate_limit_per_ip: Option<String>,
-    /// Sign-in attempts (Authentication API, sign-in page, password grant) per minute for one username [default: 20]
-    #[arg(long, env = "AUTHD_AUTHN_RATE_LIMIT_PER_USERNAME", global = true)]
-    pub authn_rate_limit_per_username: Option<String>,
-    /// Passwords expire this long after they were set; 0 for never [default: 0]
-    #[arg(long, env = "AUTHD_PASSWORD_MAX_AGE", global = true)]
-    pub password_max_age: Option<String>,
-    /// Sign-in warns (PASSWORD_WARN) this long before a password expires [default: 7d]
-    #[arg(long, env = "AUTHD_PASSWORD_EXPIRY_WARNING", global = true)]
-    pub password_expiry_warning: Option<String>,
-    /// Load balancers whose X-Forwarded-For is believed: comma-separated IPs or CIDRs [default: none]
-    #[arg(long, env = "AUTHD_TRUSTED_PROXIES", global = true)]
-    pub trusted_proxies: Option<String>,
-}
 
 /// Sign-in rules (Okta's password and session policies).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -384,22 +271,9 @@ pub struct Config {
     pub sign_in: SignInSettings,
     /// `AUTHD_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
-}
-
-/// Collects the values that clap left unset from the file, then from the defaults.
-struct Layers {
-    args: SettingsArgs,
-    file: FileSettings,
-}
-
-macro_rules! layered {
-    ($layers:expr, $field:ident) => {
-        $layers
-            .args
-            .$field
-            .clone()
-            .or_else(|| $layers.file.$field.take().map(file::Scalar::into_string))
-    };
+    /// Every setting as it was taken, for `authd config`: as written or defaulted, secrets
+    /// withheld.
+    effective: Vec<(&'static str, String)>,
 }
 
 impl Config {
@@ -419,16 +293,16 @@ impl Config {
             }
             None => FileSettings::default(),
         };
-        let mut layers = Layers {
-            args: SettingsArgs {
+        let mut layers = Layers::new(
+            SettingsArgs {
                 secret_key: env_secret.or(args.secret_key.clone()),
                 admin_token: env_admin_token.or(args.admin_token.clone()),
                 ..args
             },
             file,
-        };
+        );
 
-        let listen = layered!(layers, listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let listen = layers.listen().unwrap_or_default();
         let listen = SocketAddr::from_str(&listen).map_err(|_| {
             Error::invalid(
                 "AUTHD_LISTEN",
@@ -436,21 +310,15 @@ impl Config {
             )
         })?;
 
-        let base_url =
-            layered!(layers, base_url).unwrap_or_else(|| "http://localhost:8080".to_owned());
+        let base_url = layers.base_url().unwrap_or_default();
         let base_url = parse_base_url(&base_url)
             .map_err(|problem| Error::invalid("AUTHD_BASE_URL", problem))?;
 
-        let database_url =
-            layered!(layers, database_url).unwrap_or_else(|| "sqlite://data/authd.db".to_owned());
+        let database_url = layers.database_url().unwrap_or_default();
         let database_url = DatabaseUrl::parse(&database_url)
             .map_err(|problem| Error::invalid("AUTHD_DATABASE_URL", problem))?;
 
-        let database_timeout = duration(
-            "AUTHD_DATABASE_TIMEOUT",
-            layered!(layers, database_timeout),
-            "2s",
-        )?;
+        let database_timeout = duration("AUTHD_DATABASE_TIMEOUT", layers.database_timeout())?;
         if database_timeout.is_zero() {
             return Err(Error::invalid(
                 "AUTHD_DATABASE_TIMEOUT",
@@ -458,46 +326,27 @@ impl Config {
             ));
         }
 
-        let api_token_window = duration(
-            "AUTHD_API_TOKEN_WINDOW",
-            layered!(layers, api_token_window),
-            "30d",
-        )?;
+        let api_token_window = duration("AUTHD_API_TOKEN_WINDOW", layers.api_token_window())?;
 
-        let positive = |name: &'static str, value: Option<String>, default: &str| {
-            let parsed = duration(name, value, default)?;
+        let positive = |name: &'static str, value: Option<String>| {
+            let parsed = duration(name, value)?;
             if parsed.is_zero() {
                 return Err(Error::invalid(name, "must be longer than zero"));
             }
             Ok(parsed)
         };
         let server_limits = ServerLimits {
-            header_read: positive(
-                "AUTHD_HEADER_READ_TIMEOUT",
-                layered!(layers, header_read_timeout),
-                "10s",
-            )?,
-            request_body: positive(
-                "AUTHD_REQUEST_BODY_TIMEOUT",
-                layered!(layers, request_body_timeout),
-                "10s",
-            )?,
-            keep_alive: positive(
-                "AUTHD_KEEP_ALIVE_TIMEOUT",
-                layered!(layers, keep_alive_timeout),
-                "75s",
-            )?,
-            shutdown: duration(
-                "AUTHD_SHUTDOWN_TIMEOUT",
-                layered!(layers, shutdown_timeout),
-                "10s",
-            )?,
+            header_read: positive("AUTHD_HEADER_READ_TIMEOUT", layers.header_read_timeout())?,
+            request_body: positive("AUTHD_REQUEST_BODY_TIMEOUT", layers.request_body_timeout())?,
+            keep_alive: positive("AUTHD_KEEP_ALIVE_TIMEOUT", layers.keep_alive_timeout())?,
+            shutdown: duration("AUTHD_SHUTDOWN_TIMEOUT", layers.shutdown_timeout())?,
         };
 
         let (secret_key, secret_key_source) =
-            resolve_secret_key(layered!(layers, secret_key), &database_url)?;
+            resolve_secret_key(layers.secret_key(), &database_url)?;
 
-        let admin_token = layered!(layers, admin_token)
+        let admin_token = layers
+            .admin_token()
             .filter(|token| !token.is_empty())
             .map(SecretString::from);
         if let Some(token) = &admin_token {
@@ -509,7 +358,7 @@ impl Config {
             }
         }
 
-        let seed_file = layered!(layers, seed_file).map(PathBuf::from);
+        let seed_file = layers.seed_file().map(PathBuf::from);
         if let Some(path) = &seed_file {
             if !path.is_file() {
                 return Err(Error::invalid(
@@ -519,7 +368,7 @@ impl Config {
             }
         }
 
-        let log_format = match layered!(layers, log_format).as_deref() {
+        let log_format = match layers.log_format().as_deref() {
             None | Some("human") => LogFormat::Human,
             Some("json") => LogFormat::Json,
             Some(other) => {
@@ -532,38 +381,23 @@ impl Config {
 
         let rotation_interval = duration(
             "AUTHD_KEY_ROTATION_INTERVAL",
-            layered!(layers, key_rotation_interval),
-            "90d",
+            layers.key_rotation_interval(),
         )?;
-        let jwks_cache_lifetime = duration(
-            "AUTHD_JWKS_CACHE_LIFETIME",
-            layered!(layers, jwks_cache_lifetime),
-            "24h",
-        )?;
-        let check_interval = duration(
-            "AUTHD_KEY_CHECK_INTERVAL",
-            layered!(layers, key_check_interval),
-            "60s",
-        )?;
+        let jwks_cache_lifetime =
+            duration("AUTHD_JWKS_CACHE_LIFETIME", layers.jwks_cache_lifetime())?;
+        let check_interval = duration("AUTHD_KEY_CHECK_INTERVAL", layers.key_check_interval())?;
         let access_token_lifetime = duration(
             "AUTHD_ACCESS_TOKEN_LIFETIME",
-            layered!(layers, access_token_lifetime),
-            "1h",
+            layers.access_token_lifetime(),
         )?;
-        let id_token_lifetime = duration(
-            "AUTHD_ID_TOKEN_LIFETIME",
-            layered!(layers, id_token_lifetime),
-            "1h",
-        )?;
+        let id_token_lifetime = duration("AUTHD_ID_TOKEN_LIFETIME", layers.id_token_lifetime())?;
         let refresh_token_idle_lifetime = duration(
             "AUTHD_REFRESH_TOKEN_IDLE_LIFETIME",
-            layered!(layers, refresh_token_idle_lifetime),
-            "7d",
+            layers.refresh_token_idle_lifetime(),
         )?;
         let refresh_token_max_lifetime = duration(
             "AUTHD_REFRESH_TOKEN_MAX_LIFETIME",
-            layered!(layers, refresh_token_max_lifetime),
-            "90d",
+            layers.refresh_token_max_lifetime(),
         )?;
         for (setting, value) in [
             (
@@ -599,20 +433,17 @@ impl Config {
         let passwords = PasswordSettings {
             memory_kib: number(
                 "AUTHD_ARGON2_MEMORY_KIB",
-                layered!(layers, argon2_memory_kib),
-                19_456,
+                layers.argon2_memory_kib(),
                 8..=4_194_304,
             )?,
             iterations: number(
                 "AUTHD_ARGON2_ITERATIONS",
-                layered!(layers, argon2_iterations),
-                2,
+                layers.argon2_iterations(),
                 1..=100,
             )?,
             parallelism: number(
                 "AUTHD_ARGON2_PARALLELISM",
-                layered!(layers, argon2_parallelism),
-                1,
+                layers.argon2_parallelism(),
                 1..=64,
             )?,
         };
@@ -626,56 +457,44 @@ impl Config {
         let sign_in = SignInSettings {
             session_token_lifetime: duration(
                 "AUTHD_SESSION_TOKEN_LIFETIME",
-                layered!(layers, session_token_lifetime),
-                "5m",
+                layers.session_token_lifetime(),
             )?,
             session_idle_lifetime: duration(
                 "AUTHD_SESSION_IDLE_LIFETIME",
-                layered!(layers, session_idle_lifetime),
-                "2h",
+                layers.session_idle_lifetime(),
             )?,
             session_max_lifetime: duration(
                 "AUTHD_SESSION_MAX_LIFETIME",
-                layered!(layers, session_max_lifetime),
-                "24h",
+                layers.session_max_lifetime(),
             )?,
             lockout_threshold: number(
                 "AUTHD_LOCKOUT_THRESHOLD",
-                layered!(layers, lockout_threshold),
-                10,
+                layers.lockout_threshold(),
                 1..=1000,
             )?,
-            lockout_duration: duration(
-                "AUTHD_LOCKOUT_DURATION",
-                layered!(layers, lockout_duration),
-                "15m",
-            )?,
+            lockout_duration: duration("AUTHD_LOCKOUT_DURATION", layers.lockout_duration())?,
             show_lockout_failures: boolean(
                 "AUTHD_SHOW_LOCKOUT_FAILURES",
-                layered!(layers, show_lockout_failures),
+                layers.show_lockout_failures(),
             )?,
             rate_limit_per_ip: number(
                 "AUTHD_AUTHN_RATE_LIMIT_PER_IP",
-                layered!(layers, authn_rate_limit_per_ip),
-                100,
+                layers.authn_rate_limit_per_ip(),
                 1..=1_000_000,
             )?,
             rate_limit_per_username: number(
                 "AUTHD_AUTHN_RATE_LIMIT_PER_USERNAME",
-                layered!(layers, authn_rate_limit_per_username),
-                20,
+                layers.authn_rate_limit_per_username(),
                 1..=1_000_000,
             )?,
             password_max_age: Some(duration(
                 "AUTHD_PASSWORD_MAX_AGE",
-                layered!(layers, password_max_age),
-                "0s",
+                layers.password_max_age(),
             )?)
             .filter(|age| !age.is_zero()),
             password_expiry_warning: duration(
                 "AUTHD_PASSWORD_EXPIRY_WARNING",
-                layered!(layers, password_expiry_warning),
-                "7d",
+                layers.password_expiry_warning(),
             )?,
         };
         for (setting, value) in [
@@ -692,7 +511,8 @@ impl Config {
             }
         }
 
-        let trusted_proxies = layered!(layers, trusted_proxies)
+        let trusted_proxies = layers
+            .trusted_proxies()
             .unwrap_or_default()
             .split(',')
             .map(str::trim)
@@ -710,7 +530,32 @@ impl Config {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
+        let effective = SETTINGS
+            .iter()
+            .map(|setting| {
+                let taken = layers
+                    .taken()
+                    .iter()
+                    .find(|(env, _)| *env == setting.env)
+                    .and_then(|(_, value)| value.clone());
+                let shown = match (setting.env, taken) {
+                    ("AUTHD_SECRET_KEY", _) => match &secret_key_source {
+                        SecretKeySource::Configured => "(set)".to_owned(),
+                        SecretKeySource::DevFile(path) => {
+                            format!("(generated, kept in {})", path.display())
+                        }
+                        SecretKeySource::Ephemeral => "(generated for this process)".to_owned(),
+                    },
+                    (_, Some(_)) if setting.secret => "(set)".to_owned(),
+                    ("AUTHD_DATABASE_URL", Some(_)) => database_url.redacted(),
+                    (_, Some(value)) => value,
+                    (_, None) => "(none)".to_owned(),
+                };
+                (setting.env, shown)
+            })
+            .collect();
         Ok(Config {
+            effective,
             trusted_proxies,
             sign_in,
             listen,
@@ -740,101 +585,10 @@ impl Config {
         })
     }
 
-    /// The effective settings as `KEY = value` lines, secrets withheld.
+    /// The effective settings as `KEY = value` lines, every one of [`SETTINGS`], each as it was
+    /// written (or its default), secrets withheld.
     pub fn describe(&self) -> String {
-        let secret = match &self.secret_key_source {
-            SecretKeySource::Configured => "(set)".to_owned(),
-            SecretKeySource::DevFile(path) => format!("(generated, kept in {})", path.display()),
-            SecretKeySource::Ephemeral => "(generated for this process)".to_owned(),
-        };
-        let lines = [
-            ("AUTHD_LISTEN", self.listen.to_string()),
-            ("AUTHD_BASE_URL", self.base_url.clone()),
-            ("AUTHD_DATABASE_URL", self.database_url.redacted()),
-            ("AUTHD_SECRET_KEY", secret),
-            (
-                "AUTHD_ADMIN_TOKEN",
-                if self.admin_token.is_some() {
-                    "(set)"
-                } else {
-                    "(none)"
-                }
-                .to_owned(),
-            ),
-            (
-                "AUTHD_SEED_FILE",
-                self.seed_file
-                    .as_ref()
-                    .map_or("(none)".to_owned(), |p| p.display().to_string()),
-            ),
-            ("AUTHD_DATABASE_TIMEOUT", written(self.database_timeout)),
-            ("AUTHD_API_TOKEN_WINDOW", written(self.api_token_window)),
-            (
-                "AUTHD_HEADER_READ_TIMEOUT",
-                written(self.server_limits.header_read),
-            ),
-            (
-                "AUTHD_REQUEST_BODY_TIMEOUT",
-                written(self.server_limits.request_body),
-            ),
-            (
-                "AUTHD_KEEP_ALIVE_TIMEOUT",
-                written(self.server_limits.keep_alive),
-            ),
-            (
-                "AUTHD_SHUTDOWN_TIMEOUT",
-                written(self.server_limits.shutdown),
-            ),
-            (
-                "AUTHD_LOG_FORMAT",
-                match self.log_format {
-                    LogFormat::Human => "human",
-                    LogFormat::Json => "json",
-                }
-                .to_owned(),
-            ),
-            (
-                "AUTHD_KEY_ROTATION_INTERVAL",
-                written(self.keys.rotation_interval),
-            ),
-            (
-                "AUTHD_JWKS_CACHE_LIFETIME",
-                written(self.keys.jwks_cache_lifetime),
-            ),
-            (
-                "AUTHD_KEY_CHECK_INTERVAL",
-                written(self.keys.check_interval),
-            ),
-            (
-                "AUTHD_ACCESS_TOKEN_LIFETIME",
-                written(self.tokens.access_token_lifetime),
-            ),
-            (
-                "AUTHD_ID_TOKEN_LIFETIME",
-                written(self.tokens.id_token_lifetime),
-            ),
-            (
-                "AUTHD_REFRESH_TOKEN_IDLE_LIFETIME",
-                written(self.tokens.refresh_token_idle_lifetime),
-            ),
-            (
-                "AUTHD_REFRESH_TOKEN_MAX_LIFETIME",
-                written(self.tokens.refresh_token_max_lifetime),
-            ),
-            (
-                "AUTHD_ARGON2_MEMORY_KIB",
-                self.passwords.memory_kib.to_string(),
-            ),
-            (
-                "AUTHD_ARGON2_ITERATIONS",
-                self.passwords.iterations.to_string(),
-            ),
-            (
-                "AUTHD_ARGON2_PARALLELISM",
-                self.passwords.parallelism.to_string(),
-            ),
-        ];
-        lines
+        self.effective
             .iter()
             .map(|(key, value)| format!("{key} = {value}\n"))
             .collect()
@@ -857,12 +611,8 @@ fn parse_base_url(text: &str) -> Result<String, String> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
-fn duration(
-    setting: &'static str,
-    value: Option<String>,
-    default: &str,
-) -> Result<Duration, Error> {
-    let text = value.unwrap_or_else(|| default.to_owned());
+fn duration(setting: &'static str, value: Option<String>) -> Result<Duration, Error> {
+    let text = value.unwrap_or_default();
     let parsed = humantime::parse_duration(&text).map_err(|err| {
         Error::invalid(
             setting,
@@ -908,12 +658,9 @@ const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 86_400);
 fn number(
     setting: &'static str,
     value: Option<String>,
-    default: u32,
     range: std::ops::RangeInclusive<u32>,
 ) -> Result<u32, Error> {
-    let Some(text) = value else {
-        return Ok(default);
-    };
+    let text = value.unwrap_or_default();
     match text.trim().parse::<u32>() {
         Ok(number) if range.contains(&number) => Ok(number),
         _ => Err(Error::invalid(
@@ -1004,6 +751,50 @@ fn write_private_file(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_example_file_is_the_settings_table() {
+        assert_eq!(
+            include_str!("../../config/authd.example.toml"),
+            super::example_toml(),
+            "regenerate it with `authd config --example > config/authd.example.toml`"
+        );
+    }
+
+    #[test]
+    fn the_readme_reference_is_the_settings_table() {
+        let readme = include_str!("../../README.md");
+        let table = super::reference_table();
+        assert!(
+            readme.contains(&table),
+            "the README's configuration reference should read:\n{table}"
+        );
+    }
+
+    #[test]
+    fn authd_config_prints_every_setting_as_written() {
+        let config = resolve(SettingsArgs {
+            key_rotation_interval: Some("2160h".into()),
+            ..SettingsArgs::default()
+        })
+        .unwrap();
+        let described = config.describe();
+        for setting in super::SETTINGS {
+            assert!(
+                described.contains(&format!("{} = ", setting.env)),
+                "{} missing from:\n{described}",
+                setting.env
+            );
+        }
+        assert!(
+            described.contains("AUTHD_KEY_ROTATION_INTERVAL = 2160h\n"),
+            "{described}"
+        );
+        assert!(
+            described.contains("AUTHD_JWKS_CACHE_LIFETIME = 24h\n"),
+            "{described}"
+        );
+    }
 
     fn resolve(args: SettingsArgs) -> Result<Config, Error> {
         Config::resolve(
