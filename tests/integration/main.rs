@@ -35,5 +35,6 @@ mod sessions;
 mod slow_clients;
 mod spa;
 mod storage;
+mod store_conformance;
 mod token_families;
 mod users;
