@@ -8,7 +8,9 @@
 //! per case: client credentials (RS256 and ES256), the authorization-code flow with PKCE for a
 //! signed-in user (authorize, then token: two JWTs), refresh (rotated; two JWTs) and
 //! introspection. On PostgreSQL it also reports the database transactions per request, read
-//! from `pg_stat_database`.
+//! from `pg_stat_database`. With `AUTHD_BENCH_COMPARE=1` it then loads node-oidc-provider (in
+//! memory, `benches/node-oidc-provider`, installed with npm on first use) the same way for the
+//! cases both implement, and prints authd's rate over its.
 
 #![expect(
     clippy::unwrap_used,
@@ -394,6 +396,7 @@ async fn main() {
         "{:<34} {:>10} {:>8} {:>8} {:>12} {:>12}",
         "case", "per second", "p50 ms", "p99 ms", "% of raw", "db xacts/req"
     );
+    let mut authd_rates = std::collections::HashMap::new();
     for case in [
         "client credentials, RS256",
         "client credentials, ES256",
@@ -493,6 +496,7 @@ async fn main() {
             }
             _ => "-".to_owned(),
         };
+        authd_rates.insert(case, figures.per_second);
         println!(
             "{case:<34} {:>10.0} {:>8} {:>8} {share:>12} {round_trips:>12}",
             figures.per_second,
@@ -505,10 +509,155 @@ async fn main() {
          (one token, or two for the flows that also issue an ID token)"
     );
     drop(server);
+    if std::env::var("AUTHD_BENCH_COMPARE").is_ok_and(|value| value == "1") {
+        compare_with_node_oidc_provider(&http, concurrency, period, &authd_rates).await;
+    }
     if let Some((admin, name, _)) = postgres {
         sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
             .execute(&admin)
             .await
             .unwrap();
     }
+}
+
+/// node-oidc-provider, running while this lives.
+struct NodeProvider(Child);
+
+impl Drop for NodeProvider {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn compare_with_node_oidc_provider(
+    http: &reqwest::Client,
+    concurrency: usize,
+    period: Duration,
+    authd_rates: &std::collections::HashMap<&str, f64>,
+) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/node-oidc-provider");
+    if !dir.join("node_modules").exists() {
+        let installed = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm runs");
+        assert!(installed.success(), "npm ci in {}", dir.display());
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _node = NodeProvider(
+        Command::new("node")
+            .arg("server.mjs")
+            .current_dir(&dir)
+            .env("PORT", port.to_string())
+            .env("CLIENT_ID", SERVICE)
+            .env("CLIENT_SECRET", SERVICE_SECRET)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node starts"),
+    );
+    let base_url = format!("http://127.0.0.1:{port}");
+    let token_url = format!("{base_url}/token");
+    let started = Instant::now();
+    while http
+        .get(format!("{base_url}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "node-oidc-provider is not ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let opaque = form(
+        http,
+        &token_url,
+        (SERVICE, SERVICE_SECRET),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "api.read"),
+            ("resource", "api://opaque"),
+        ],
+    )
+    .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    println!(
+        "node-oidc-provider {} (in memory, one process), the same load:",
+        node_oidc_provider_version(&dir)
+    );
+    println!(
+        "{:<34} {:>10} {:>8} {:>8} {:>12}",
+        "case", "per second", "p50 ms", "p99 ms", "authd ÷ it"
+    );
+    for (case, resource) in [
+        ("client credentials, RS256", Some("api://default")),
+        ("client credentials, ES256", Some("api://es")),
+        ("introspection", None),
+    ] {
+        let http = http.clone();
+        let (token_url, opaque) = (token_url.clone(), opaque.clone());
+        let introspection_url = format!("{base_url}/token/introspection");
+        let figures = load(vec![(); concurrency], period, move |()| {
+            let (http, token_url, introspection_url, opaque) = (
+                http.clone(),
+                token_url.clone(),
+                introspection_url.clone(),
+                opaque.clone(),
+            );
+            async move {
+                match resource {
+                    Some(resource) => {
+                        let tokens = form(
+                            &http,
+                            &token_url,
+                            (SERVICE, SERVICE_SECRET),
+                            &[
+                                ("grant_type", "client_credentials"),
+                                ("scope", "api.read"),
+                                ("resource", resource),
+                            ],
+                        )
+                        .await;
+                        assert!(tokens["access_token"].as_str().unwrap().contains('.'));
+                    }
+                    None => {
+                        let answer = form(
+                            &http,
+                            &introspection_url,
+                            (SERVICE, SERVICE_SECRET),
+                            &[("token", &opaque)],
+                        )
+                        .await;
+                        assert_eq!(answer["active"], true);
+                    }
+                }
+            }
+        })
+        .await;
+        println!(
+            "{case:<34} {:>10.0} {:>8} {:>8} {:>11.1}×",
+            figures.per_second,
+            ms(figures.p50),
+            ms(figures.p99),
+            authd_rates[case] / figures.per_second
+        );
+    }
+}
+
+fn node_oidc_provider_version(dir: &std::path::Path) -> String {
+    std::fs::read_to_string(dir.join("node_modules/oidc-provider/package.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|package| package["version"].as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
