@@ -170,8 +170,12 @@ impl Directory {
             tokio::select! {
                 notice = notices.next() => match notice {
                     Ok(Some(revision)) => self.apply(revision),
-                    // Reconnected: what was pushed meanwhile is lost, the revision is not.
-                    Ok(None) => self.read_revision(store).await,
+                    // The connection was lost: what was pushed meanwhile is lost too, so
+                    // nothing held decides a request until the revision is read again.
+                    Ok(None) => {
+                        self.following.store(false, Ordering::Release);
+                        self.read_revision(store).await;
+                    }
                     Err(err) => {
                         self.following.store(false, Ordering::Release);
                         tracing::warn!(error = %err, "lost the directory change subscription");

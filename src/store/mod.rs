@@ -510,9 +510,9 @@ pub trait Store:
 /// A subscription to directory revisions as they are committed.
 #[async_trait]
 pub trait DirectoryNotices: Send {
-    /// The next revision committed. `Ok(None)` when the directory may have changed in a way
-    /// the notice does not tell (the subscription's connection was lost and notices may have
-    /// been missed): the caller reads the revision. The next call reconnects.
+    /// The next revision committed. `Ok(None)` as soon as the subscription's connection is
+    /// lost (notices may be missed from then on) or a notice does not say which revision: the
+    /// caller reads the revision. The next call reconnects.
     async fn next(&mut self) -> Result<Option<i64>>;
 }
 

@@ -105,6 +105,9 @@ impl crate::store::Store for PostgresStore {
         let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
             .await
             .map_err(map_err)?;
+        // A lost connection is reported at once, not after reconnecting (which waits as long
+        // as the database is away): until it is back, nothing held may decide a request.
+        listener.eager_reconnect(false);
         listener.listen(DIRECTORY_CHANNEL).await.map_err(map_err)?;
         Ok(Some(Box::new(Notices(listener))))
     }
