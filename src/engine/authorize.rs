@@ -160,7 +160,7 @@ impl Engine {
             None => ResponseMode::Query,
         };
         let respond_error = |mode: ResponseMode, err: Error| {
-            let (error, description) = oauth_error_parts(&err);
+            let (error, description) = err.oauth_error();
             let mut params = vec![
                 ("error", error.to_owned()),
                 ("error_description", description),
@@ -504,19 +504,6 @@ impl Engine {
             params.push(("state", state));
         }
         Ok(params)
-    }
-}
-
-/// The `error` code and description an engine error becomes on the redirect.
-pub fn oauth_error_parts(err: &Error) -> (&'static str, String) {
-    match err {
-        Error::InvalidRequest(d) => ("invalid_request", d.clone()),
-        Error::UnauthorizedClient(d) => ("unauthorized_client", d.clone()),
-        Error::UnsupportedResponseType(d) => ("unsupported_response_type", d.clone()),
-        Error::InvalidScope(d) => ("invalid_scope", d.clone()),
-        Error::AccessDenied(d) => ("access_denied", d.clone()),
-        Error::LoginRequired(d) => ("login_required", d.clone()),
-        other => ("server_error", other.to_string()),
     }
 }
 

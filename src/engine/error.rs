@@ -79,6 +79,51 @@ pub enum Error {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+impl Error {
+    /// The RFC 6749 / RFC 6750 / OIDC `error` code and `error_description` this error is
+    /// answered with, at the token, introspection and revocation endpoints and on the redirect
+    /// of an authorization request alike: the one place that decides them.
+    pub fn oauth_error(&self) -> (&'static str, String) {
+        match self {
+            Error::InvalidRequest(d) => ("invalid_request", d.clone()),
+            Error::Validation(causes) => ("invalid_request", causes.join("; ")),
+            Error::InvalidClient { reason, .. } => ("invalid_client", reason.clone()),
+            Error::InvalidGrant(d) => ("invalid_grant", d.clone()),
+            Error::UnauthorizedClient(d) => ("unauthorized_client", d.clone()),
+            Error::UnsupportedGrantType(d) => ("unsupported_grant_type", d.clone()),
+            Error::InvalidScope(d) => ("invalid_scope", d.clone()),
+            Error::UnsupportedResponseType(d) => ("unsupported_response_type", d.clone()),
+            Error::AccessDenied(d) => ("access_denied", d.clone()),
+            Error::LoginRequired(d) => ("login_required", d.clone()),
+            Error::InvalidAccessToken(d) => ("invalid_token", d.clone()),
+            Error::InsufficientScope(d) => ("insufficient_scope", d.clone()),
+            Error::NotFound { .. } | Error::OperationNotAllowed => {
+                ("invalid_request", self.to_string())
+            }
+            Error::CredentialsUpdateFailed(_) => ("invalid_request", self.to_string()),
+            Error::AuthenticationFailed | Error::InvalidToken => {
+                ("invalid_grant", self.to_string())
+            }
+            Error::RateLimited(_) => ("slow_down", self.to_string()),
+            Error::Unavailable => (
+                "temporarily_unavailable",
+                "The server cannot reach its database; try again later.".to_owned(),
+            ),
+            Error::Unwritable => (
+                "temporarily_unavailable",
+                "The server cannot save changes right now (its database is read-only or full); \
+                 try again later."
+                    .to_owned(),
+            ),
+            // Nothing about the cause reaches the client; it is logged where it is answered.
+            Error::Internal(_) => (
+                "server_error",
+                "The server encountered an internal error.".to_owned(),
+            ),
+        }
+    }
+}
+
 /// Results of engine operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -95,5 +140,29 @@ impl From<crate::store::Error> for Error {
 impl From<crate::keys::Error> for Error {
     fn from(err: crate::keys::Error) -> Self {
         Error::Internal(Box::new(err))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn a_failure_of_the_server_reads_the_same_everywhere_and_tells_nothing_of_its_cause() {
+        let internal = Error::Internal("secret detail: connection to 10.0.0.5 refused".into());
+        let (code, description) = internal.oauth_error();
+        assert_eq!(code, "server_error");
+        assert!(!description.contains("10.0.0.5"), "{description}");
+        for unavailable in [Error::Unavailable, Error::Unwritable] {
+            assert_eq!(unavailable.oauth_error().0, "temporarily_unavailable");
+        }
+        assert_eq!(
+            Error::InvalidClient {
+                reason: "The client secret is wrong.".into(),
+                used_basic: true
+            }
+            .oauth_error(),
+            ("invalid_client", "The client secret is wrong.".to_owned())
+        );
     }
 }

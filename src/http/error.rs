@@ -203,28 +203,14 @@ impl From<engine::Error> for OAuthError {
             E::RateLimited(rate) => Some(*rate),
             _ => None,
         };
-        let (status, error, challenge) = match &err {
-            E::InvalidRequest(_) | E::Validation(_) => {
-                (StatusCode::BAD_REQUEST, "invalid_request", None)
-            }
+        let (status, challenge) = match &err {
             E::InvalidClient { used_basic, .. } => (
                 StatusCode::UNAUTHORIZED,
-                "invalid_client",
                 // RFC 6749 §5.2: a client that tried Basic is told which scheme to use.
                 used_basic.then(|| "Basic realm=\"authd\"".to_owned()),
             ),
-            E::InvalidGrant(_) => (StatusCode::BAD_REQUEST, "invalid_grant", None),
-            E::UnauthorizedClient(_) => (StatusCode::BAD_REQUEST, "unauthorized_client", None),
-            E::UnsupportedGrantType(_) => (StatusCode::BAD_REQUEST, "unsupported_grant_type", None),
-            E::InvalidScope(_) => (StatusCode::BAD_REQUEST, "invalid_scope", None),
-            E::UnsupportedResponseType(_) => {
-                (StatusCode::BAD_REQUEST, "unsupported_response_type", None)
-            }
-            E::AccessDenied(_) => (StatusCode::FORBIDDEN, "access_denied", None),
-            E::LoginRequired(_) => (StatusCode::BAD_REQUEST, "login_required", None),
             E::InvalidAccessToken(description) => (
                 StatusCode::UNAUTHORIZED,
-                "invalid_token",
                 Some(format!(
                     "Bearer error=\"invalid_token\", error_description=\"{}\"",
                     description.replace('"', "'")
@@ -232,60 +218,29 @@ impl From<engine::Error> for OAuthError {
             ),
             E::InsufficientScope(description) => (
                 StatusCode::FORBIDDEN,
-                "insufficient_scope",
                 Some(format!(
                     "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
                     description.replace('"', "'")
                 )),
             ),
-            E::NotFound { .. } => (StatusCode::NOT_FOUND, "invalid_request", None),
-            E::AuthenticationFailed | E::InvalidToken => {
-                (StatusCode::BAD_REQUEST, "invalid_grant", None)
-            }
-            E::OperationNotAllowed | E::CredentialsUpdateFailed(_) => {
-                (StatusCode::BAD_REQUEST, "invalid_request", None)
-            }
-            E::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "slow_down", None),
+            E::AccessDenied(_) => (StatusCode::FORBIDDEN, None),
+            E::NotFound { .. } => (StatusCode::NOT_FOUND, None),
+            E::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, None),
             E::Unavailable => {
                 tracing::warn!("request failed: the database does not answer");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "temporarily_unavailable",
-                    None,
-                )
+                (StatusCode::SERVICE_UNAVAILABLE, None)
             }
             E::Unwritable => {
                 tracing::warn!("request failed: the database cannot be written");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "temporarily_unavailable",
-                    None,
-                )
+                (StatusCode::SERVICE_UNAVAILABLE, None)
             }
             E::Internal(source) => {
                 tracing::error!(error = %error_chain(source.as_ref()), "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, "server_error", None)
+                (StatusCode::INTERNAL_SERVER_ERROR, None)
             }
+            _ => (StatusCode::BAD_REQUEST, None),
         };
-        let description = match err {
-            E::Internal(_) => "The server encountered an internal error.".to_owned(),
-            E::Unavailable => "The server cannot reach its database; try again later.".to_owned(),
-            E::Unwritable => "The server cannot save changes right now (its database is \
-                              read-only or full); try again later."
-                .to_owned(),
-            E::InvalidRequest(d)
-            | E::InvalidGrant(d)
-            | E::UnauthorizedClient(d)
-            | E::UnsupportedGrantType(d)
-            | E::InvalidScope(d)
-            | E::UnsupportedResponseType(d)
-            | E::AccessDenied(d)
-            | E::LoginRequired(d)
-            | E::InvalidAccessToken(d)
-            | E::InsufficientScope(d) => d,
-            E::InvalidClient { reason, .. } => reason,
-            other => other.to_string(),
-        };
+        let (error, description) = err.oauth_error();
         Self {
             status,
             error,
