@@ -33,6 +33,7 @@ mod rotation;
 mod seed;
 mod sessions;
 mod slow_clients;
+mod snapshots;
 mod spa;
 mod storage;
 mod store_conformance;
