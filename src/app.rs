@@ -173,6 +173,11 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let maintenance = tokio::spawn(maintain_forever(app.clone()));
+    // Start-up's own writes bumped the revision; following it must not drop, for them, what
+    // the first requests read.
+    if let Err(err) = app.engine.start_directory().await {
+        tracing::warn!(error = %err, "cannot read the directory revision; following it from the start");
+    }
     let directory = tokio::spawn(app.engine.follow_directory_changes());
     tracing::info!(
         issuer = %app.config.base_url,

@@ -142,6 +142,17 @@ impl Directory {
         }
     }
 
+    /// Takes the database's current revision as the one this process has applied, dropping
+    /// what it held: what it reads from now on is at least that recent, so following the
+    /// revision afterwards drops only for later changes. The revision is read before the drop,
+    /// so that nothing read before it is kept.
+    pub async fn start_at_current_revision(&self, store: &Arc<dyn Store>) -> store::Result<()> {
+        let revision = store.directory_revision().await?;
+        self.drop_all();
+        self.applied_revision.fetch_max(revision, Ordering::AcqRel);
+        Ok(())
+    }
+
     /// Keeps this process in step with changes other processes commit, until the task is
     /// dropped: through the store's notices where it pushes them, else by polling.
     pub async fn follow(self: Arc<Self>, store: Arc<dyn Store>) {

@@ -268,6 +268,15 @@ impl Engine {
         }
     }
 
+    /// Starts the directory at the database's current revision, so that following it later
+    /// drops only for what changes after: call once start-up's own writes are done.
+    pub async fn start_directory(&self) -> Result<()> {
+        Ok(self
+            .directory
+            .start_at_current_revision(&self.store)
+            .await?)
+    }
+
     /// Keeps this process's directory in step with changes that other processes commit, for
     /// as long as the returned future runs.
     pub fn follow_directory_changes(
