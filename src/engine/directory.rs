@@ -26,9 +26,10 @@ use std::time::Duration;
 use crate::keys::KeyRing;
 use crate::store::{self, Store};
 
-/// How often a process polls the revision when the database does not push it (SQLite), and
-/// so the bound within which another process's change is in force here.
-pub const SQLITE_REVISION_POLL: Duration = Duration::from_millis(250);
+/// How often a process polls the revision when the database does not push it (SQLite, or a
+/// PostgreSQL standby), and so the bound within which another process's change is in force
+/// here.
+pub const REVISION_POLL: Duration = Duration::from_millis(250);
 
 /// How often a PostgreSQL replica reads the revision although `LISTEN` should have told it:
 /// a safety net for notices lost with a connection.
@@ -159,7 +160,12 @@ impl Directory {
         loop {
             match store.directory_notices().await {
                 Ok(Some(notices)) => self.listen(&store, notices).await,
-                Ok(None) => return self.poll(&store, SQLITE_REVISION_POLL).await,
+                Ok(None) => return self.poll(&store, REVISION_POLL).await,
+                // A standby cannot LISTEN (nor would it be told: notices are not replicated).
+                Err(store::Error::Unwritable(_)) => {
+                    tracing::info!("the database is read-only: polling its directory revision");
+                    return self.poll(&store, REVISION_POLL).await;
+                }
                 Err(err) => {
                     self.following.store(false, Ordering::Release);
                     tracing::warn!(error = %err, "cannot listen for directory changes; retrying");
@@ -181,11 +187,12 @@ impl Directory {
             tokio::select! {
                 notice = notices.next() => match notice {
                     Ok(Some(revision)) => self.apply(revision),
-                    // The connection was lost: what was pushed meanwhile is lost too, so
-                    // nothing held decides a request until the revision is read again.
+                    // The connection was lost, and with it what is pushed until it is back:
+                    // nothing held decides a request until a new subscription is in place
+                    // and the revision is read after it.
                     Ok(None) => {
                         self.following.store(false, Ordering::Release);
-                        self.read_revision(store).await;
+                        return;
                     }
                     Err(err) => {
                         self.following.store(false, Ordering::Release);

@@ -299,9 +299,8 @@ impl Engine {
     /// The published JWKS of an active server. Served from the key ring's cache, so only the
     /// first request after start or rotation touches the database.
     pub async fn jwks(&self, id: &AuthServerId) -> Result<Document> {
-        if let Some(keys) = self.keys.cached(id) {
-            return Ok(keys.jwks.clone());
-        }
+        // The server first (held too): an inactive server publishes nothing, whatever keys of
+        // it are held.
         self.server_entry(id).await?;
         Ok(self.keys.server_keys(id).await?.jwks.clone())
     }
@@ -468,6 +467,8 @@ impl Engine {
                     self.store
                         .update_client_ending_access(&client, until)
                         .await?;
+                    // Dropped now, in case replacing the secrets below fails.
+                    self.directory_changed();
                 }
                 if client.secret_hashes == existing.secret_hashes {
                     if !deactivated {

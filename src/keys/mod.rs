@@ -252,6 +252,7 @@ impl KeyRing {
         let now = self.clock.now();
         let purged = self.store.purge_retired_keys(&server.id, now).await?;
         if purged > 0 {
+            self.forget_all();
             tracing::info!(as.id = %server.id, count = purged, "removed retired signing keys from the JWKS");
         }
         let keys = self.store.list_keys(&server.id).await?;
@@ -338,6 +339,8 @@ impl KeyRing {
             KeyChange::AddNext { .. } => "published a next signing key",
         };
         let outcome = self.store.rotate_keys_locked(plan).await?;
+        // A read of the keys begun before this change must not be kept after it.
+        self.forget_all();
         match outcome {
             RotationOutcome::Applied => tracing::info!(as.id = %server.id, "{what}"),
             RotationOutcome::Superseded => {

@@ -265,7 +265,9 @@ pub const INSERT_USER: &str = "INSERT INTO users (id, status, login, login_lower
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 pub const USERS_WITHOUT_SEARCH_TERMS: &str =
     "SELECT id, login, profile FROM users WHERE search_terms IS NULL";
-pub const SET_SEARCH_TERMS: &str = "UPDATE users SET search_terms = $2 WHERE id = $1";
+// Only where still unset: another replica may have written newer terms meanwhile.
+pub const SET_SEARCH_TERMS: &str =
+    "UPDATE users SET search_terms = $2 WHERE id = $1 AND search_terms IS NULL";
 // Lockout columns are left to the sign-in statements, so an update never undoes a failure
 // counted meanwhile.
 macro_rules! update_user {

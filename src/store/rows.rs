@@ -462,7 +462,8 @@ pub fn search_terms(login: &str, profile: &serde_json::Map<String, serde_json::V
         .iter()
         .filter_map(|name| profile.get(*name)?.as_str());
     for term in std::iter::once(login).chain(profile_terms) {
-        terms.push_str(&term.to_lowercase());
+        // A line break inside a value would start a term of its own.
+        terms.push_str(&term.to_lowercase().replace('\n', " "));
         terms.push('\n');
     }
     terms
@@ -471,7 +472,8 @@ pub fn search_terms(login: &str, profile: &serde_json::Map<String, serde_json::V
 /// The `LIKE` pattern (escape `\\`) that finds `q` at the start of a search term.
 pub fn search_pattern(q: &str) -> String {
     let mut pattern = String::from("%\n");
-    for c in q.to_lowercase().chars() {
+    // Terms hold no line break: one in `q` matches as a space does.
+    for c in q.to_lowercase().replace('\n', " ").chars() {
         if matches!(c, '%' | '_' | '\\') {
             pattern.push('\\');
         }

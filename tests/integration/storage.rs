@@ -268,4 +268,39 @@ async fn a_replica_on_a_database_that_refuses_writes_serves_reads_and_answers_wr
         .await;
     assert_eq!(status, 503, "{refused}");
     assert_eq!(refused["errorCode"], "E0000009");
+
+    // It follows what is changed through a writable server: a deactivated app is refused
+    // within a second.
+    let service_token = || {
+        crate::oauth::post_form(
+            &replica,
+            "/oauth2/default/v1/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "api.read"),
+                ("client_id", crate::oauth::SERVICE),
+                ("client_secret", crate::oauth::SERVICE_SECRET),
+            ],
+        )
+    };
+    assert_eq!(service_token().await.0, 200);
+    let (status, body) = writable
+        .admin_call(
+            reqwest::Method::POST,
+            &format!(
+                "/api/v1/apps/{}/lifecycle/deactivate",
+                crate::oauth::SERVICE
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let deactivated = std::time::Instant::now();
+    while service_token().await.0 != 401 {
+        assert!(
+            deactivated.elapsed() < std::time::Duration::from_secs(1),
+            "the read-only replica still issues tokens to the deactivated app"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }

@@ -752,6 +752,7 @@ async fn q_finds_users_by_the_start_of_their_login_names_or_email_in_any_case() 
             "Øster",
             "robert.smith@example.org",
         ),
+        ("line@example.com", "Two", "Line\nBreak", "line@example.com"),
     ] {
         let (status, user, _) = app
             .admin(
@@ -802,6 +803,12 @@ async fn q_finds_users_by_the_start_of_their_login_names_or_email_in_any_case() 
     assert_eq!(found("firstname").await, Vec::<String>::new());
     assert_eq!(found("_").await, Vec::<String>::new());
     assert_eq!(found("%").await, Vec::<String>::new());
+    // A line break in a value or in `q` reads as a space: it neither starts a term nor joins
+    // two.
+    assert_eq!(found("break").await, Vec::<String>::new());
+    assert_eq!(found("élodie\ndurand").await, Vec::<String>::new());
+    assert_eq!(found("line break").await, ["line@example.com"]);
+    assert_eq!(found("line\nbreak").await, ["line@example.com"]);
 }
 
 #[tokio::test]
