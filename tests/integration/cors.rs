@@ -619,12 +619,7 @@ scopes = ["CORS"]
 #[tokio::test]
 async fn a_trusted_origin_added_on_one_replica_is_trusted_by_another_within_a_second() {
     let first = crate::oauth::spawn().await;
-    let second = TestApp::spawn_with(Options {
-        database: Some(first.database.clone()),
-        clock: Some(first.clock.clone()),
-        ..Default::default()
-    })
-    .await;
+    let second = first.spawn_beside().await;
     let origin = "https://replicated.example";
     // The second replica has read (and cached) the trust before the change.
     assert!(!cors_allowed(&second, origin).await);

@@ -1212,12 +1212,7 @@ async fn logout_ends_the_session_and_goes_only_to_registered_uris() {
 #[tokio::test]
 async fn one_code_redeemed_twenty_times_at_once_succeeds_exactly_once() {
     let first = spawn().await;
-    let second = TestApp::spawn_with(Options {
-        database: Some(first.database.clone()),
-        clock: Some(first.clock.clone()),
-        ..Default::default()
-    })
-    .await;
+    let second = first.spawn_beside().await;
     let (code, verifier) = code_for_web(&first, "openid").await;
     let apps = Arc::new([first, second]);
     let mut tasks = Vec::new();

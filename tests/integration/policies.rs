@@ -620,12 +620,7 @@ async fn servers_stored_before_policies_existed_are_given_the_default_policy_at_
         .database
         .execute("UPDATE authorization_servers SET policies = NULL")
         .await;
-    let second = TestApp::spawn_with(crate::common::Options {
-        database: Some(first.database.clone()),
-        clock: Some(first.clock.clone()),
-        ..Default::default()
-    })
-    .await;
+    let second = first.spawn_beside().await;
     assert_eq!(
         first
             .database

@@ -160,12 +160,7 @@ async fn two_concurrent_rotations_of_one_server_produce_exactly_one_new_key() {
 #[tokio::test]
 async fn two_server_instances_on_one_database_rotate_once() {
     let first = TestApp::spawn().await;
-    let second = TestApp::spawn_with(Options {
-        database: Some(first.database.clone()),
-        clock: Some(first.clock.clone()),
-        ..Default::default()
-    })
-    .await;
+    let second = first.spawn_beside().await;
     assert_eq!(
         stored_key_count(&first).await,
         2,

@@ -254,12 +254,7 @@ async fn after_a_reuse_raced_across_two_replicas_no_token_of_the_family_works() 
         ..Default::default()
     })
     .await;
-    let second = TestApp::spawn_with(Options {
-        database: Some(first.database.clone()),
-        clock: Some(first.clock.clone()),
-        ..Default::default()
-    })
-    .await;
+    let second = first.spawn_beside().await;
     const ROUNDS: usize = 30;
     for round in 0..ROUNDS {
         let issued = password_tokens(&first).await;

@@ -819,12 +819,7 @@ async fn users_stored_before_search_terms_were_kept_are_found_after_an_upgrade()
         .database
         .execute("UPDATE users SET search_terms = NULL")
         .await;
-    let second = TestApp::spawn_with(crate::common::Options {
-        database: Some(first.database.clone()),
-        clock: Some(first.clock.clone()),
-        ..Default::default()
-    })
-    .await;
+    let second = first.spawn_beside().await;
     let (_, users, _) = second
         .admin(reqwest::Method::GET, "/api/v1/users?q=kim", None)
         .await;

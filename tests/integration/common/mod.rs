@@ -146,6 +146,16 @@ impl TestApp {
         }
     }
 
+    /// A second server on this one's database and clock, as another replica or a restart.
+    pub async fn spawn_beside(&self) -> Self {
+        Self::spawn_with(Options {
+            database: Some(self.database.clone()),
+            clock: Some(self.clock.clone()),
+            ..Default::default()
+        })
+        .await
+    }
+
     /// A GET on a path of this server.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http
