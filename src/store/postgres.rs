@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use sqlx::postgres::PgPoolOptions;
 
+use super::{Error, Result};
+
 type Db = sqlx::Postgres;
 type Pool = sqlx::PgPool;
 
@@ -136,6 +138,16 @@ async fn check_migrated(connection: &mut sqlx::PgConnection) -> Result<()> {
         .await
         .map_err(map_err)?;
     super::require_migrated(&MIGRATOR, &applied)
+}
+
+impl super::query::Backend for Db {
+    fn error(err: sqlx::Error) -> Error {
+        map_err(err)
+    }
+
+    fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {
+        result.rows_affected()
+    }
 }
 
 fn map_err(err: sqlx::Error) -> Error {

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use super::{Error, Result};
+
 type Db = sqlx::Sqlite;
 type Pool = sqlx::SqlitePool;
 
@@ -240,6 +242,16 @@ impl crate::store::Store for SqliteStore {
 
     async fn directory_notices(&self) -> Result<Option<Box<dyn crate::store::DirectoryNotices>>> {
         Ok(None)
+    }
+}
+
+impl super::query::Backend for Db {
+    fn error(err: sqlx::Error) -> Error {
+        map_err(err)
+    }
+
+    fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {
+        result.rows_affected()
     }
 }
 
