@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use crate::clock::Clock;
 use crate::config::{Config, SecretKeySource};
 use crate::engine::Engine;
-use crate::keys::KeyRing;
+use crate::keys::{Generator, KeyRing, KeySource};
 use crate::seed::Seed;
 use crate::store::{self, Store};
 
@@ -40,6 +40,15 @@ impl App {
     /// Connects to the database, applies migrations and checks that the configured secret opens
     /// the stored keys. Creates nothing else.
     pub async fn open(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        Self::open_with_key_source(config, clock, Arc::new(Generator)).await
+    }
+
+    /// [`App::open`], with new signing keys taken from `key_source` rather than generated.
+    pub async fn open_with_key_source(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        key_source: Arc<dyn KeySource>,
+    ) -> anyhow::Result<Self> {
         match &config.secret_key_source {
             SecretKeySource::Configured => {}
             SecretKeySource::DevFile(path) => tracing::warn!(
@@ -63,12 +72,15 @@ impl App {
             .migrate()
             .await
             .context("cannot apply database migrations")?;
-        let keys = Arc::new(KeyRing::new(
-            store.clone(),
-            &config.secret_key,
-            clock.clone(),
-            config.keys,
-        )?);
+        let keys = Arc::new(
+            KeyRing::new(
+                store.clone(),
+                &config.secret_key,
+                clock.clone(),
+                config.keys,
+            )?
+            .with_source(key_source),
+        );
         for server in store.list_auth_servers().await? {
             keys.check_secret(&server.id).await?;
         }

@@ -15,6 +15,7 @@ use crate::model::SigningAlg;
 use super::Error;
 
 /// A freshly generated key pair.
+#[derive(Clone)]
 pub struct GeneratedKey {
     /// RFC 7638 thumbprint of the public key.
     pub kid: String,
@@ -82,6 +83,23 @@ pub fn generate(alg: SigningAlg) -> Result<GeneratedKey, Error> {
         public_jwk,
         pkcs8,
     })
+}
+
+/// Where a key ring's new key pairs come from.
+pub trait KeySource: Send + Sync {
+    /// A key pair for `alg` that this source has not handed out before. May block for tens of
+    /// milliseconds (RSA generation): it is called off the runtime.
+    fn key_pair(&self, alg: SigningAlg) -> Result<GeneratedKey, Error>;
+}
+
+/// Generates every key pair afresh: what a server runs with.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Generator;
+
+impl KeySource for Generator {
+    fn key_pair(&self, alg: SigningAlg) -> Result<GeneratedKey, Error> {
+        generate(alg)
+    }
 }
 
 /// RFC 7638: SHA-256 over the required members, keys sorted, no whitespace.

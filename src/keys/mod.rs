@@ -19,6 +19,7 @@ use crate::config::{KeySettings, SecretKey};
 use crate::model::{AuthServer, AuthServerId, Document, KeyState, Kid, SigningKey};
 use crate::store::{self, KeyChange, RotationOutcome, RotationPlan, Store};
 
+pub use generate::{Generator, KeySource};
 use rotation::Due;
 use seal::Sealer;
 pub use sign::Signer;
@@ -91,6 +92,7 @@ pub struct KeyRing {
     servers: RwLock<HashMap<AuthServerId, Arc<ServerKeys>>>,
     /// Bumped by every drop of the cache: keys read before a drop are not kept after it.
     generation: AtomicU64,
+    source: Arc<dyn KeySource>,
 }
 
 impl KeyRing {
@@ -108,7 +110,13 @@ impl KeyRing {
             settings,
             servers: RwLock::new(HashMap::new()),
             generation: AtomicU64::new(0),
+            source: Arc::new(Generator),
         })
+    }
+
+    /// The same key ring, taking its new key pairs from `source`.
+    pub fn with_source(self, source: Arc<dyn KeySource>) -> Self {
+        Self { source, ..self }
     }
 
     /// The lifecycle settings in force.
@@ -367,7 +375,8 @@ impl KeyRing {
 
     async fn new_key(&self, server: &AuthServer) -> Result<SigningKey> {
         let alg = server.signing_alg;
-        let generated = tokio::task::spawn_blocking(move || generate::generate(alg))
+        let source = self.source.clone();
+        let generated = tokio::task::spawn_blocking(move || source.key_pair(alg))
             .await
             .map_err(|_| Error::Crypto("key generation task"))??;
         let sealed_private_key = self.sealer.seal(&generated.kid, &generated.pkcs8)?;

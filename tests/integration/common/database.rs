@@ -1,12 +1,18 @@
 //! One database per test, on the backend `AUTHD_TEST_DATABASE` names.
 
+use std::sync::Arc;
+
 use sqlx::Connection as _;
+
+use super::keys::KeyPool;
 
 /// A database that exists for one test (or the servers of one test) and is removed after.
 pub struct TestDatabase {
     url: String,
     postgres: Option<PostgresCleanup>,
     _dir: Option<tempfile::TempDir>,
+    /// Shared by every server on the database, so that none is given a key another holds.
+    keys: Arc<KeyPool>,
 }
 
 struct PostgresCleanup {
@@ -25,6 +31,7 @@ impl TestDatabase {
                 url,
                 postgres: None,
                 _dir: Some(dir),
+                keys: Arc::default(),
             };
         }
         assert!(
@@ -50,7 +57,13 @@ impl TestDatabase {
                 name,
             }),
             _dir: None,
+            keys: Arc::default(),
         }
+    }
+
+    /// Where the servers on this database take their signing keys from.
+    pub fn key_source(&self) -> Arc<KeyPool> {
+        self.keys.clone()
     }
 
     /// The URL to give authd.

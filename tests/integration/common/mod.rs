@@ -5,6 +5,7 @@
 //! when the test ends. An unreachable PostgreSQL fails the test: it never skips.
 
 pub mod database;
+pub mod keys;
 
 use std::sync::Arc;
 
@@ -125,7 +126,9 @@ impl TestApp {
         )
         .unwrap();
         init_test_logging();
-        let app = App::open(config, clock.clone()).await.unwrap();
+        let app = App::open_with_key_source(config, clock.clone(), database.key_source())
+            .await
+            .unwrap();
         app.prepare().await.unwrap();
         let state = app.into_state();
         let (shutdown, stopped) = oneshot::channel();
