@@ -43,7 +43,7 @@ impl Engine {
         // Wrong tokens are counted per address (in this replica); past the limit they are
         // answered 429 for the rest of the minute.
         let ip_key = client_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-        match self.rate_limits.api_token_failures.hit(&ip_key, now) {
+        match self.api_token_failures.hit(&ip_key, now) {
             Ok(_) => Err(Error::InvalidToken),
             Err(rate) => Err(Error::RateLimited(rate)),
         }

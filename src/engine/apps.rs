@@ -139,7 +139,7 @@ impl Engine {
             ..existing
         };
         if deactivated {
-            let until = now.plus(self.longest_token_lifetime().await?);
+            let until = now.plus(self.lifetimes.longest_token().await?);
             self.store
                 .update_client_ending_access(&client, until)
                 .await?;

@@ -13,7 +13,7 @@ use crate::model::{
 };
 
 use super::mint::{new_grant_id, Subject};
-use super::sessions::NewSession;
+use super::sign_in::sessions::NewSession;
 use super::{pkce, scope, Engine, Error, Result};
 
 /// Okta's authorization code lifetime.
@@ -187,6 +187,7 @@ impl Engine {
         let session =
             if let Some(token) = request.session_token.as_deref().filter(|t| !t.is_empty()) {
                 match self
+                    .sign_in
                     .create_session(&PlainToken::from_presented(token))
                     .await
                 {
@@ -209,7 +210,7 @@ impl Engine {
                 None
             } else {
                 match &browser.cookie {
-                    Some(cookie) => self.session_for_cookie(cookie).await.ok(),
+                    Some(cookie) => self.sign_in.session_for_cookie(cookie).await.ok(),
                     None => None,
                 }
             };
@@ -563,9 +564,9 @@ impl Engine {
         };
         let clear_cookie = match cookie {
             None => false,
-            Some(cookie) => match self.session_for_cookie(cookie).await {
+            Some(cookie) => match self.sign_in.session_for_cookie(cookie).await {
                 Ok(session) if session.user_id.as_str() == subject => {
-                    self.end_session(&session.id).await?;
+                    self.sign_in.end_session(&session.id).await?;
                     true
                 }
                 // Another user's session: the hint does not speak for it.

@@ -28,7 +28,7 @@ pub enum Error {
     CredentialsUpdateFailed(Vec<String>),
     /// Too many requests; retry after the window resets.
     #[error("rate limit exceeded")]
-    RateLimited(crate::engine::rate_limit::RateInfo),
+    RateLimited(crate::engine::sign_in::rate_limit::RateInfo),
     /// RFC 6749 §5.2 `invalid_request`: a parameter is missing, repeated or malformed.
     #[error("invalid_request: {0}")]
     InvalidRequest(String),

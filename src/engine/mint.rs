@@ -72,7 +72,7 @@ impl Engine {
     /// `uid`, `scp`, `sub`, `auth_time`, then custom resource claims).
     pub async fn mint_access_token(&self, subject: &Subject<'_>) -> Result<MintedAccessToken> {
         let now = self.now();
-        let lifetime = self.lifetimes(subject.server).access_token_lifetime;
+        let lifetime = self.lifetimes.of(subject.server).access_token_lifetime;
         let expires_at = now.plus(lifetime);
         let suffix: [u8; 8] = rand::random();
         let jti = format!("AT.{}{}", subject.grant_id, URL_SAFE_NO_PAD.encode(suffix));
@@ -132,7 +132,7 @@ impl Engine {
         claims.insert("iat".into(), now.unix().into());
         claims.insert(
             "exp".into(),
-            now.plus(self.lifetimes(server).id_token_lifetime)
+            now.plus(self.lifetimes.of(server).id_token_lifetime)
                 .unix()
                 .into(),
         );

@@ -7,7 +7,6 @@ pub mod access;
 pub mod admin;
 pub mod apps;
 pub mod auth_servers;
-pub mod authn;
 pub mod authorize;
 pub mod client_auth;
 pub mod client_secrets;
@@ -15,13 +14,12 @@ pub mod directory;
 pub mod discovery;
 mod error;
 mod grants;
+pub mod lifetimes;
 pub mod mint;
-pub mod passwords;
 pub mod pkce;
 pub mod policies;
-pub mod rate_limit;
 pub mod scope;
-pub mod sessions;
+pub mod sign_in;
 pub mod token;
 pub mod trusted_origins;
 pub mod users;
@@ -31,17 +29,19 @@ use std::sync::Arc;
 use secrecy::SecretString;
 
 use crate::clock::Clock;
-use crate::config::{Config, SignInSettings, TokenSettings};
+use crate::config::Config;
 use crate::keys::KeyRing;
 use crate::model::{
-    AccessPolicy, AuthServer, AuthServerId, Client, ClientSecret, Document, IssuerMode,
-    LockoutPolicy, SigningAlg, Status, Timestamp, User, UserStatus,
+    AccessPolicy, AuthServer, AuthServerId, Client, ClientSecret, Document, IssuerMode, SigningAlg,
+    Status, Timestamp, User, UserStatus,
 };
 use crate::store::{self, Store};
 
 pub use error::{Error, Result};
-use passwords::Passwords;
-use rate_limit::RateLimiter;
+use lifetimes::Lifetimes;
+use sign_in::passwords::Passwords;
+use sign_in::rate_limit::RateLimiter;
+use sign_in::SignIn;
 
 /// What a create-or-update did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,24 +61,18 @@ pub struct Engine {
     keys: Arc<KeyRing>,
     clock: Arc<dyn Clock>,
     passwords: Passwords,
-    tokens: TokenSettings,
-    sign_in: SignInSettings,
-    rate_limits: Arc<RateLimits>,
+    lifetimes: Lifetimes,
+    sign_in: SignIn,
+    /// Failed `SSWS` attempts per IP: past the limit, the IP's attempts are refused unchecked.
+    api_token_failures: Arc<RateLimiter>,
     base_url: String,
     directory: Arc<directory::Directory>,
     seed_key: Arc<ring::hmac::Key>,
     fingerprint_key: Arc<ring::hmac::Key>,
     secret_hasher: Arc<client_secrets::SecretHasher>,
-    sign_in_attempt_key: Arc<ring::hmac::Key>,
     successor_sealer: Arc<crate::keys::seal::Sealer>,
     api_token_window: std::time::Duration,
     bootstrap_token: Option<crate::model::TokenHash>,
-}
-
-struct RateLimits {
-    per_ip: RateLimiter,
-    /// Failed `SSWS` attempts per IP: past the limit, the IP's attempts are refused unchecked.
-    api_token_failures: RateLimiter,
 }
 
 /// Failed API token attempts an IP may make in a minute before its attempts are refused.
@@ -107,18 +101,24 @@ impl Engine {
         clock: Arc<dyn Clock>,
         config: &Config,
     ) -> Result<Self> {
+        let passwords = Passwords::new(config.passwords)?;
+        let lifetimes = Lifetimes::new(store.clone(), config.tokens);
         Ok(Self {
             directory: Arc::new(directory::Directory::new(keys.clone())),
+            sign_in: SignIn::new(
+                store.clone(),
+                clock.clone(),
+                passwords.clone(),
+                config.sign_in,
+                lifetimes.clone(),
+                derived_key(config.secret_key.expose(), b"authd sign-in attempt key v1"),
+            ),
             store,
             keys,
             clock,
-            passwords: Passwords::new(config.passwords)?,
-            tokens: config.tokens,
-            sign_in: config.sign_in,
-            rate_limits: Arc::new(RateLimits {
-                per_ip: RateLimiter::new(config.sign_in.rate_limit_per_ip),
-                api_token_failures: RateLimiter::new(API_TOKEN_FAILURES_PER_MINUTE),
-            }),
+            passwords,
+            lifetimes,
+            api_token_failures: Arc::new(RateLimiter::new(API_TOKEN_FAILURES_PER_MINUTE)),
             api_token_window: config.api_token_window,
             base_url: config.base_url.clone(),
             bootstrap_token: config.admin_token.as_ref().map(|token| {
@@ -138,10 +138,6 @@ impl Engine {
                 config.secret_key.expose(),
                 b"authd client secret hash v1",
             ))),
-            sign_in_attempt_key: Arc::new(derived_key(
-                config.secret_key.expose(),
-                b"authd sign-in attempt key v1",
-            )),
             // Its own key, so that nothing sealed for one purpose opens for another.
             successor_sealer: Arc::new(crate::keys::seal::Sealer::new(&derived_secret(
                 config.secret_key.expose(),
@@ -150,16 +146,9 @@ impl Engine {
         })
     }
 
-    /// Sign-in rules in force.
-    pub fn sign_in_settings(&self) -> &SignInSettings {
+    /// Signing in: the Authentication API, the sign-in page, sessions and passwords.
+    pub fn sign_in(&self) -> &SignIn {
         &self.sign_in
-    }
-
-    fn lockout_policy(&self) -> LockoutPolicy {
-        LockoutPolicy {
-            threshold: self.sign_in.lockout_threshold,
-            duration: self.sign_in.lockout_duration,
-        }
     }
 
     /// Whether the database takes writes: [`Error::Unwritable`] if it is read-only or full.
@@ -172,30 +161,9 @@ impl Engine {
         Ok(self.store.purge_expired(self.now()).await?)
     }
 
-    /// Default token lifetimes.
-    pub fn token_settings(&self) -> TokenSettings {
-        self.tokens
-    }
-
-    /// The token lifetimes of a server: its own where it sets them, the configuration's
-    /// otherwise.
-    pub fn lifetimes(&self, server: &AuthServer) -> TokenSettings {
-        let own = server.token_lifetimes;
-        let pick = |own: Option<u64>, default: std::time::Duration| {
-            own.map_or(default, std::time::Duration::from_secs)
-        };
-        TokenSettings {
-            access_token_lifetime: pick(own.access_token, self.tokens.access_token_lifetime),
-            id_token_lifetime: pick(own.id_token, self.tokens.id_token_lifetime),
-            refresh_token_idle_lifetime: pick(
-                own.refresh_token_idle,
-                self.tokens.refresh_token_idle_lifetime,
-            ),
-            refresh_token_max_lifetime: pick(
-                own.refresh_token_max,
-                self.tokens.refresh_token_max_lifetime,
-            ),
-        }
+    /// Token lifetimes in force.
+    pub fn lifetimes(&self) -> &Lifetimes {
+        &self.lifetimes
     }
 
     /// The current time.
@@ -211,18 +179,6 @@ impl Engine {
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<()> {
         Ok(self.store.ping().await?)
-    }
-
-    /// The user with this login (case-insensitive).
-    pub async fn user_by_login(&self, login: &str) -> Result<User> {
-        match self.store.get_user_by_login(login).await {
-            Ok(user) => Ok(user),
-            Err(store::Error::NotFound) => Err(Error::NotFound {
-                kind: "User",
-                id: login.to_owned(),
-            }),
-            Err(err) => Err(err.into()),
-        }
     }
 
     /// An active authorization server, to decide a request by.
@@ -463,7 +419,7 @@ impl Engine {
                 let deactivated =
                     existing.status == Status::Active && client.status == Status::Inactive;
                 if deactivated {
-                    let until = now.plus(self.longest_token_lifetime().await?);
+                    let until = now.plus(self.lifetimes.longest_token().await?);
                     self.store
                         .update_client_ending_access(&client, until)
                         .await?;
@@ -572,13 +528,15 @@ impl Engine {
                 UserStatus::Deprovisioned | UserStatus::Suspended
             );
         if ends_access {
-            let until = now.plus(self.longest_token_lifetime().await?);
+            let until = now.plus(self.lifetimes.longest_token().await?);
             self.store.update_user_ending_access(&user, until).await?;
         } else {
             self.store.update_user(&user).await?;
         }
         if user.password_hash != existing.password_hash {
-            self.end_access_after_password_change(&user.id, now).await?;
+            self.sign_in
+                .end_access_after_password_change(&user.id, now)
+                .await?;
         }
         Ok(Change::Updated)
     }

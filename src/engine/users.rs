@@ -109,7 +109,7 @@ impl Engine {
         };
         match by_id {
             Some(user) => Ok(user),
-            None => self.user_by_login(id_or_login).await,
+            None => self.sign_in.user_by_login(id_or_login).await,
         }
     }
 
@@ -186,7 +186,7 @@ impl Engine {
         // clean.
         if matches!(to, UserStatus::Deprovisioned | UserStatus::Suspended) {
             self.store
-                .update_user_ending_access(&user, now.plus(self.longest_token_lifetime().await?))
+                .update_user_ending_access(&user, now.plus(self.lifetimes.longest_token().await?))
                 .await?;
         } else {
             self.store.update_user(&user).await?;
@@ -198,7 +198,7 @@ impl Engine {
     /// Okta's `reset_password`: the user goes to RECOVERY, their password stops working, and
     /// the returned one-time recovery token (for the reset link, or
     /// `/api/v1/authn/recovery/token`) lets them set a new one within
-    /// [`RECOVERY_TOKEN_LIFETIME`](super::authn::RECOVERY_TOKEN_LIFETIME).
+    /// [`RECOVERY_TOKEN_LIFETIME`](super::sign_in::authn::RECOVERY_TOKEN_LIFETIME).
     pub async fn issue_password_reset(&self, id_or_login: &str) -> Result<PlainToken> {
         let mut user = self.find_user(id_or_login).await?;
         if !matches!(
@@ -225,7 +225,7 @@ impl Engine {
                     state: TransactionState::Recovery,
                     relay_state: None,
                     auth_time: now,
-                    expires_at: now.plus(super::authn::RECOVERY_TOKEN_LIFETIME),
+                    expires_at: now.plus(super::sign_in::authn::RECOVERY_TOKEN_LIFETIME),
                 },
             )
             .await?;
@@ -261,7 +261,9 @@ impl Engine {
             user.activated_at.get_or_insert(now);
         }
         self.store.update_user(&user).await?;
-        self.end_access_after_password_change(&user.id, now).await?;
+        self.sign_in
+            .end_access_after_password_change(&user.id, now)
+            .await?;
         tracing::info!(user.id = %user.id, "password set by an administrator");
         Ok(user)
     }
@@ -288,7 +290,7 @@ impl Engine {
             .matches
         {
             self.store
-                .record_failed_sign_in(&user.id, now, self.lockout_policy())
+                .record_failed_sign_in(&user.id, now, self.sign_in.lockout_policy())
                 .await?;
             return Err(Error::CredentialsUpdateFailed(vec![
                 "oldPassword: The credentials provided were incorrect.".to_owned(),
@@ -305,7 +307,9 @@ impl Engine {
                 "oldPassword: The password changed meanwhile.".to_owned(),
             ]));
         }
-        self.end_access_after_password_change(&user.id, now).await?;
+        self.sign_in
+            .end_access_after_password_change(&user.id, now)
+            .await?;
         Ok(self.store.get_user(&user.id).await?)
     }
 
@@ -321,63 +325,11 @@ impl Engine {
         tracing::info!(user.id = %user.id, "user deleted");
         Ok(())
     }
-
-    /// A new password ends what the old one started (Okta's `revokeSessions`): the user's
-    /// sessions, refresh token families, and every token issued before `now`.
-    pub(super) async fn end_access_after_password_change(
-        &self,
-        user: &crate::model::UserId,
-        now: crate::model::Timestamp,
-    ) -> Result<()> {
-        let until = now.plus(self.longest_token_lifetime().await?);
-        self.store.end_user_access(user, now, until).await?;
-        tracing::info!(user.id = %user, "sessions and tokens from before the password change ended");
-        Ok(())
-    }
-
-    /// How long any token issued now could live, refresh token families included: how long a
-    /// revocation must be remembered.
-    pub(super) async fn longest_token_lifetime(&self) -> Result<std::time::Duration> {
-        let servers = self.store.list_auth_servers().await?;
-        let minutes =
-            |m: Option<u64>| m.map(|m| std::time::Duration::from_secs(m.saturating_mul(60)));
-        let longest_own = servers
-            .iter()
-            .filter_map(|server| server.token_lifetimes.refresh_token_max)
-            .map(std::time::Duration::from_secs);
-        let longest_rule = servers
-            .iter()
-            .flat_map(|server| &server.policies)
-            .flat_map(|policy| &policy.rules)
-            .filter_map(|rule| minutes(rule.refresh_token_lifetime_minutes));
-        Ok(longest_own
-            .chain(longest_rule)
-            .chain([self.tokens.refresh_token_max_lifetime])
-            .max()
-            .unwrap_or(self.tokens.refresh_token_max_lifetime)
-            .max(self.longest_access_token().await?))
-    }
-
-    /// How long an access token issued now could live: the configuration's lifetime, a
-    /// server's own, or a policy rule's, which is at most a day (as Okta).
-    pub(super) async fn longest_access_token(&self) -> Result<std::time::Duration> {
-        let servers = self.store.list_auth_servers().await?;
-        let longest_own = servers
-            .iter()
-            .filter_map(|server| server.token_lifetimes.access_token)
-            .max()
-            .map_or(std::time::Duration::ZERO, std::time::Duration::from_secs);
-        Ok(self
-            .tokens
-            .access_token_lifetime
-            .max(longest_own)
-            .max(std::time::Duration::from_secs(24 * 3600)))
-    }
 }
 
 /// The password policy every new password meets (Okta's default complexity).
 fn check_password(user: &User, password: &SecretString) -> Result<()> {
-    let unmet = super::authn::unmet_complexity(user, password);
+    let unmet = super::sign_in::authn::unmet_complexity(user, password);
     if unmet.is_empty() {
         Ok(())
     } else {

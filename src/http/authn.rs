@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::app::AppState;
-use crate::engine::authn::{AuthnResult, AuthnStatus, PrimaryAuthentication, COMPLEXITY};
+use crate::engine::sign_in::authn::{AuthnResult, AuthnStatus, PrimaryAuthentication, COMPLEXITY};
 use crate::model::{PlainToken, User};
 
 use super::error::{add_rate_limit_headers, OktaError};
@@ -87,6 +87,7 @@ pub async fn authn(
     if let (Some(state_token), None) = (&request.state_token, &request.username) {
         let result = app
             .engine
+            .sign_in()
             .transaction(&PlainToken::from_presented(state_token.as_str()))
             .await?;
         return Ok(Json(render(&app, result)).into_response());
@@ -119,11 +120,13 @@ pub async fn authn(
     }
     let permit = app
         .engine
+        .sign_in()
         .check_sign_in_rate(ip, Some(username.trim()))
         .await?;
     let rate = permit.rate();
     let result = app
         .engine
+        .sign_in()
         .authenticate(PrimaryAuthentication {
             permit,
             username: username.trim().to_owned(),
@@ -145,6 +148,7 @@ pub async fn change_password(
 ) -> Result<Json<Value>, OktaError> {
     let result = app
         .engine
+        .sign_in()
         .change_expired_password(
             &PlainToken::from_presented(request.state_token),
             request.old_password.into(),
@@ -161,6 +165,7 @@ pub async fn recovery_token(
 ) -> Result<Json<Value>, OktaError> {
     let result = app
         .engine
+        .sign_in()
         .verify_recovery_token(&PlainToken::from_presented(request.recovery_token))
         .await?;
     Ok(Json(render(&app, result)))
@@ -173,6 +178,7 @@ pub async fn reset_password(
 ) -> Result<Json<Value>, OktaError> {
     let result = app
         .engine
+        .sign_in()
         .reset_password(
             &PlainToken::from_presented(request.state_token),
             request.new_password.into(),
@@ -188,6 +194,7 @@ pub async fn skip(
 ) -> Result<Json<Value>, OktaError> {
     let result = app
         .engine
+        .sign_in()
         .skip_password_warning(&PlainToken::from_presented(request.state_token))
         .await?;
     Ok(Json(render(&app, result)))
@@ -200,6 +207,7 @@ pub async fn cancel(
 ) -> Result<Json<Value>, OktaError> {
     let relay_state = app
         .engine
+        .sign_in()
         .cancel_transaction(&PlainToken::from_presented(request.state_token))
         .await?;
     let mut body = json!({ "status": "UNAUTHENTICATED" });

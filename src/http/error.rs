@@ -6,7 +6,7 @@ use axum::Json;
 use serde_json::json;
 
 use crate::engine;
-use crate::engine::rate_limit::RateInfo;
+use crate::engine::sign_in::rate_limit::RateInfo;
 use crate::model::new_okta_id;
 
 /// An error on `/api/v1` or another Okta-shaped surface: `errorCode`, `errorSummary`,

@@ -9,7 +9,7 @@ use axum::Form;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::engine::authn::{AuthnStatus, PageSignIn, PrimaryAuthentication};
+use crate::engine::sign_in::authn::{AuthnStatus, PageSignIn, PrimaryAuthentication};
 use crate::engine::Error;
 use crate::model::{PlainToken, TokenHash};
 
@@ -64,6 +64,7 @@ pub async fn show(
     if let Some(value) = cookie(&headers, cookies::SESSION_COOKIE).filter(|_| !reauthenticate) {
         if let Ok(session) = app
             .engine
+            .sign_in()
             .session_for_cookie(&PlainToken::from_presented(value))
             .await
         {
@@ -124,7 +125,12 @@ pub async fn submit(
         )
         .await;
     }
-    let permit = match app.engine.check_sign_in_rate(ip, Some(username)).await {
+    let permit = match app
+        .engine
+        .sign_in()
+        .check_sign_in_rate(ip, Some(username))
+        .await
+    {
         Ok(permit) => permit,
         Err(Error::RateLimited(_)) => {
             return form_page(
@@ -140,6 +146,7 @@ pub async fn submit(
     };
     let result = app
         .engine
+        .sign_in()
         .sign_in_to_session(PrimaryAuthentication {
             permit,
             username: username.to_owned(),
@@ -300,6 +307,7 @@ pub async fn submit_reset_password(
     }
     let result = app
         .engine
+        .sign_in()
         .reset_password_with_recovery_token(
             &PlainToken::from_presented(token.clone()),
             form.password.into(),

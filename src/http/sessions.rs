@@ -33,6 +33,7 @@ pub async fn create_session(
 ) -> Result<Json<Value>, OktaError> {
     let created = app
         .engine
+        .sign_in()
         .create_session(&PlainToken::from_presented(request.session_token))
         .await?;
     Ok(Json(render(&app, &created.session, false)))
@@ -43,7 +44,7 @@ pub async fn get_session(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, OktaError> {
-    let session = app.engine.session(&session_id(&id)?).await?;
+    let session = app.engine.sign_in().session(&session_id(&id)?).await?;
     Ok(Json(render(&app, &session, false)))
 }
 
@@ -52,7 +53,11 @@ pub async fn refresh_session(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, OktaError> {
-    let session = app.engine.refresh_session(&session_id(&id)?).await?;
+    let session = app
+        .engine
+        .sign_in()
+        .refresh_session(&session_id(&id)?)
+        .await?;
     Ok(Json(render(&app, &session, false)))
 }
 
@@ -61,7 +66,7 @@ pub async fn close_session(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, OktaError> {
-    app.engine.end_session(&session_id(&id)?).await?;
+    app.engine.sign_in().end_session(&session_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -86,6 +91,7 @@ pub async fn get_current_user(
     };
     let session = match app
         .engine
+        .sign_in()
         .session_for_cookie(&PlainToken::from_presented(value))
         .await
     {
@@ -103,7 +109,7 @@ pub async fn refresh_current_session(
     headers: HeaderMap,
 ) -> Result<Json<Value>, OktaError> {
     let session = current(&app, &headers).await?;
-    let session = app.engine.refresh_session(&session.id).await?;
+    let session = app.engine.sign_in().refresh_session(&session.id).await?;
     Ok(Json(render(&app, &session, true)))
 }
 
@@ -113,7 +119,7 @@ pub async fn close_current_session(
     headers: HeaderMap,
 ) -> Result<Response, OktaError> {
     let session = current(&app, &headers).await?;
-    app.engine.end_session(&session.id).await?;
+    app.engine.sign_in().end_session(&session.id).await?;
     Ok((
         StatusCode::NO_CONTENT,
         [(header::SET_COOKIE, cookies::clear_session(secure(&app)))],
@@ -157,6 +163,7 @@ pub async fn session_cookie_redirect(
     if let Some(existing) = cookie(&headers, cookies::SESSION_COOKIE) {
         if app
             .engine
+            .sign_in()
             .session_for_cookie(&PlainToken::from_presented(existing))
             .await
             .is_ok()
@@ -169,6 +176,7 @@ pub async fn session_cookie_redirect(
     };
     match app
         .engine
+        .sign_in()
         .create_session(&PlainToken::from_presented(token))
         .await
     {
@@ -198,6 +206,7 @@ async fn current(app: &AppState, headers: &HeaderMap) -> Result<Session, OktaErr
     };
     Ok(app
         .engine
+        .sign_in()
         .session_for_cookie(&PlainToken::from_presented(value))
         .await?)
 }

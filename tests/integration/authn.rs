@@ -185,6 +185,7 @@ async fn lockout_after_n_failures_and_unlock_after_the_duration() {
     let user = app
         .state
         .engine
+        .sign_in()
         .user_by_login("alice@example.com")
         .await
         .unwrap();
@@ -199,6 +200,7 @@ async fn lockout_after_n_failures_and_unlock_after_the_duration() {
     let user = app
         .state
         .engine
+        .sign_in()
         .user_by_login("alice@example.com")
         .await
         .unwrap();
@@ -555,6 +557,7 @@ async fn an_imported_bcrypt_hash_signs_in_and_is_upgraded_to_argon2id() {
     let before = app
         .state
         .engine
+        .sign_in()
         .user_by_login("legacy@example.com")
         .await
         .unwrap();
@@ -565,6 +568,7 @@ async fn an_imported_bcrypt_hash_signs_in_and_is_upgraded_to_argon2id() {
     let after = app
         .state
         .engine
+        .sign_in()
         .user_by_login("legacy@example.com")
         .await
         .unwrap();

@@ -115,7 +115,12 @@ async fn a_retired_key_stays_while_its_tokens_may_live_and_disappears_after() {
     assert_eq!(retired.state, KeyState::Retired);
     let retired_at = retired.retired_at.unwrap();
     let remove_after = retired.remove_after.unwrap();
-    let token_lifetime = app.state.engine.token_settings().access_token_lifetime;
+    let token_lifetime = app
+        .state
+        .engine
+        .lifetimes()
+        .defaults()
+        .access_token_lifetime;
     assert!(
         remove_after >= retired_at.plus(token_lifetime),
         "kept at least as long as the last token it signed"

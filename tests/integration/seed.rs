@@ -55,6 +55,7 @@ async fn applying_the_same_seed_twice_changes_nothing() {
     let user = app
         .state
         .engine
+        .sign_in()
         .user_by_login("alice@example.com")
         .await
         .unwrap();
@@ -70,6 +71,7 @@ async fn applying_the_same_seed_twice_changes_nothing() {
     let again = app
         .state
         .engine
+        .sign_in()
         .user_by_login("alice@example.com")
         .await
         .unwrap();
@@ -86,6 +88,7 @@ async fn changing_the_seed_updates_the_objects_it_names() {
     let before = app
         .state
         .engine
+        .sign_in()
         .user_by_login("alice@example.com")
         .await
         .unwrap();
@@ -105,6 +108,7 @@ async fn changing_the_seed_updates_the_objects_it_names() {
     let after = app
         .state
         .engine
+        .sign_in()
         .user_by_login("alice@example.com")
         .await
         .unwrap();
@@ -123,6 +127,7 @@ async fn seeded_passwords_are_stored_as_argon2id() {
     let user = app
         .state
         .engine
+        .sign_in()
         .user_by_login("ALICE@example.COM")
         .await
         .unwrap();

@@ -97,7 +97,7 @@ impl Engine {
             None
         };
         let now = self.now();
-        let lifetimes = self.lifetimes(server);
+        let lifetimes = self.lifetimes.of(server);
         let (family_grant, family_expires_at) = issue
             .family
             .unwrap_or((issue.grant, now.plus(lifetimes.refresh_token_max_lifetime)));
@@ -130,7 +130,7 @@ impl Engine {
     /// Revokes everything a grant issued, and anything of its family stored later, for as long
     /// as any token of the server (under any of its rules) can live.
     pub(crate) async fn revoke_grant(&self, server: &AuthServer, grant_id: &str) -> Result<()> {
-        let lifetimes = self.lifetimes(server);
+        let lifetimes = self.lifetimes.of(server);
         let rules = server
             .policies
             .iter()

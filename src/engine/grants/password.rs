@@ -6,12 +6,12 @@ use secrecy::SecretString;
 
 use crate::model::{AuthServer, Client, GrantContext, GrantType, ScopeSet};
 
-use super::super::authn::Credentials;
 use super::super::mint::new_grant_id;
 use super::super::scope;
 use super::super::token::TokenSet;
 use super::super::{Engine, Error, Result};
 use super::Issue;
+use crate::engine::sign_in::authn::Credentials;
 
 impl Engine {
     pub(crate) async fn password_grant(
@@ -25,10 +25,14 @@ impl Engine {
     ) -> Result<TokenSet> {
         let scopes = scope::check(server, requested, GrantType::Password)?;
         // The same limits as every sign-in: per IP and per username.
-        let permit = self.check_sign_in_rate(client_ip, Some(username)).await?;
+        let permit = self
+            .sign_in
+            .check_sign_in_rate(client_ip, Some(username))
+            .await?;
         let now = self.now();
         let failed = || Error::InvalidGrant("The credentials provided were invalid.".to_owned());
         let user = match self
+            .sign_in
             .verify_credentials(permit, username, password, now)
             .await
         {
@@ -36,7 +40,7 @@ impl Engine {
             Ok(Credentials::LockedOut) | Err(Error::AuthenticationFailed) => return Err(failed()),
             Err(err) => return Err(err),
         };
-        if self.password_has_expired(&user, now) {
+        if self.sign_in.password_has_expired(&user, now) {
             return Err(Error::InvalidGrant(
                 "The user's password has expired and must be changed.".to_owned(),
             ));

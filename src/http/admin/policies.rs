@@ -310,7 +310,7 @@ struct Defaults {
 impl Defaults {
     async fn of(app: &AppState, server_id: &str) -> Result<Self, OktaError> {
         let server = app.engine.admin_auth_server(server_id).await?;
-        let lifetimes = app.engine.lifetimes(&server);
+        let lifetimes = app.engine.lifetimes().of(&server);
         let minutes = |duration: std::time::Duration| duration.as_secs() / 60;
         Ok(Defaults {
             access_token_minutes: minutes(lifetimes.access_token_lifetime),

@@ -13,7 +13,8 @@ use crate::model::{
 use crate::store;
 
 use super::rate_limit::{self, RateInfo};
-use super::{Engine, Error, Result};
+use super::SignIn;
+use crate::engine::{Error, Result};
 
 /// `POST /api/v1/authn` with a username and password.
 #[derive(Debug)]
@@ -85,7 +86,7 @@ pub struct AuthnResult {
 }
 
 /// Proof that a sign-in attempt was counted against the per-IP and per-username limits. Only
-/// [`Engine::check_sign_in_rate`] makes one and every password check consumes one, so no path
+/// [`SignIn::check_sign_in_rate`] makes one and every password check consumes one, so no path
 /// that checks a password (the Authentication API, the sign-in page, the password grant) can
 /// skip the limits.
 #[derive(Debug)]
@@ -110,7 +111,7 @@ pub struct PasswordComplexity {
 /// The complexity every new password must meet.
 pub const COMPLEXITY: PasswordComplexity = PasswordComplexity { min_length: 8 };
 
-impl Engine {
+impl SignIn {
     /// Counts a sign-in attempt against the per-IP and per-username limits: a permit to check
     /// a password, or [`Error::RateLimited`]. The per-username count is in the database, so
     /// that the limit holds across replicas.
@@ -124,8 +125,7 @@ impl Engine {
         // username: one client cannot fill the attempts table.
         let by_ip = match ip {
             Some(ip) => Some(
-                self.rate_limits
-                    .per_ip
+                self.per_ip
                     .hit(&ip.to_string(), now)
                     .map_err(Error::RateLimited)?,
             ),
@@ -144,10 +144,7 @@ impl Engine {
     }
 
     async fn count_username_attempt(&self, username: &str, now: Timestamp) -> Result<RateInfo> {
-        let tag = ring::hmac::sign(
-            &self.sign_in_attempt_key,
-            username.to_lowercase().as_bytes(),
-        );
+        let tag = ring::hmac::sign(&self.attempt_key, username.to_lowercase().as_bytes());
         let key = crate::model::TokenHash::from_stored(
             tag.as_ref().iter().map(|b| format!("{b:02x}")).collect(),
         );
@@ -155,8 +152,12 @@ impl Engine {
             .store
             .count_sign_in_attempt(&key, rate_limit::window_start(now))
             .await?;
-        RateInfo::for_count(self.sign_in.rate_limit_per_username, attempts, window_start)
-            .map_err(Error::RateLimited)
+        RateInfo::for_count(
+            self.settings.rate_limit_per_username,
+            attempts,
+            window_start,
+        )
+        .map_err(Error::RateLimited)
     }
 
     /// Primary authentication. Unknown user, wrong password, a user who may not sign in and
@@ -510,7 +511,7 @@ impl Engine {
     }
 
     fn locked_out(&self) -> Result<AuthnResult> {
-        if !self.sign_in.show_lockout_failures {
+        if !self.settings.show_lockout_failures {
             return Err(Error::AuthenticationFailed);
         }
         Ok(AuthnResult {
@@ -530,7 +531,7 @@ impl Engine {
         relay_state: Option<String>,
     ) -> Result<AuthnResult> {
         let token = PlainToken::generate();
-        let expires_at = self.now().plus(self.sign_in.session_token_lifetime);
+        let expires_at = self.now().plus(self.settings.session_token_lifetime);
         self.store
             .insert_session_token(
                 &token.hash(),
@@ -562,7 +563,7 @@ impl Engine {
         password_expire_days: Option<u64>,
     ) -> Result<AuthnResult> {
         let token = PlainToken::generate();
-        let expires_at = self.now().plus(self.sign_in.session_token_lifetime);
+        let expires_at = self.now().plus(self.settings.session_token_lifetime);
         self.store
             .insert_transaction(
                 &token.hash(),
@@ -590,14 +591,14 @@ impl Engine {
             return Expiry::Expired;
         }
         let (Some(max_age), Some(changed)) =
-            (self.sign_in.password_max_age, user.password_changed_at)
+            (self.settings.password_max_age, user.password_changed_at)
         else {
             return Expiry::NotSoon;
         };
         let expires = changed.plus(max_age);
         if now >= expires {
             Expiry::Expired
-        } else if now.plus(self.sign_in.password_expiry_warning) >= expires {
+        } else if now.plus(self.settings.password_expiry_warning) >= expires {
             let seconds = u64::try_from(expires.unix() - now.unix()).unwrap_or(0);
             Expiry::Soon(seconds.div_ceil(86_400))
         } else {

@@ -4,7 +4,8 @@
 use crate::model::{PlainToken, Session, SessionId, Timestamp, User};
 use crate::store;
 
-use super::{Engine, Error, Result};
+use super::SignIn;
+use crate::engine::{Error, Result};
 
 /// A new session and the secret for its `sid` cookie, handed out once.
 #[derive(Debug)]
@@ -15,7 +16,7 @@ pub struct NewSession {
     pub cookie: PlainToken,
 }
 
-impl Engine {
+impl SignIn {
     /// Redeems a one-time session token for a session. The token works once; a user who has
     /// since been locked out or deactivated gets no session.
     #[tracing::instrument(skip_all)]
@@ -46,14 +47,14 @@ impl Engine {
         amr: Vec<String>,
     ) -> Result<NewSession> {
         let now = self.now();
-        let max_expires_at = now.plus(self.sign_in.session_max_lifetime);
+        let max_expires_at = now.plus(self.settings.session_max_lifetime);
         let session = Session {
             id: SessionId::generate(),
             user_id: user.id,
             login: user.login,
             created_at: now,
             expires_at: now
-                .plus(self.sign_in.session_idle_lifetime)
+                .plus(self.settings.session_idle_lifetime)
                 .min(max_expires_at),
             max_expires_at,
             last_password_verification: auth_time,
@@ -85,7 +86,7 @@ impl Engine {
     pub async fn refresh_session(&self, id: &SessionId) -> Result<Session> {
         let now = self.now();
         self.store
-            .refresh_session(id, now, now.plus(self.sign_in.session_idle_lifetime))
+            .refresh_session(id, now, now.plus(self.settings.session_idle_lifetime))
             .await?
             .ok_or_else(|| session_not_found(id.as_str()))
     }

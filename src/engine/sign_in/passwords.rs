@@ -17,7 +17,7 @@ use tokio::sync::{OnceCell, Semaphore};
 
 use crate::config::PasswordSettings;
 
-use super::{constant_time_eq, Error, Result};
+use crate::engine::{constant_time_eq, Error, Result};
 
 /// Hashes and verifies passwords.
 #[derive(Clone)]
