@@ -151,9 +151,21 @@ async fn two_concurrent_rotations_of_one_server_produce_exactly_one_new_key() {
         .auth_server(&AuthServerId::default_server())
         .await
         .unwrap();
-    let keys = app.state.engine.keys();
-    let (first, second) = tokio::join!(keys.rotate_now(&server), keys.rotate_now(&server));
-    let mut outcomes = [first.unwrap(), second.unwrap()];
+    // Neither rotation can store its keys until both have read the ones they replace: they
+    // are concurrent however fast the new keys come.
+    let held = app.database.hold_writes_to("authorization_servers").await;
+    let rotate = |app: &TestApp| {
+        let keys = app.state.engine.keys().clone();
+        let server = server.clone();
+        tokio::spawn(async move { keys.rotate_now(&server).await })
+    };
+    let (first, second) = (rotate(&app), rotate(&app));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(held);
+    let mut outcomes = [
+        first.await.unwrap().unwrap(),
+        second.await.unwrap().unwrap(),
+    ];
     outcomes.sort_by_key(|outcome| *outcome == RotationOutcome::Superseded);
     assert_eq!(
         outcomes,
