@@ -320,7 +320,7 @@ async fn rotate_keys(config: Config, auth_server: &str, json: bool) -> anyhow::R
     let id = AuthServerId::parse(auth_server).context("--as")?;
     let app = App::open(config, clock()).await?;
     app.engine.ensure_builtin_servers().await?;
-    let server = app.engine.auth_server(&id).await?;
+    let server = app.engine.directory().auth_server(&id).await?;
     let outcome = app.engine.keys().rotate_now(&server).await?;
     let signer = app.engine.keys().signer(&id).await?;
     app.close().await;

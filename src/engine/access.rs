@@ -132,7 +132,7 @@ impl Engine {
 
     /// OIDC Core §5.3: the user's claims for the scopes of a valid access token with `openid`.
     pub async fn userinfo(&self, server_id: &AuthServerId, token: &str) -> Result<Value> {
-        let server = self.auth_server(server_id).await?;
+        let server = self.directory.auth_server(server_id).await?;
         let access = self.validate_access_token(&server, token).await?;
         if !access.scopes.contains("openid") {
             return Err(Error::InsufficientScope(
@@ -166,7 +166,7 @@ impl Engine {
         endpoint: &str,
         token: &str,
     ) -> Result<Value> {
-        let server = self.auth_server(server_id).await?;
+        let server = self.directory.auth_server(server_id).await?;
         let client = self
             .authenticate_client(credentials, server_id, endpoint)
             .await?;
@@ -235,7 +235,7 @@ impl Engine {
         endpoint: &str,
         token: &str,
     ) -> Result<()> {
-        let server = self.auth_server(server_id).await?;
+        let server = self.directory.auth_server(server_id).await?;
         let client = self
             .authenticate_client(credentials, server_id, endpoint)
             .await?;

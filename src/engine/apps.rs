@@ -83,7 +83,7 @@ impl Engine {
             .map_err(taken(
                 "client_id: An app with this client_id already exists",
             ))?;
-        self.directory_changed();
+        self.directory.drop_all();
         tracing::info!(client.id = %client.id, "app created");
         Ok((client, secret))
     }
@@ -122,7 +122,7 @@ impl Engine {
             ..existing
         };
         self.store.update_client(&client).await?;
-        self.directory_changed();
+        self.directory.drop_all();
         Ok(client)
     }
 
@@ -146,7 +146,7 @@ impl Engine {
         } else {
             self.store.update_client(&client).await?;
         }
-        self.directory_changed();
+        self.directory.drop_all();
         tracing::info!(client.id = %client.id, status = %status, "app status changed");
         Ok(client)
     }
@@ -160,7 +160,7 @@ impl Engine {
             ]));
         }
         self.store.delete_client(&client.id).await?;
-        self.directory_changed();
+        self.directory.drop_all();
         Ok(())
     }
 }
@@ -215,7 +215,7 @@ impl Engine {
             Err(store::Error::NotFound) => return Err(app_not_found(app_id)),
             other => other?,
         };
-        self.directory_changed();
+        self.directory.drop_all();
         if !added {
             return Err(Error::Validation(vec![format!(
                 "client_secret: An app holds at most {MAX_CLIENT_SECRETS} secrets; delete an \
@@ -248,7 +248,7 @@ impl Engine {
             }
         }
         if rekeyed > 0 {
-            self.directory_changed();
+            self.directory.drop_all();
         }
         Ok(rekeyed)
     }
@@ -281,7 +281,7 @@ impl Engine {
             Err(store::Error::NotFound) => return Err(app_not_found(app_id)),
             other => other?,
         };
-        self.directory_changed();
+        self.directory.drop_all();
         if !changed {
             return Err(Error::Validation(vec![
                 "status: The last active client secret cannot be deactivated; add another first"
@@ -308,7 +308,7 @@ impl Engine {
                     .to_owned(),
             ]));
         }
-        self.directory_changed();
+        self.directory.drop_all();
         Ok(())
     }
 }

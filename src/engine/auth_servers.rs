@@ -50,7 +50,7 @@ impl Engine {
             .insert_auth_server_with_keys(&server, &active, &next)
             .await
             .map_err(taken(NAME_TAKEN))?;
-        self.directory_changed();
+        self.directory.drop_all();
         self.keys.reload(&server.id).await?;
         tracing::info!(as.id = %server.id, "authorization server created");
         Ok(server)
@@ -137,7 +137,7 @@ impl Engine {
             server.updated_at = now;
             match self.store.update_auth_server(&server).await {
                 Ok(()) => {
-                    self.directory_changed();
+                    self.directory.drop_all();
                     server.revision += 1;
                     return Ok((server, outcome));
                 }
@@ -168,7 +168,7 @@ impl Engine {
             ]));
         }
         self.store.delete_auth_server(&server.id).await?;
-        self.directory_changed();
+        self.directory.drop_all();
         Ok(())
     }
 

@@ -107,7 +107,7 @@ impl Engine {
         request: AuthorizationRequest,
         browser: BrowserSession,
     ) -> Result<AuthorizeOutcome> {
-        let server = match self.auth_server(server_id).await {
+        let server = match self.directory.auth_server(server_id).await {
             Ok(server) => server,
             Err(err) => return Ok(AuthorizeOutcome::ErrorPage(err)),
         };
@@ -532,7 +532,7 @@ impl Engine {
         state: Option<&str>,
         cookie: Option<&PlainToken>,
     ) -> Result<LogoutOutcome> {
-        let server = self.auth_server(server_id).await?;
+        let server = self.directory.auth_server(server_id).await?;
         let hint = id_token_hint
             .filter(|hint| !hint.is_empty())
             .ok_or_else(|| {

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use crate::model::{AuthServerId, Client, ClientId, Status, TokenEndpointAuthMethod};
-use crate::store;
 
 use super::{Engine, Error, Result};
 
@@ -133,24 +132,7 @@ impl Engine {
             used_basic,
         };
         let id = ClientId::parse(id).map_err(|_| failed())?;
-        let cached = self
-            .directory
-            .is_followed()
-            .then(|| self.directory.clients.get(&id));
-        let client = match cached.flatten() {
-            Some(client) => client,
-            None => {
-                let reading = self.directory.reading();
-                let client = match self.store.get_client(&id).await {
-                    Ok(client) => Arc::new(client),
-                    Err(store::Error::NotFound) => return Err(failed()),
-                    Err(err) => return Err(err.into()),
-                };
-                self.directory
-                    .keep(&self.directory.clients, reading, id, client.clone());
-                client
-            }
-        };
+        let client = self.directory.client(&id).await?.ok_or_else(failed)?;
         if client.status == Status::Active {
             Ok(client)
         } else {

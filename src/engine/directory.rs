@@ -17,14 +17,18 @@
 //! every decision reads the store again, and only public documents (discovery, JWKS) are served
 //! from what is held.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::keys::KeyRing;
+use crate::model::{AuthServer, AuthServerId, Client, ClientId, OriginScope, Status};
 use crate::store::{self, Store};
+
+use super::discovery::ServerEntry;
+use super::{Error, Result};
 
 /// How often a process polls the revision when the database does not push it (SQLite, or a
 /// PostgreSQL standby), and so the bound within which another process's change is in force
@@ -43,13 +47,22 @@ pub struct Directory {
     /// Whether changes committed elsewhere reach this process within the bound.
     following: AtomicBool,
     keys: Arc<KeyRing>,
-    pub(super) servers: Cache<crate::model::AuthServerId, super::discovery::ServerEntry>,
-    pub(super) clients: Cache<crate::model::ClientId, crate::model::Client>,
-    pub(super) origin_trust: Cache<(), super::trusted_origins::OriginTrust>,
+    store: Arc<dyn Store>,
+    base_url: String,
+    servers: Cache<AuthServerId, ServerEntry>,
+    clients: Cache<ClientId, Client>,
+    origin_trust: Cache<(), OriginTrust>,
+}
+
+/// The origins trusted for each purpose, as browsers spell them in `Origin`.
+#[derive(Debug, Default)]
+struct OriginTrust {
+    cors: HashSet<String>,
+    redirect: HashSet<String>,
 }
 
 /// A map whose values are kept only if no drop happened since they were read.
-pub(super) struct Cache<K, V> {
+struct Cache<K, V> {
     entries: RwLock<HashMap<K, Arc<V>>>,
 }
 
@@ -62,7 +75,7 @@ impl<K: Eq + Hash, V> Default for Cache<K, V> {
 }
 
 impl<K: Eq + Hash, V> Cache<K, V> {
-    pub(super) fn get(&self, key: &K) -> Option<Arc<V>> {
+    fn get(&self, key: &K) -> Option<Arc<V>> {
         self.entries
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -81,16 +94,19 @@ impl<K: Eq + Hash, V> Cache<K, V> {
 /// The generation a read from the store began in; the value read may be kept only if it is
 /// still current.
 #[derive(Clone, Copy)]
-pub(super) struct Reading(u64);
+struct Reading(u64);
 
 impl Directory {
-    /// An empty directory in front of the key ring's cache.
-    pub fn new(keys: Arc<KeyRing>) -> Self {
+    /// An empty directory of what `store` holds, in front of the key ring's cache, for a
+    /// server at `base_url`.
+    pub fn new(keys: Arc<KeyRing>, store: Arc<dyn Store>, base_url: String) -> Self {
         Self {
             generation: AtomicU64::new(0),
             applied_revision: AtomicI64::new(0),
             following: AtomicBool::new(false),
             keys,
+            store,
+            base_url,
             servers: Cache::default(),
             clients: Cache::default(),
             origin_trust: Cache::default(),
@@ -98,23 +114,17 @@ impl Directory {
     }
 
     /// Whether what is held may decide a request: changes made elsewhere are being followed.
-    pub(super) fn is_followed(&self) -> bool {
+    fn is_followed(&self) -> bool {
         self.following.load(Ordering::Acquire)
     }
 
     /// Marks the start of a read from the store whose result is to be cached.
-    pub(super) fn reading(&self) -> Reading {
+    fn reading(&self) -> Reading {
         Reading(self.generation.load(Ordering::Acquire))
     }
 
     /// Keeps `value` read during `reading`, unless the directory was dropped since.
-    pub(super) fn keep<K: Eq + Hash, V>(
-        &self,
-        cache: &Cache<K, V>,
-        reading: Reading,
-        key: K,
-        value: Arc<V>,
-    ) {
+    fn keep<K: Eq + Hash, V>(&self, cache: &Cache<K, V>, reading: Reading, key: K, value: Arc<V>) {
         let mut entries = cache
             .entries
             .write()
@@ -124,6 +134,149 @@ impl Directory {
         if self.generation.load(Ordering::Acquire) == reading.0 {
             entries.insert(key, value);
         }
+    }
+
+    /// An active authorization server, to decide a request by.
+    pub async fn auth_server(&self, id: &AuthServerId) -> Result<Arc<AuthServer>> {
+        let cached = self.is_followed().then(|| self.servers.get(id));
+        Ok(self.load_server(id, cached.flatten()).await?.server.clone())
+    }
+
+    /// An active authorization server with its discovery documents, from the directory. What is
+    /// held is served even while changes cannot be followed: the documents are public, and a
+    /// stale copy is better than none while the database is away.
+    pub async fn server_entry(&self, id: &AuthServerId) -> Result<Arc<ServerEntry>> {
+        let cached = self.servers.get(id);
+        self.load_server(id, cached).await
+    }
+
+    async fn load_server(
+        &self,
+        id: &AuthServerId,
+        cached: Option<Arc<ServerEntry>>,
+    ) -> Result<Arc<ServerEntry>> {
+        let entry = match cached {
+            Some(entry) => entry,
+            None => {
+                let reading = self.reading();
+                let entry = match self.store.get_auth_server(id).await {
+                    Ok(server) => Arc::new(ServerEntry::new(server, &self.base_url)),
+                    Err(store::Error::NotFound) => return Err(server_not_found(id)),
+                    Err(err) => return Err(err.into()),
+                };
+                self.keep(&self.servers, reading, id.clone(), entry.clone());
+                entry
+            }
+        };
+        if entry.server.status == Status::Active {
+            Ok(entry)
+        } else {
+            Err(server_not_found(id))
+        }
+    }
+
+    /// An app by id, whatever its status; `None` if there is none. Held apps decide only while
+    /// changes are followed.
+    pub async fn client(&self, id: &ClientId) -> Result<Option<Arc<Client>>> {
+        if self.is_followed() {
+            if let Some(client) = self.clients.get(id) {
+                return Ok(Some(client));
+            }
+        }
+        let reading = self.reading();
+        let client = match self.store.get_client(id).await {
+            Ok(client) => Arc::new(client),
+            Err(store::Error::NotFound) => return Ok(None),
+            Err(err) => return Err(err.into()),
+        };
+        self.keep(&self.clients, reading, id.clone(), client.clone());
+        Ok(Some(client))
+    }
+
+    /// Whether a page on `origin` (an `Origin` header) may call the browser endpoints
+    /// cross-origin with credentials (DESIGN §8).
+    pub async fn cors_origin_allowed(&self, origin: &str) -> bool {
+        if origin == "null" {
+            return false;
+        }
+        match self.origin_trust().await {
+            Ok(trust) => trust.cors.contains(origin) || self.is_own_origin(origin),
+            Err(err) => {
+                tracing::error!(error = %err, "cannot read the trusted origins; CORS refused");
+                false
+            }
+        }
+    }
+
+    /// Where the browser may be sent after sign-in, if `url` is allowed: this server itself,
+    /// or an origin trusted for redirects (DESIGN §6: no open redirect). The URL comes back as
+    /// parsed and re-serialized, so what goes into `Location` is what was checked.
+    pub async fn trusted_redirect(&self, url: &str) -> Result<Option<url::Url>> {
+        let Ok(target) = url::Url::parse(url) else {
+            return Ok(None);
+        };
+        if !matches!(target.scheme(), "http" | "https") {
+            return Ok(None);
+        }
+        let origin = target.origin().ascii_serialization();
+        if self.is_own_origin(&origin) || self.origin_trust().await?.redirect.contains(&origin) {
+            Ok(Some(target))
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn is_own_origin(&self, origin: &str) -> bool {
+        url::Url::parse(&self.base_url)
+            .is_ok_and(|base| base.origin().ascii_serialization() == origin)
+    }
+
+    /// The trusted origins, from the directory, so that CORS checks do not each read every
+    /// app.
+    async fn origin_trust(&self) -> Result<Arc<OriginTrust>> {
+        if self.is_followed() {
+            if let Some(trust) = self.origin_trust.get(&()) {
+                return Ok(trust);
+            }
+        }
+        let reading = self.reading();
+        let (clients, origins) =
+            tokio::try_join!(self.store.list_clients(), self.store.list_trusted_origins())?;
+        let mut trust = OriginTrust::default();
+        let registered = clients
+            .iter()
+            .filter(|client| client.status == Status::Active)
+            .flat_map(|client| {
+                client
+                    .redirect_uris
+                    .iter()
+                    .chain(&client.post_logout_redirect_uris)
+            })
+            .filter_map(|registered| url::Url::parse(registered).ok())
+            // A private-use redirect URI (`com.example.app:/cb`) has an opaque origin, which
+            // serializes as `null`: the `Origin` of sandboxed frames and `data:` pages, never
+            // to be trusted.
+            .map(|registered| registered.origin())
+            .filter(url::Origin::is_tuple)
+            .map(|origin| origin.ascii_serialization());
+        for origin in registered {
+            trust.cors.insert(origin.clone());
+            trust.redirect.insert(origin);
+        }
+        for origin in &origins {
+            let Some(normalized) = origin.normalized_origin() else {
+                continue;
+            };
+            if origin.trusts(OriginScope::Cors) {
+                trust.cors.insert(normalized.clone());
+            }
+            if origin.trusts(OriginScope::Redirect) {
+                trust.redirect.insert(normalized);
+            }
+        }
+        let trust = Arc::new(trust);
+        self.keep(&self.origin_trust, reading, (), trust.clone());
+        Ok(trust)
     }
 
     /// Drops every cached object, signing keys included: the next request reads them again.
@@ -228,5 +381,12 @@ impl Directory {
                 }
             }
         }
+    }
+}
+
+fn server_not_found(id: &AuthServerId) -> Error {
+    Error::NotFound {
+        kind: "AuthorizationServer",
+        id: id.to_string(),
     }
 }

@@ -104,7 +104,11 @@ impl Engine {
         let passwords = Passwords::new(config.passwords)?;
         let lifetimes = Lifetimes::new(store.clone(), config.tokens);
         Ok(Self {
-            directory: Arc::new(directory::Directory::new(keys.clone())),
+            directory: Arc::new(directory::Directory::new(
+                keys.clone(),
+                store.clone(),
+                config.base_url.clone(),
+            )),
             sign_in: SignIn::new(
                 store.clone(),
                 clock.clone(),
@@ -171,6 +175,11 @@ impl Engine {
         self.clock.now()
     }
 
+    /// Servers, apps and trusted origins as requests read them.
+    pub fn directory(&self) -> &directory::Directory {
+        &self.directory
+    }
+
     /// The key ring.
     pub fn keys(&self) -> &Arc<KeyRing> {
         &self.keys
@@ -179,49 +188,6 @@ impl Engine {
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<()> {
         Ok(self.store.ping().await?)
-    }
-
-    /// An active authorization server, to decide a request by.
-    pub async fn auth_server(&self, id: &AuthServerId) -> Result<Arc<AuthServer>> {
-        let cached = self
-            .directory
-            .is_followed()
-            .then(|| self.directory.servers.get(id));
-        Ok(self.load_server(id, cached.flatten()).await?.server.clone())
-    }
-
-    /// An active authorization server with its discovery documents, from the directory. What is
-    /// held is served even while changes cannot be followed: the documents are public, and a
-    /// stale copy is better than none while the database is away.
-    pub async fn server_entry(&self, id: &AuthServerId) -> Result<Arc<discovery::ServerEntry>> {
-        let cached = self.directory.servers.get(id);
-        self.load_server(id, cached).await
-    }
-
-    async fn load_server(
-        &self,
-        id: &AuthServerId,
-        cached: Option<Arc<discovery::ServerEntry>>,
-    ) -> Result<Arc<discovery::ServerEntry>> {
-        let entry = match cached {
-            Some(entry) => entry,
-            None => {
-                let reading = self.directory.reading();
-                let entry = match self.store.get_auth_server(id).await {
-                    Ok(server) => Arc::new(discovery::ServerEntry::new(server, &self.base_url)),
-                    Err(store::Error::NotFound) => return Err(server_not_found(id)),
-                    Err(err) => return Err(err.into()),
-                };
-                self.directory
-                    .keep(&self.directory.servers, reading, id.clone(), entry.clone());
-                entry
-            }
-        };
-        if entry.server.status == Status::Active {
-            Ok(entry)
-        } else {
-            Err(server_not_found(id))
-        }
     }
 
     /// Starts the directory at the database's current revision, so that following it later
@@ -241,12 +207,6 @@ impl Engine {
         self.directory.clone().follow(self.store.clone())
     }
 
-    /// Drops what the directory holds, after a change made here: every change to what it
-    /// holds goes through a write path of the engine, and each calls this once it is stored.
-    fn directory_changed(&self) {
-        self.directory.drop_all();
-    }
-
     /// Every authorization server, active or not, the org server first.
     pub async fn auth_servers(&self) -> Result<Vec<AuthServer>> {
         Ok(self.store.list_auth_servers().await?)
@@ -257,7 +217,7 @@ impl Engine {
     pub async fn jwks(&self, id: &AuthServerId) -> Result<Document> {
         // The server first (held too): an inactive server publishes nothing, whatever keys of
         // it are held.
-        self.server_entry(id).await?;
+        self.directory.server_entry(id).await?;
         Ok(self.keys.server_keys(id).await?.jwks.clone())
     }
 
@@ -303,7 +263,7 @@ impl Engine {
                         updated_at: now,
                     };
                     match self.store.insert_auth_server(&server).await {
-                        Ok(()) => self.directory_changed(),
+                        Ok(()) => self.directory.drop_all(),
                         // Another replica created it first.
                         Err(store::Error::Conflict { .. }) => {}
                         Err(err) => return Err(err.into()),
@@ -349,7 +309,7 @@ impl Engine {
                 if let Err(err) = self.store.insert_auth_server(&server).await {
                     return created_meanwhile(err, "authorization server");
                 }
-                self.directory_changed();
+                self.directory.drop_all();
                 Ok(Change::Created)
             }
             Err(err) => Err(err.into()),
@@ -396,7 +356,7 @@ impl Engine {
                 if let Err(err) = self.store.insert_client(&client, secret.as_ref()).await {
                     return created_meanwhile(err, "app");
                 }
-                self.directory_changed();
+                self.directory.drop_all();
                 Ok(Change::Created)
             }
             Err(err) => Err(err.into()),
@@ -424,7 +384,7 @@ impl Engine {
                         .update_client_ending_access(&client, until)
                         .await?;
                     // Dropped now, in case replacing the secrets below fails.
-                    self.directory_changed();
+                    self.directory.drop_all();
                 }
                 if client.secret_hashes == existing.secret_hashes {
                     if !deactivated {
@@ -439,7 +399,7 @@ impl Engine {
                         .replace_client_and_secrets(&client, secret.as_ref())
                         .await?;
                 }
-                self.directory_changed();
+                self.directory.drop_all();
                 Ok(Change::Updated)
             }
         }
@@ -539,13 +499,6 @@ impl Engine {
                 .await?;
         }
         Ok(Change::Updated)
-    }
-}
-
-fn server_not_found(id: &AuthServerId) -> Error {
-    Error::NotFound {
-        kind: "AuthorizationServer",
-        id: id.to_string(),
     }
 }
 

@@ -92,7 +92,7 @@ impl Engine {
     ) -> Result<TokenSet> {
         // Two independent reads: side by side, they cost the request one database round trip.
         let (server, client) = tokio::join!(
-            self.auth_server(server_id),
+            self.directory.auth_server(server_id),
             self.authenticate_client(credentials, server_id, endpoint)
         );
         let server = server?;

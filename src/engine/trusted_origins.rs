@@ -6,7 +6,6 @@
 //! Trusted Origins API with scope `CORS`, `REDIRECT` or both.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use crate::model::{new_okta_id, normalize_origin, Actor, OriginScope, Status, TrustedOrigin};
 use crate::store;
@@ -25,13 +24,6 @@ pub struct OriginSpec {
     pub origin: String,
     /// What it is trusted for.
     pub scopes: Vec<OriginScope>,
-}
-
-/// The origins trusted for each purpose, as browsers spell them in `Origin`.
-#[derive(Debug, Default)]
-pub(super) struct OriginTrust {
-    cors: HashSet<String>,
-    redirect: HashSet<String>,
 }
 
 impl Engine {
@@ -75,7 +67,7 @@ impl Engine {
             .insert_trusted_origin(&origin)
             .await
             .map_err(taken)?;
-        self.directory_changed();
+        self.directory.drop_all();
         tracing::info!(trusted_origin.id = %origin.id, "trusted origin created");
         Ok(origin)
     }
@@ -167,7 +159,7 @@ impl Engine {
         if !self.store.delete_trusted_origin(id).await? {
             return Err(origin_not_found(id));
         }
-        self.directory_changed();
+        self.directory.drop_all();
         Ok(())
     }
 
@@ -182,95 +174,8 @@ impl Engine {
             Err(store::Error::NotFound) => return Err(origin_not_found(&origin.id)),
             other => other.map_err(taken)?,
         }
-        self.directory_changed();
+        self.directory.drop_all();
         Ok(origin)
-    }
-
-    /// Whether a page on `origin` (an `Origin` header) may call the browser endpoints
-    /// cross-origin with credentials (DESIGN §8).
-    pub async fn cors_origin_allowed(&self, origin: &str) -> bool {
-        if origin == "null" {
-            return false;
-        }
-        match self.origin_trust().await {
-            Ok(trust) => trust.cors.contains(origin) || self.is_own_origin(origin),
-            Err(err) => {
-                tracing::error!(error = %err, "cannot read the trusted origins; CORS refused");
-                false
-            }
-        }
-    }
-
-    /// Where the browser may be sent after sign-in, if `url` is allowed: this server itself,
-    /// or an origin trusted for redirects (DESIGN §6: no open redirect). The URL comes back as
-    /// parsed and re-serialized, so what goes into `Location` is what was checked.
-    pub async fn trusted_redirect(&self, url: &str) -> Result<Option<url::Url>> {
-        let Ok(target) = url::Url::parse(url) else {
-            return Ok(None);
-        };
-        if !matches!(target.scheme(), "http" | "https") {
-            return Ok(None);
-        }
-        let origin = target.origin().ascii_serialization();
-        if self.is_own_origin(&origin) || self.origin_trust().await?.redirect.contains(&origin) {
-            Ok(Some(target))
-        } else {
-            Ok(None)
-        }
-    }
-
-    fn is_own_origin(&self, origin: &str) -> bool {
-        url::Url::parse(&self.base_url)
-            .is_ok_and(|base| base.origin().ascii_serialization() == origin)
-    }
-
-    /// The trusted origins, from the directory, so that CORS checks do not each read every
-    /// app.
-    async fn origin_trust(&self) -> Result<Arc<OriginTrust>> {
-        if self.directory.is_followed() {
-            if let Some(trust) = self.directory.origin_trust.get(&()) {
-                return Ok(trust);
-            }
-        }
-        let reading = self.directory.reading();
-        let (clients, origins) =
-            tokio::try_join!(self.store.list_clients(), self.store.list_trusted_origins())?;
-        let mut trust = OriginTrust::default();
-        let registered = clients
-            .iter()
-            .filter(|client| client.status == Status::Active)
-            .flat_map(|client| {
-                client
-                    .redirect_uris
-                    .iter()
-                    .chain(&client.post_logout_redirect_uris)
-            })
-            .filter_map(|registered| url::Url::parse(registered).ok())
-            // A private-use redirect URI (`com.example.app:/cb`) has an opaque origin, which
-            // serializes as `null`: the `Origin` of sandboxed frames and `data:` pages, never
-            // to be trusted.
-            .map(|registered| registered.origin())
-            .filter(url::Origin::is_tuple)
-            .map(|origin| origin.ascii_serialization());
-        for origin in registered {
-            trust.cors.insert(origin.clone());
-            trust.redirect.insert(origin);
-        }
-        for origin in &origins {
-            let Some(normalized) = origin.normalized_origin() else {
-                continue;
-            };
-            if origin.trusts(OriginScope::Cors) {
-                trust.cors.insert(normalized.clone());
-            }
-            if origin.trusts(OriginScope::Redirect) {
-                trust.redirect.insert(normalized);
-            }
-        }
-        let trust = Arc::new(trust);
-        self.directory
-            .keep(&self.directory.origin_trust, reading, (), trust.clone());
-        Ok(trust)
     }
 }
 

@@ -22,7 +22,7 @@ async fn serve(
     headers: &HeaderMap,
     pick: fn(&ServerDocuments) -> &Document,
 ) -> Result<Response, OktaError> {
-    let entry = app.engine.server_entry(id).await?;
+    let entry = app.engine.directory().server_entry(id).await?;
     Ok(respond(
         pick(&entry.documents),
         app.config.keys.jwks_cache_lifetime,

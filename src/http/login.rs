@@ -208,7 +208,12 @@ async fn continuation(app: &AppState, uri: &str) -> Option<String> {
     if target.origin() == base.origin() {
         return Some(target.to_string());
     }
-    let trusted = app.engine.trusted_redirect(target.as_str()).await.ok()??;
+    let trusted = app
+        .engine
+        .directory()
+        .trusted_redirect(target.as_str())
+        .await
+        .ok()??;
     Some(trusted.to_string())
 }
 
@@ -266,7 +271,12 @@ async fn continuation_origin(app: &AppState, from_uri: &str) -> Option<String> {
         .query_pairs()
         .find(|(key, _)| key == "redirect_uri")
         .map(|(_, value)| value.into_owned())?;
-    let trusted = app.engine.trusted_redirect(&redirect_uri).await.ok()??;
+    let trusted = app
+        .engine
+        .directory()
+        .trusted_redirect(&redirect_uri)
+        .await
+        .ok()??;
     let origin = trusted.origin();
     (origin != base.origin()).then(|| origin.ascii_serialization())
 }

@@ -83,7 +83,7 @@ fn browser_api(state: AppState) -> Router<AppState> {
             let state = state.clone();
             async move {
                 match origin.to_str() {
-                    Ok(origin) => state.engine.cors_origin_allowed(origin).await,
+                    Ok(origin) => state.engine.directory().cors_origin_allowed(origin).await,
                     Err(_) => false,
                 }
             }

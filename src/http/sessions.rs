@@ -149,7 +149,7 @@ pub async fn session_cookie_redirect(
             "The sign-in link has no redirectUrl.",
         );
     };
-    let redirect_url = match app.engine.trusted_redirect(&redirect_url).await {
+    let redirect_url = match app.engine.directory().trusted_redirect(&redirect_url).await {
         Ok(Some(url)) => url.to_string(),
         Ok(None) => {
             return error_page(

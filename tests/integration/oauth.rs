@@ -1341,6 +1341,7 @@ async fn token_lifetimes_are_set_per_server() {
     let long = app
         .state
         .engine
+        .directory()
         .auth_server(&authd::model::AuthServerId::parse("long").unwrap())
         .await
         .unwrap();

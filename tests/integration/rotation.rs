@@ -92,6 +92,7 @@ async fn a_retired_key_stays_while_its_tokens_may_live_and_disappears_after() {
     let server = app
         .state
         .engine
+        .directory()
         .auth_server(&AuthServerId::default_server())
         .await
         .unwrap();
@@ -148,6 +149,7 @@ async fn two_concurrent_rotations_of_one_server_produce_exactly_one_new_key() {
     let server = app
         .state
         .engine
+        .directory()
         .auth_server(&AuthServerId::default_server())
         .await
         .unwrap();
