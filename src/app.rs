@@ -98,7 +98,7 @@ impl App {
         self.engine.ensure_builtin_servers().await?;
         // Before the seed file, so that its secrets compare equal to the stored ones. Not
         // fatal: secrets in the earlier form still authenticate.
-        match self.engine.rekey_client_secrets().await {
+        match self.engine.admin().rekey_client_secrets().await {
             Ok(0) => {}
             Ok(rekeyed) => tracing::info!(rekeyed, "client secret hashes re-keyed"),
             Err(err) => tracing::warn!(

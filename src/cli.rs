@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::app::{self, App};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, SettingsArgs};
-use crate::engine::apps::AppSpec;
+use crate::engine::admin::apps::AppSpec;
 use crate::model::{
     ApplicationType, AuthServerId, GrantType, KeyState, RefreshTokenSettings, ResponseType,
     RotationType,
@@ -443,7 +443,11 @@ async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
                 profile.insert("login".into(), login.into());
                 profile.insert("firstName".into(), first_name.into());
                 profile.insert("lastName".into(), last_name.into());
-                let user = app.engine.create_user(profile, password, true).await?;
+                let user = app
+                    .engine
+                    .admin()
+                    .create_user(profile, password, true)
+                    .await?;
                 if json {
                     print_out(&format!("{}\n", user_json(&user)));
                 } else {
@@ -455,7 +459,11 @@ async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
             }
             UsersCommand::SetPassword { user, json } => {
                 let password = read_password()?;
-                let user = app.engine.set_user_password(&user, password).await?;
+                let user = app
+                    .engine
+                    .admin()
+                    .set_user_password(&user, password)
+                    .await?;
                 if json {
                     print_out(&format!("{}\n", user_json(&user)));
                 } else {
@@ -465,6 +473,7 @@ async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
             UsersCommand::List { json } => {
                 let users = app
                     .engine
+                    .admin()
                     .list_users(&crate::model::UserQuery {
                         limit: u32::MAX,
                         ..Default::default()
@@ -487,7 +496,8 @@ async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
             UsersCommand::Deactivate { user, json } => {
                 let user = app
                     .engine
-                    .user_lifecycle(&user, crate::engine::users::Lifecycle::Deactivate)
+                    .admin()
+                    .user_lifecycle(&user, crate::engine::admin::users::Lifecycle::Deactivate)
                     .await?;
                 if json {
                     print_out(&format!("{}\n", user_json(&user)));
@@ -544,6 +554,7 @@ async fn apps(config: Config, command: AppsCommand) -> anyhow::Result<()> {
                 let token_endpoint_auth_method = application_type.default_auth_method();
                 let (client, secret) = app
                     .engine
+                    .admin()
                     .create_app(AppSpec {
                         client_id,
                         client_secret: None,
@@ -580,7 +591,7 @@ async fn apps(config: Config, command: AppsCommand) -> anyhow::Result<()> {
                 }
             }
             AppsCommand::List { json } => {
-                let clients = app.engine.apps().await?;
+                let clients = app.engine.admin().apps().await?;
                 if json {
                     let listed: Vec<_> = clients
                         .iter()
@@ -608,9 +619,10 @@ async fn apps(config: Config, command: AppsCommand) -> anyhow::Result<()> {
                 }
             }
             AppsCommand::RotateSecret { app: id, json } => {
-                let previous = app.engine.client_secrets(&id).await?;
+                let previous = app.engine.admin().client_secrets(&id).await?;
                 let (secret, plain) = app
                     .engine
+                    .admin()
                     .add_client_secret(&id, None, crate::model::Status::Active)
                     .await
                     .map_err(|err| match err {
@@ -658,9 +670,10 @@ async fn apps(config: Config, command: AppsCommand) -> anyhow::Result<()> {
                 json,
             } => {
                 app.engine
+                    .admin()
                     .set_client_secret_status(&id, &secret_id, crate::model::Status::Inactive)
                     .await?;
-                app.engine.delete_client_secret(&id, &secret_id).await?;
+                app.engine.admin().delete_client_secret(&id, &secret_id).await?;
                 if json {
                     print_out(&format!(
                         "{}\n",
@@ -687,7 +700,7 @@ async fn tokens(config: Config, command: TokensCommand) -> anyhow::Result<()> {
     let result = async {
         match command {
             TokensCommand::Create { name, json } => {
-                let (record, token) = app.engine.create_api_token(&name).await?;
+                let (record, token) = app.engine.admin().create_api_token(&name).await?;
                 if json {
                     print_out(&format!(
                         "{}\n",
@@ -708,7 +721,7 @@ async fn tokens(config: Config, command: TokensCommand) -> anyhow::Result<()> {
                 }
             }
             TokensCommand::List { json } => {
-                let tokens = app.engine.api_tokens().await?;
+                let tokens = app.engine.admin().api_tokens().await?;
                 if json {
                     let listed: Vec<_> = tokens
                         .iter()
@@ -736,7 +749,7 @@ async fn tokens(config: Config, command: TokensCommand) -> anyhow::Result<()> {
                 }
             }
             TokensCommand::Revoke { id, json } => {
-                app.engine.revoke_api_token(&id).await?;
+                app.engine.admin().revoke_api_token(&id).await?;
                 if json {
                     print_out(&format!(
                         "{}\n",

@@ -7,7 +7,7 @@ use std::path::Path;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::trusted_origins::OriginSpec;
+use crate::engine::admin::trusted_origins::OriginSpec;
 use crate::engine::{self, Change, Engine, UserSpec};
 use crate::model::{
     ApplicationType, AuthServer, AuthServerId, Client, ClientId, CustomClaim, GrantType,
@@ -422,7 +422,7 @@ impl Seed {
                 secret_hashes: app
                     .client_secret
                     .as_deref()
-                    .map(|secret| engine.client_secret_hash(secret))
+                    .map(|secret| engine.admin().client_secret_hash(secret))
                     .into_iter()
                     .collect(),
                 status: app.status,
@@ -474,6 +474,7 @@ impl Seed {
                 scopes: origin.scopes,
             };
             let change = engine
+                .admin()
                 .put_trusted_origin(spec, origin.status, digest.is_some())
                 .await
                 .map_err(apply_error)?;

@@ -327,11 +327,15 @@ impl Engine {
         // code's exchange again. Tokens sent from here (implicit and hybrid flows) need a rule
         // that allows the implicit grant, and take its lifetimes.
         if has(ResponseType::Code) {
-            self.govern(&server, &client, GrantType::AuthorizationCode, &scopes)?;
+            crate::engine::governance::govern(
+                &server,
+                &client,
+                GrantType::AuthorizationCode,
+                &scopes,
+            )?;
         }
         let server = if implicit {
-            match self
-                .govern(&server, &client, GrantType::Implicit, &scopes)?
+            match crate::engine::governance::govern(&server, &client, GrantType::Implicit, &scopes)?
                 .server
             {
                 std::borrow::Cow::Borrowed(_) => server.clone(),

@@ -5,24 +5,20 @@
 
 pub mod access;
 pub mod admin;
-pub mod apps;
-pub mod auth_servers;
 pub mod authorize;
 pub mod client_auth;
 pub mod client_secrets;
 pub mod directory;
 pub mod discovery;
 mod error;
+pub mod governance;
 mod grants;
 pub mod lifetimes;
 pub mod mint;
 pub mod pkce;
-pub mod policies;
 pub mod scope;
 pub mod sign_in;
 pub mod token;
-pub mod trusted_origins;
-pub mod users;
 
 use std::sync::Arc;
 
@@ -40,7 +36,6 @@ use crate::store::{self, Store};
 pub use error::{Error, Result};
 use lifetimes::Lifetimes;
 use sign_in::passwords::Passwords;
-use sign_in::rate_limit::RateLimiter;
 use sign_in::SignIn;
 
 /// What a create-or-update did.
@@ -63,20 +58,13 @@ pub struct Engine {
     passwords: Passwords,
     lifetimes: Lifetimes,
     sign_in: SignIn,
-    /// Failed `SSWS` attempts per IP: past the limit, the IP's attempts are refused unchecked.
-    api_token_failures: Arc<RateLimiter>,
+    admin: admin::Admin,
     base_url: String,
     directory: Arc<directory::Directory>,
     seed_key: Arc<ring::hmac::Key>,
-    fingerprint_key: Arc<ring::hmac::Key>,
     secret_hasher: Arc<client_secrets::SecretHasher>,
     successor_sealer: Arc<crate::keys::seal::Sealer>,
-    api_token_window: std::time::Duration,
-    bootstrap_token: Option<crate::model::TokenHash>,
 }
-
-/// Failed API token attempts an IP may make in a minute before its attempts are refused.
-const API_TOKEN_FAILURES_PER_MINUTE: u32 = 10;
 
 /// A user as the seed file or an operator describes it; the engine fills in the rest.
 #[derive(Debug, Clone)]
@@ -103,51 +91,64 @@ impl Engine {
     ) -> Result<Self> {
         let passwords = Passwords::new(config.passwords)?;
         let lifetimes = Lifetimes::new(store.clone(), config.tokens);
+        let directory = Arc::new(directory::Directory::new(
+            keys.clone(),
+            store.clone(),
+            config.base_url.clone(),
+        ));
+        let secret = config.secret_key.expose();
+        let secret_hasher = Arc::new(client_secrets::SecretHasher::new(derived_key(
+            secret,
+            b"authd client secret hash v1",
+        )));
+        let sign_in = SignIn::new(
+            store.clone(),
+            clock.clone(),
+            passwords.clone(),
+            config.sign_in,
+            lifetimes.clone(),
+            derived_key(secret, b"authd sign-in attempt key v1"),
+        );
+        let admin = admin::Admin::new(admin::AdminParts {
+            store: store.clone(),
+            clock: clock.clone(),
+            directory: directory.clone(),
+            keys: keys.clone(),
+            passwords: passwords.clone(),
+            sign_in: sign_in.clone(),
+            lifetimes: lifetimes.clone(),
+            secret_hasher: secret_hasher.clone(),
+            fingerprint_key: derived_key(secret, b"authd client secret fingerprint v1"),
+            api_token_window: config.api_token_window,
+            bootstrap_token: config.admin_token.as_ref().map(|token| {
+                crate::model::TokenHash::of(secrecy::ExposeSecret::expose_secret(token))
+            }),
+        });
         Ok(Self {
-            directory: Arc::new(directory::Directory::new(
-                keys.clone(),
-                store.clone(),
-                config.base_url.clone(),
-            )),
-            sign_in: SignIn::new(
-                store.clone(),
-                clock.clone(),
-                passwords.clone(),
-                config.sign_in,
-                lifetimes.clone(),
-                derived_key(config.secret_key.expose(), b"authd sign-in attempt key v1"),
-            ),
+            directory,
+            sign_in,
+            admin,
             store,
             keys,
             clock,
             passwords,
             lifetimes,
-            api_token_failures: Arc::new(RateLimiter::new(API_TOKEN_FAILURES_PER_MINUTE)),
-            api_token_window: config.api_token_window,
             base_url: config.base_url.clone(),
-            bootstrap_token: config.admin_token.as_ref().map(|token| {
-                crate::model::TokenHash::of(secrecy::ExposeSecret::expose_secret(token))
-            }),
             // Keyed, so that the digests of seed entries (which hold passwords) reveal nothing
             // to someone who reads the database.
-            seed_key: Arc::new(derived_key(
-                config.secret_key.expose(),
-                b"authd seed entry digest v1",
-            )),
-            fingerprint_key: Arc::new(derived_key(
-                config.secret_key.expose(),
-                b"authd client secret fingerprint v1",
-            )),
-            secret_hasher: Arc::new(client_secrets::SecretHasher::new(derived_key(
-                config.secret_key.expose(),
-                b"authd client secret hash v1",
-            ))),
+            seed_key: Arc::new(derived_key(secret, b"authd seed entry digest v1")),
+            secret_hasher,
             // Its own key, so that nothing sealed for one purpose opens for another.
             successor_sealer: Arc::new(crate::keys::seal::Sealer::new(&derived_secret(
-                config.secret_key.expose(),
+                secret,
                 b"authd refresh token successor v1",
             ))?),
         })
+    }
+
+    /// Administration: the management API.
+    pub fn admin(&self) -> &admin::Admin {
+        &self.admin
     }
 
     /// Signing in: the Authentication API, the sign-in page, sessions and passwords.
@@ -316,6 +317,7 @@ impl Engine {
             Ok(_) if !update => Ok(Change::Unchanged),
             Ok(_) => {
                 let (_, changed) = self
+                    .admin
                     .modify_auth_server(desired.id.as_str(), |server, _| {
                         // Policies are administered through the API, not the seed file.
                         let wanted = AuthServer {

@@ -99,7 +99,11 @@ pub async fn get_current_user(
         Err(crate::engine::Error::NotFound { .. }) => return Err(OktaError::invalid_session()),
         Err(err) => return Err(err.into()),
     };
-    let user = app.engine.find_user(session.user_id.as_str()).await?;
+    let user = app
+        .engine
+        .admin()
+        .find_user(session.user_id.as_str())
+        .await?;
     Ok(Json(super::admin::users::render(&app, &user)))
 }
 

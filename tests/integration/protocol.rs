@@ -402,8 +402,20 @@ async fn wrong_api_tokens_are_logged_and_an_ip_that_keeps_guessing_is_refused() 
 #[tokio::test]
 async fn an_api_token_unused_for_its_window_expires() {
     let app = crate::common::TestApp::spawn().await;
-    let (_, kept) = app.state.engine.create_api_token("kept").await.unwrap();
-    let (_, idle) = app.state.engine.create_api_token("idle").await.unwrap();
+    let (_, kept) = app
+        .state
+        .engine
+        .admin()
+        .create_api_token("kept")
+        .await
+        .unwrap();
+    let (_, idle) = app
+        .state
+        .engine
+        .admin()
+        .create_api_token("idle")
+        .await
+        .unwrap();
     let day = std::time::Duration::from_secs(86_400);
     let (status, listed) = app
         .admin_call(reqwest::Method::GET, "/api/v1/api-tokens", None)

@@ -21,7 +21,12 @@ impl Engine {
             ));
         }
         let scopes = scope::check(server, requested, GrantType::ClientCredentials)?;
-        let governed = self.govern(server, client, GrantType::ClientCredentials, &scopes)?;
+        let governed = crate::engine::governance::govern(
+            server,
+            client,
+            GrantType::ClientCredentials,
+            &scopes,
+        )?;
         let server = &governed.server;
         let grant_id = new_grant_id();
         let access = self

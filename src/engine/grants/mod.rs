@@ -66,7 +66,7 @@ impl Engine {
     /// is granted and the client may use the refresh grant (never for implicit flows). Nothing
     /// is stored: see [`Issued`].
     pub(crate) async fn issue(&self, issue: Issue<'_>) -> Result<Issued> {
-        let governed = self.govern(
+        let governed = crate::engine::governance::govern(
             issue.server,
             issue.client,
             issue.grant_type,

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::engine::{Error, Result};
 use crate::model::{
     PendingAuthn, PlainToken, SessionTokenGrant, Timestamp, TransactionState, User, UserStatus,
 };
@@ -14,7 +15,6 @@ use crate::store;
 
 use super::rate_limit::{self, RateInfo};
 use super::SignIn;
-use crate::engine::{Error, Result};
 
 /// `POST /api/v1/authn` with a username and password.
 #[derive(Debug)]
@@ -198,7 +198,7 @@ impl SignIn {
     }
 
     /// Signs a user in from the hosted sign-in page: the same checks, limits and lockout as
-    /// [`Engine::authenticate`], but a success starts the browser session at once, without a
+    /// [`SignIn::authenticate`], but a success starts the browser session at once, without a
     /// session token to write and redeem. A password that has expired cannot be changed there,
     /// so it is refused.
     #[tracing::instrument(skip_all)]

@@ -1,11 +1,11 @@
 //! Browser sessions (Okta's Sessions API): created from a one-time session token or by the
 //! sign-in page, named by an Okta id in the API and by a separate secret in the `sid` cookie.
 
+use crate::engine::{Error, Result};
 use crate::model::{PlainToken, Session, SessionId, Timestamp, User};
 use crate::store;
 
 use super::SignIn;
-use crate::engine::{Error, Result};
 
 /// A new session and the secret for its `sid` cookie, handed out once.
 #[derive(Debug)]

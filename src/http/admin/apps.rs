@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::app::AppState;
-use crate::engine::apps::AppSpec;
+use crate::engine::admin::apps::AppSpec;
 use crate::model::{
     ApplicationType, Client, ClientSecret, GrantType, PlainToken, RefreshTokenSettings,
     ResponseType, RotationType, Status, TokenEndpointAuthMethod,
@@ -121,7 +121,7 @@ pub async fn create_app(
     State(app): State<AppState>,
     OktaJson(request): OktaJson<AppRequest>,
 ) -> Result<Json<Value>, OktaError> {
-    let (client, secret) = app.engine.create_app(request.into_spec()?).await?;
+    let (client, secret) = app.engine.admin().create_app(request.into_spec()?).await?;
     Ok(Json(render(&app, &client, secret.as_ref())))
 }
 
@@ -148,16 +148,22 @@ pub async fn list_apps(
         Some(filter) => parse_filter(filter)?,
     };
     let prefix = query.q.as_deref().map(str::to_lowercase);
-    let mut matching = app.engine.apps().await?.into_iter().filter(|client| {
-        oidc && status.is_none_or(|status| client.status == status)
-            && prefix
-                .as_deref()
-                .is_none_or(|prefix| client.label.to_lowercase().starts_with(prefix))
-            && query
-                .after
-                .as_deref()
-                .is_none_or(|after| client.id.as_str() > after)
-    });
+    let mut matching = app
+        .engine
+        .admin()
+        .apps()
+        .await?
+        .into_iter()
+        .filter(|client| {
+            oidc && status.is_none_or(|status| client.status == status)
+                && prefix
+                    .as_deref()
+                    .is_none_or(|prefix| client.label.to_lowercase().starts_with(prefix))
+                && query
+                    .after
+                    .as_deref()
+                    .is_none_or(|after| client.id.as_str() > after)
+        });
     let page: Vec<Client> = matching.by_ref().take(limit).collect();
     let has_next = matching.next().is_some();
     let next_after = page
@@ -205,7 +211,7 @@ pub async fn get_app(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, OktaError> {
-    let client = app.engine.app(&id).await?;
+    let client = app.engine.admin().app(&id).await?;
     Ok(Json(render(&app, &client, None)))
 }
 
@@ -215,7 +221,11 @@ pub async fn replace_app(
     Path(id): Path<String>,
     OktaJson(request): OktaJson<AppRequest>,
 ) -> Result<Json<Value>, OktaError> {
-    let client = app.engine.replace_app(&id, request.into_spec()?).await?;
+    let client = app
+        .engine
+        .admin()
+        .replace_app(&id, request.into_spec()?)
+        .await?;
     Ok(Json(render(&app, &client, None)))
 }
 
@@ -225,7 +235,7 @@ pub async fn app_lifecycle(
     Path((id, operation)): Path<(String, String)>,
 ) -> Result<Json<Value>, OktaError> {
     let status = super::lifecycle_status(&operation)?;
-    app.engine.set_app_status(&id, status).await?;
+    app.engine.admin().set_app_status(&id, status).await?;
     Ok(Json(json!({})))
 }
 
@@ -234,7 +244,7 @@ pub async fn delete_app(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, OktaError> {
-    app.engine.delete_app(&id).await?;
+    app.engine.admin().delete_app(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -253,7 +263,7 @@ pub async fn list_secrets(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, OktaError> {
-    let secrets = app.engine.client_secrets(&id).await?;
+    let secrets = app.engine.admin().client_secrets(&id).await?;
     Ok(Json(Value::Array(
         secrets
             .iter()
@@ -276,6 +286,7 @@ pub async fn add_secret(
     };
     let (secret, plain) = app
         .engine
+        .admin()
         .add_client_secret(
             &id,
             request.client_secret,
@@ -293,7 +304,7 @@ pub async fn get_secret(
     State(app): State<AppState>,
     Path((id, secret_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, OktaError> {
-    let secret = app.engine.client_secret(&id, &secret_id).await?;
+    let secret = app.engine.admin().client_secret(&id, &secret_id).await?;
     Ok(Json(render_secret(&app, &secret, None)))
 }
 
@@ -305,6 +316,7 @@ pub async fn secret_lifecycle(
     let status = super::lifecycle_status(&operation)?;
     let secret = app
         .engine
+        .admin()
         .set_client_secret_status(&id, &secret_id, status)
         .await?;
     Ok(Json(render_secret(&app, &secret, None)))
@@ -315,7 +327,10 @@ pub async fn delete_secret(
     State(app): State<AppState>,
     Path((id, secret_id)): Path<(String, String)>,
 ) -> Result<StatusCode, OktaError> {
-    app.engine.delete_client_secret(&id, &secret_id).await?;
+    app.engine
+        .admin()
+        .delete_client_secret(&id, &secret_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -324,7 +339,7 @@ fn render_secret(app: &AppState, secret: &ClientSecret, plain: Option<&PlainToke
     let mut rendered = json!({
         "id": secret.id,
         "status": secret.status,
-        "secret_hash": app.engine.secret_fingerprint(secret),
+        "secret_hash": app.engine.admin().secret_fingerprint(secret),
         "created": secret.created_at.to_okta_string(),
         "lastUpdated": secret.updated_at.to_okta_string(),
         "_links": {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::app::AppState;
-use crate::engine::auth_servers::AuthServerSpec;
+use crate::engine::admin::auth_servers::AuthServerSpec;
 use crate::model::{AuthServer, KeyState, SigningKey};
 
 use super::super::error::OktaError;
@@ -38,7 +38,11 @@ pub async fn create_authorization_server(
     State(app): State<AppState>,
     OktaJson(request): OktaJson<AuthServerRequest>,
 ) -> Result<(StatusCode, Json<Value>), OktaError> {
-    let server = app.engine.create_auth_server(request.into()).await?;
+    let server = app
+        .engine
+        .admin()
+        .create_auth_server(request.into())
+        .await?;
     Ok((StatusCode::CREATED, Json(render(&app, &server).await)))
 }
 
@@ -47,7 +51,7 @@ pub async fn list_authorization_servers(
     State(app): State<AppState>,
 ) -> Result<Json<Value>, OktaError> {
     let mut listed = Vec::new();
-    for server in app.engine.admin_auth_servers().await? {
+    for server in app.engine.admin().admin_auth_servers().await? {
         listed.push(render(&app, &server).await);
     }
     Ok(Json(Value::Array(listed)))
@@ -58,7 +62,7 @@ pub async fn get_authorization_server(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, OktaError> {
-    let server = app.engine.admin_auth_server(&id).await?;
+    let server = app.engine.admin().admin_auth_server(&id).await?;
     Ok(Json(render(&app, &server).await))
 }
 
@@ -68,7 +72,11 @@ pub async fn replace_authorization_server(
     Path(id): Path<String>,
     OktaJson(request): OktaJson<AuthServerRequest>,
 ) -> Result<Json<Value>, OktaError> {
-    let server = app.engine.replace_auth_server(&id, request.into()).await?;
+    let server = app
+        .engine
+        .admin()
+        .replace_auth_server(&id, request.into())
+        .await?;
     Ok(Json(render(&app, &server).await))
 }
 
@@ -78,7 +86,10 @@ pub async fn authorization_server_lifecycle(
     Path((id, operation)): Path<(String, String)>,
 ) -> Result<StatusCode, OktaError> {
     let status = super::lifecycle_status(&operation)?;
-    app.engine.set_auth_server_status(&id, status).await?;
+    app.engine
+        .admin()
+        .set_auth_server_status(&id, status)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -87,7 +98,7 @@ pub async fn delete_authorization_server(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, OktaError> {
-    app.engine.delete_auth_server(&id).await?;
+    app.engine.admin().delete_auth_server(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -96,7 +107,7 @@ pub async fn list_authorization_server_keys(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, OktaError> {
-    let (server, keys) = app.engine.auth_server_keys(&id).await?;
+    let (server, keys) = app.engine.admin().auth_server_keys(&id).await?;
     Ok(Json(render_keys(&app, &server, &keys)))
 }
 
@@ -105,8 +116,8 @@ pub async fn rotate_authorization_server_keys(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, OktaError> {
-    app.engine.rotate_auth_server_keys(&id).await?;
-    let (server, keys) = app.engine.auth_server_keys(&id).await?;
+    app.engine.admin().rotate_auth_server_keys(&id).await?;
+    let (server, keys) = app.engine.admin().auth_server_keys(&id).await?;
     Ok(Json(render_keys(&app, &server, &keys)))
 }
 

@@ -45,7 +45,12 @@ pub async fn authenticate_and_audit(
     let Some(presented) = presented else {
         return OktaError::invalid_token().into_response();
     };
-    let actor = match app.engine.authenticate_api_token(&presented, ip).await {
+    let actor = match app
+        .engine
+        .admin()
+        .authenticate_api_token(&presented, ip)
+        .await
+    {
         Ok(actor) => actor,
         Err(crate::engine::Error::InvalidToken) => {
             let route = request
@@ -71,7 +76,7 @@ pub async fn authenticate_and_audit(
                     .and_then(|id| id.header_value().to_str().ok())
                     .map(str::to_owned),
             };
-            if let Err(err) = app.engine.audit(entry).await {
+            if let Err(err) = app.engine.admin().audit(entry).await {
                 tracing::error!(error = %super::error::error_chain(&err), "cannot record an audit event");
             }
             return OktaError::invalid_token().into_response();
@@ -106,7 +111,7 @@ pub async fn authenticate_and_audit(
         client_ip,
         request_id,
     };
-    if let Err(err) = app.engine.audit(entry).await {
+    if let Err(err) = app.engine.admin().audit(entry).await {
         // The call itself is done; a lost audit entry is logged, not turned into a failure.
         tracing::error!(error = %super::error::error_chain(&err), "cannot record an audit event");
     }
@@ -250,7 +255,7 @@ fn paged(
 
 /// `GET /api/v1/api-tokens`.
 pub async fn list_api_tokens(State(app): State<AppState>) -> Result<Json<Value>, OktaError> {
-    let tokens = app.engine.api_tokens().await?;
+    let tokens = app.engine.admin().api_tokens().await?;
     Ok(Json(Value::Array(
         tokens
             .iter()
@@ -264,7 +269,7 @@ pub async fn get_api_token(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, OktaError> {
-    let tokens = app.engine.api_tokens().await?;
+    let tokens = app.engine.admin().api_tokens().await?;
     let token = tokens
         .iter()
         .find(|token| token.id == id)
@@ -277,7 +282,7 @@ pub async fn revoke_api_token(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, OktaError> {
-    app.engine.revoke_api_token(&id).await?;
+    app.engine.admin().revoke_api_token(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -292,7 +297,7 @@ pub async fn revoke_current_api_token(
                 .to_owned(),
         ]));
     }
-    app.engine.revoke_api_token(&actor.id).await?;
+    app.engine.admin().revoke_api_token(&actor.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -312,7 +317,7 @@ fn render_token(app: &AppState, token: &ApiToken) -> Value {
         "name": token.name,
         "created": token.created_at.to_okta_string(),
         "lastUpdated": token.last_used_at.unwrap_or(token.created_at).to_okta_string(),
-        "tokenWindow": iso_duration(app.engine.api_token_window()),
+        "tokenWindow": iso_duration(app.engine.admin().api_token_window()),
         "_links": {
             "self": {
                 "href": format!("{}/api/v1/api-tokens/{}", app.config.base_url, token.id),
@@ -368,6 +373,7 @@ pub async fn get_logs(
     }
     let events = app
         .engine
+        .admin()
         .audit_events(since, until, limit, query.q.as_deref())
         .await?;
     let body: Vec<Value> = events.iter().map(render_event).collect();

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::app::AppState;
-use crate::engine::policies::{PolicySpec, RuleSpec};
+use crate::engine::admin::policies::{PolicySpec, RuleSpec};
 use crate::model::{AccessPolicy, GrantType, PolicyRule, Status};
 
 use super::super::error::OktaError;
@@ -148,7 +148,7 @@ pub async fn list_policies(
     State(app): State<AppState>,
     Path(server_id): Path<String>,
 ) -> Result<Json<Value>, OktaError> {
-    let policies = app.engine.policies(&server_id).await?;
+    let policies = app.engine.admin().policies(&server_id).await?;
     Ok(Json(
         policies
             .iter()
@@ -165,6 +165,7 @@ pub async fn create_policy(
 ) -> Result<(StatusCode, Json<Value>), OktaError> {
     let policy = app
         .engine
+        .admin()
         .create_policy(&server_id, request.into_spec()?)
         .await?;
     Ok((
@@ -178,7 +179,7 @@ pub async fn get_policy(
     State(app): State<AppState>,
     Path((server_id, policy_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, OktaError> {
-    let policy = app.engine.policy(&server_id, &policy_id).await?;
+    let policy = app.engine.admin().policy(&server_id, &policy_id).await?;
     Ok(Json(render_policy(&app, &server_id, &policy)))
 }
 
@@ -190,6 +191,7 @@ pub async fn replace_policy(
 ) -> Result<Json<Value>, OktaError> {
     let policy = app
         .engine
+        .admin()
         .replace_policy(&server_id, &policy_id, request.into_spec()?)
         .await?;
     Ok(Json(render_policy(&app, &server_id, &policy)))
@@ -202,6 +204,7 @@ pub async fn policy_lifecycle(
 ) -> Result<StatusCode, OktaError> {
     let status = super::lifecycle_status(&operation)?;
     app.engine
+        .admin()
         .set_policy_status(&server_id, &policy_id, status)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -212,7 +215,10 @@ pub async fn delete_policy(
     State(app): State<AppState>,
     Path((server_id, policy_id)): Path<(String, String)>,
 ) -> Result<StatusCode, OktaError> {
-    app.engine.delete_policy(&server_id, &policy_id).await?;
+    app.engine
+        .admin()
+        .delete_policy(&server_id, &policy_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -221,7 +227,7 @@ pub async fn list_rules(
     State(app): State<AppState>,
     Path((server_id, policy_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, OktaError> {
-    let rules = app.engine.rules(&server_id, &policy_id).await?;
+    let rules = app.engine.admin().rules(&server_id, &policy_id).await?;
     let defaults = Defaults::of(&app, &server_id).await?;
     Ok(Json(
         rules
@@ -239,6 +245,7 @@ pub async fn create_rule(
 ) -> Result<(StatusCode, Json<Value>), OktaError> {
     let rule = app
         .engine
+        .admin()
         .create_rule(&server_id, &policy_id, request.into_spec()?)
         .await?;
     let defaults = Defaults::of(&app, &server_id).await?;
@@ -253,7 +260,11 @@ pub async fn get_rule(
     State(app): State<AppState>,
     Path((server_id, policy_id, rule_id)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, OktaError> {
-    let rule = app.engine.rule(&server_id, &policy_id, &rule_id).await?;
+    let rule = app
+        .engine
+        .admin()
+        .rule(&server_id, &policy_id, &rule_id)
+        .await?;
     let defaults = Defaults::of(&app, &server_id).await?;
     Ok(Json(render_rule(
         &app, &server_id, &policy_id, &rule, defaults,
@@ -268,6 +279,7 @@ pub async fn replace_rule(
 ) -> Result<Json<Value>, OktaError> {
     let rule = app
         .engine
+        .admin()
         .replace_rule(&server_id, &policy_id, &rule_id, request.into_spec()?)
         .await?;
     let defaults = Defaults::of(&app, &server_id).await?;
@@ -283,6 +295,7 @@ pub async fn rule_lifecycle(
 ) -> Result<StatusCode, OktaError> {
     let status = super::lifecycle_status(&operation)?;
     app.engine
+        .admin()
         .set_rule_status(&server_id, &policy_id, &rule_id, status)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -294,6 +307,7 @@ pub async fn delete_rule(
     Path((server_id, policy_id, rule_id)): Path<(String, String, String)>,
 ) -> Result<StatusCode, OktaError> {
     app.engine
+        .admin()
         .delete_rule(&server_id, &policy_id, &rule_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -309,7 +323,7 @@ struct Defaults {
 
 impl Defaults {
     async fn of(app: &AppState, server_id: &str) -> Result<Self, OktaError> {
-        let server = app.engine.admin_auth_server(server_id).await?;
+        let server = app.engine.admin().admin_auth_server(server_id).await?;
         let lifetimes = app.engine.lifetimes().of(&server);
         let minutes = |duration: std::time::Duration| duration.as_secs() / 60;
         Ok(Defaults {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::app::AppState;
-use crate::engine::auth_servers::{ClaimSpec, ScopeSpec};
+use crate::engine::admin::auth_servers::{ClaimSpec, ScopeSpec};
 use crate::model::{ClaimType, Consent, CustomClaim, MetadataPublish, Scope, Status};
 
 use super::super::error::OktaError;
@@ -93,7 +93,7 @@ pub async fn list_scopes(
     State(app): State<AppState>,
     Path(server_id): Path<String>,
 ) -> Result<Json<Value>, OktaError> {
-    let scopes = app.engine.scopes(&server_id).await?;
+    let scopes = app.engine.admin().scopes(&server_id).await?;
     Ok(Json(
         scopes
             .iter()
@@ -108,7 +108,11 @@ pub async fn create_scope(
     Path(server_id): Path<String>,
     OktaJson(request): OktaJson<ScopeRequest>,
 ) -> Result<(StatusCode, Json<Value>), OktaError> {
-    let scope = app.engine.create_scope(&server_id, request.into()).await?;
+    let scope = app
+        .engine
+        .admin()
+        .create_scope(&server_id, request.into())
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(render_scope(&app, &server_id, &scope)),
@@ -120,7 +124,7 @@ pub async fn get_scope(
     State(app): State<AppState>,
     Path((server_id, scope_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, OktaError> {
-    let scope = app.engine.scope(&server_id, &scope_id).await?;
+    let scope = app.engine.admin().scope(&server_id, &scope_id).await?;
     Ok(Json(render_scope(&app, &server_id, &scope)))
 }
 
@@ -132,6 +136,7 @@ pub async fn replace_scope(
 ) -> Result<Json<Value>, OktaError> {
     let scope = app
         .engine
+        .admin()
         .replace_scope(&server_id, &scope_id, request.into())
         .await?;
     Ok(Json(render_scope(&app, &server_id, &scope)))
@@ -142,7 +147,10 @@ pub async fn delete_scope(
     State(app): State<AppState>,
     Path((server_id, scope_id)): Path<(String, String)>,
 ) -> Result<StatusCode, OktaError> {
-    app.engine.delete_scope(&server_id, &scope_id).await?;
+    app.engine
+        .admin()
+        .delete_scope(&server_id, &scope_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -151,7 +159,7 @@ pub async fn list_claims(
     State(app): State<AppState>,
     Path(server_id): Path<String>,
 ) -> Result<Json<Value>, OktaError> {
-    let claims = app.engine.claims(&server_id).await?;
+    let claims = app.engine.admin().claims(&server_id).await?;
     Ok(Json(
         claims
             .iter()
@@ -168,6 +176,7 @@ pub async fn create_claim(
 ) -> Result<(StatusCode, Json<Value>), OktaError> {
     let claim = app
         .engine
+        .admin()
         .create_claim(&server_id, request.into_spec()?)
         .await?;
     Ok((
@@ -181,7 +190,7 @@ pub async fn get_claim(
     State(app): State<AppState>,
     Path((server_id, claim_id)): Path<(String, String)>,
 ) -> Result<Json<Value>, OktaError> {
-    let claim = app.engine.claim(&server_id, &claim_id).await?;
+    let claim = app.engine.admin().claim(&server_id, &claim_id).await?;
     Ok(Json(render_claim(&app, &server_id, &claim)))
 }
 
@@ -193,6 +202,7 @@ pub async fn replace_claim(
 ) -> Result<Json<Value>, OktaError> {
     let claim = app
         .engine
+        .admin()
         .replace_claim(&server_id, &claim_id, request.into_spec()?)
         .await?;
     Ok(Json(render_claim(&app, &server_id, &claim)))
@@ -203,7 +213,10 @@ pub async fn delete_claim(
     State(app): State<AppState>,
     Path((server_id, claim_id)): Path<(String, String)>,
 ) -> Result<StatusCode, OktaError> {
-    app.engine.delete_claim(&server_id, &claim_id).await?;
+    app.engine
+        .admin()
+        .delete_claim(&server_id, &claim_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

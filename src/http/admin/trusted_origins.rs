@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::app::AppState;
-use crate::engine::trusted_origins::OriginSpec;
+use crate::engine::admin::trusted_origins::OriginSpec;
 use crate::model::{Actor, OriginScope, Status, TrustedOrigin};
 
 use super::super::error::OktaError;
@@ -50,6 +50,7 @@ pub async fn create_trusted_origin(
 ) -> Result<Json<Value>, OktaError> {
     let origin = app
         .engine
+        .admin()
         .create_trusted_origin(request.into(), &actor)
         .await?;
     Ok(Json(render(&app, &origin)))
@@ -81,6 +82,7 @@ pub async fn list_trusted_origins(
     let prefix = query.q.as_deref().map(str::to_lowercase);
     let mut matching = app
         .engine
+        .admin()
         .trusted_origins()
         .await?
         .into_iter()
@@ -157,7 +159,7 @@ pub async fn get_trusted_origin(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, OktaError> {
-    let origin = app.engine.trusted_origin(&id).await?;
+    let origin = app.engine.admin().trusted_origin(&id).await?;
     Ok(Json(render(&app, &origin)))
 }
 
@@ -170,6 +172,7 @@ pub async fn replace_trusted_origin(
 ) -> Result<Json<Value>, OktaError> {
     let origin = app
         .engine
+        .admin()
         .replace_trusted_origin(&id, request.into(), &actor)
         .await?;
     Ok(Json(render(&app, &origin)))
@@ -184,6 +187,7 @@ pub async fn trusted_origin_lifecycle(
     let status = super::lifecycle_status(&operation)?;
     let origin = app
         .engine
+        .admin()
         .set_trusted_origin_status(&id, status, &actor)
         .await?;
     Ok(Json(render(&app, &origin)))
@@ -194,7 +198,7 @@ pub async fn delete_trusted_origin(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, OktaError> {
-    app.engine.delete_trusted_origin(&id).await?;
+    app.engine.admin().delete_trusted_origin(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::app::AppState;
-use crate::engine::users::Lifecycle;
+use crate::engine::admin::users::Lifecycle;
 use crate::model::User;
 use crate::model::UserQuery;
 
@@ -51,6 +51,7 @@ pub async fn create_user(
         .map(|password| password.value.into());
     let user = app
         .engine
+        .admin()
         .create_user(request.profile, password, query.activate.unwrap_or(true))
         .await?;
     Ok(Json(render(&app, &user)))
@@ -61,7 +62,7 @@ pub async fn get_user(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, OktaError> {
-    let user = app.engine.find_user(&id).await?;
+    let user = app.engine.admin().find_user(&id).await?;
     Ok(Json(render(&app, &user)))
 }
 
@@ -94,6 +95,7 @@ pub async fn list_users(
     };
     let users = app
         .engine
+        .admin()
         .list_users(&UserQuery {
             status,
             login,
@@ -175,16 +177,18 @@ pub async fn update_user_partial(
             "profile: give profile attributes or credentials.password".to_owned(),
         ]));
     }
-    let mut user = app.engine.find_user(&id).await?;
+    let mut user = app.engine.admin().find_user(&id).await?;
     if let Some(profile) = request.profile {
         user = app
             .engine
+            .admin()
             .update_user_profile(user.id.as_str(), profile, true)
             .await?;
     }
     if let Some(password) = password {
         user = app
             .engine
+            .admin()
             .set_user_password(user.id.as_str(), password.into())
             .await?;
     }
@@ -206,6 +210,7 @@ pub async fn change_password(
     OktaJson(request): OktaJson<ChangePasswordRequest>,
 ) -> Result<Json<Value>, OktaError> {
     app.engine
+        .admin()
         .change_user_password(
             &id,
             request.old_password.value.into(),
@@ -226,6 +231,7 @@ pub async fn replace_user(
 ) -> Result<Json<Value>, OktaError> {
     let user = app
         .engine
+        .admin()
         .update_user_profile(&id, request.profile, false)
         .await?;
     Ok(Json(render(&app, &user)))
@@ -254,14 +260,14 @@ pub async fn user_lifecycle(
                     .to_owned(),
             ]));
         }
-        let token = app.engine.issue_password_reset(&id).await?;
+        let token = app.engine.admin().issue_password_reset(&id).await?;
         return Ok(Json(json!({
             "resetPasswordUrl": format!("{}/reset_password/{}", app.config.base_url, token.expose())
         })));
     }
     let operation = Lifecycle::parse(&operation)
         .ok_or_else(|| OktaError::not_found("Lifecycle", &operation))?;
-    let user = app.engine.user_lifecycle(&id, operation).await?;
+    let user = app.engine.admin().user_lifecycle(&id, operation).await?;
     Ok(Json(render(&app, &user)))
 }
 
@@ -278,7 +284,7 @@ pub async fn delete_user(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, OktaError> {
-    app.engine.delete_user(&id).await?;
+    app.engine.admin().delete_user(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,13 +1,14 @@
 //! Okta's Authorization Servers API: create, read, update, activate/deactivate, delete, and
 //! the signing keys of each server.
 
+use crate::engine::{find, taken, Error, Result};
 use crate::model::{
     new_okta_id, AuthServer, AuthServerId, ClaimType, Consent, CustomClaim, IssuerMode,
     MetadataPublish, Scope, SigningAlg, SigningKey, Status, Timestamp, TokenLifetimes, OIDC_SCOPES,
 };
 use crate::store::{self, RotationOutcome};
 
-use super::{find, taken, Engine, Error, Result};
+use super::Admin;
 
 const NAME_TAKEN: &str = "name: An authorization server with this name already exists";
 
@@ -22,7 +23,7 @@ pub struct AuthServerSpec {
     pub audiences: Vec<String>,
 }
 
-impl Engine {
+impl Admin {
     /// Creates a custom authorization server (`aus…`), with its first signing keys.
     pub async fn create_auth_server(&self, spec: AuthServerSpec) -> Result<AuthServer> {
         check(&spec)?;
@@ -226,7 +227,7 @@ pub struct ClaimSpec {
 }
 
 /// Scopes and claims of custom servers (`/authorizationServers/{id}/scopes` and `/claims`).
-impl Engine {
+impl Admin {
     /// A server's custom scopes.
     pub async fn scopes(&self, server_id: &str) -> Result<Vec<Scope>> {
         Ok(self.admin_auth_server(server_id).await?.scopes)
@@ -443,7 +444,7 @@ fn check_claim(spec: &ClaimSpec) -> Result<()> {
     if spec.name.trim().is_empty() {
         causes.push("name: The field cannot be left blank".to_owned());
     }
-    if !super::mint::is_valid_expression(&spec.value) {
+    if !crate::engine::mint::is_valid_expression(&spec.value) {
         causes.push(format!(
             "value: {:?} is not user.profile.<attribute>, user.id, user.login, app.id, app.label \
              or a quoted string",

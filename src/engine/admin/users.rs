@@ -4,11 +4,13 @@
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 
-use crate::model::UserQuery;
-use crate::model::{PendingAuthn, PlainToken, TransactionState, User, UserId, UserStatus};
+use crate::engine::{taken, Error, Result};
+use crate::model::{
+    PendingAuthn, PlainToken, TransactionState, User, UserId, UserQuery, UserStatus,
+};
 use crate::store;
 
-use super::{taken, Engine, Error, Result};
+use super::Admin;
 
 const LOGIN_TAKEN: &str =
     "login: An object with this field already exists in the current organization";
@@ -48,7 +50,7 @@ impl Lifecycle {
     }
 }
 
-impl Engine {
+impl Admin {
     /// Creates a user; `activate` makes them ACTIVE (with a password) or PROVISIONED,
     /// otherwise STAGED.
     pub async fn create_user(
@@ -198,7 +200,7 @@ impl Engine {
     /// Okta's `reset_password`: the user goes to RECOVERY, their password stops working, and
     /// the returned one-time recovery token (for the reset link, or
     /// `/api/v1/authn/recovery/token`) lets them set a new one within
-    /// [`RECOVERY_TOKEN_LIFETIME`](super::sign_in::authn::RECOVERY_TOKEN_LIFETIME).
+    /// [`RECOVERY_TOKEN_LIFETIME`](crate::engine::sign_in::authn::RECOVERY_TOKEN_LIFETIME).
     pub async fn issue_password_reset(&self, id_or_login: &str) -> Result<PlainToken> {
         let mut user = self.find_user(id_or_login).await?;
         if !matches!(
@@ -225,7 +227,7 @@ impl Engine {
                     state: TransactionState::Recovery,
                     relay_state: None,
                     auth_time: now,
-                    expires_at: now.plus(super::sign_in::authn::RECOVERY_TOKEN_LIFETIME),
+                    expires_at: now.plus(crate::engine::sign_in::authn::RECOVERY_TOKEN_LIFETIME),
                 },
             )
             .await?;
@@ -329,7 +331,7 @@ impl Engine {
 
 /// The password policy every new password meets (Okta's default complexity).
 fn check_password(user: &User, password: &SecretString) -> Result<()> {
-    let unmet = super::sign_in::authn::unmet_complexity(user, password);
+    let unmet = crate::engine::sign_in::authn::unmet_complexity(user, password);
     if unmet.is_empty() {
         Ok(())
     } else {

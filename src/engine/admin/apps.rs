@@ -1,13 +1,14 @@
 //! Okta's Apps API for OpenID Connect apps: the clients of the OAuth flows.
 
+use crate::engine::client_secrets::check_secret;
 use crate::model::{
     ApplicationType, Client, ClientId, ClientSecret, GrantType, PlainToken, RefreshTokenSettings,
     ResponseType, Status, TokenEndpointAuthMethod, MAX_CLIENT_SECRETS,
 };
 use crate::store;
 
-use super::client_secrets::check_secret;
-use super::{taken, Engine, Error, Result};
+use super::Admin;
+use crate::engine::{taken, Error, Result};
 
 /// An app as an administrator describes it.
 #[derive(Debug, Clone)]
@@ -37,7 +38,7 @@ pub struct AppSpec {
     pub refresh_token: Option<RefreshTokenSettings>,
 }
 
-impl Engine {
+impl Admin {
     /// Creates an app; the generated (or given) secret is returned once, stored as a hash.
     pub async fn create_app(&self, spec: AppSpec) -> Result<(Client, Option<PlainToken>)> {
         check_app(&spec)?;
@@ -168,7 +169,7 @@ impl Engine {
 /// Client secrets (Okta's `/apps/{id}/credentials/secrets`): a confidential app holds one or
 /// two, and every active one authenticates it, so a secret is rolled over by adding the new
 /// one, moving the app's deployments to it, then deactivating and deleting the old one.
-impl Engine {
+impl Admin {
     /// An app's secrets, oldest first.
     pub async fn client_secrets(&self, app_id: &str) -> Result<Vec<ClientSecret>> {
         let client = self.app(app_id).await?;
@@ -178,7 +179,7 @@ impl Engine {
     /// One of an app's secrets.
     pub async fn client_secret(&self, app_id: &str, secret_id: &str) -> Result<ClientSecret> {
         let secrets = self.client_secrets(app_id).await?;
-        Ok(super::find(&secrets, secret_id)?.clone())
+        Ok(crate::engine::find(&secrets, secret_id)?.clone())
     }
 
     /// Adds a secret, generated unless given; it is returned once and stored as a hash.
@@ -373,7 +374,7 @@ fn check_app(spec: &AppSpec) -> Result<()> {
             .is_some_and(|set| {
                 !set.keys.is_empty()
                     && set.keys.iter().all(|key| {
-                        !super::client_auth::key_algorithms(key).is_empty()
+                        !crate::engine::client_auth::key_algorithms(key).is_empty()
                             && jsonwebtoken::DecodingKey::from_jwk(key).is_ok()
                     })
             });

@@ -7,10 +7,11 @@
 
 use std::collections::HashSet;
 
+use crate::engine::{Change, Error, Result};
 use crate::model::{new_okta_id, normalize_origin, Actor, OriginScope, Status, TrustedOrigin};
 use crate::store;
 
-use super::{Change, Engine, Error, Result};
+use super::Admin;
 
 /// The most characters Okta allows in a trusted origin's name and origin.
 const MAX_LENGTH: usize = 255;
@@ -26,7 +27,7 @@ pub struct OriginSpec {
     pub scopes: Vec<OriginScope>,
 }
 
-impl Engine {
+impl Admin {
     /// Every trusted origin, by id.
     pub async fn trusted_origins(&self) -> Result<Vec<TrustedOrigin>> {
         let mut origins = self.store.list_trusted_origins().await?;

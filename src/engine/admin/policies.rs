@@ -1,70 +1,13 @@
-//! Access policies of custom authorization servers (`/authorizationServers/{id}/policies` and
-//! their `/rules`), and their enforcement wherever a token is issued: the token endpoint for
-//! every grant, and the authorization endpoint before a code or implicit token is issued.
+//! Administration of custom authorization servers' access policies
+//! (`/authorizationServers/{id}/policies` and their `/rules`). [`crate::engine::governance`]
+//! enforces them.
 
-use std::borrow::Cow;
-
+use crate::engine::{find, find_mut, Error, Result};
 use crate::model::{
-    governing_rule, AccessPolicy, AuthServer, Client, GrantType, PolicyRule, ScopeSet, Status,
-    TokenLifetimes, ALL_CLIENTS, ALL_SCOPES, OIDC_SCOPES,
+    AccessPolicy, AuthServer, GrantType, PolicyRule, Status, ALL_CLIENTS, ALL_SCOPES, OIDC_SCOPES,
 };
 
-use super::{find, find_mut, Engine, Error, Result};
-
-/// The server as a policy rule governs one request.
-#[derive(Debug)]
-pub(crate) struct Governed<'a> {
-    /// The server with the rule's token lifetimes in place of its own; borrowed when the rule
-    /// sets none, as the default policy's rule does, to spare the token endpoint a copy.
-    pub server: Cow<'a, AuthServer>,
-}
-
-/// Okta's words when no rule lets a request through.
-const POLICY_FAILED: &str =
-    "Policy evaluation failed for this request, please check the policy configurations.";
-
-impl Engine {
-    /// The rule of `server`'s policies that lets `client` use `grant` for `scopes`, applied to
-    /// the server; `access_denied` if none does. The org server has no policies and allows
-    /// whatever the app's grant types allow.
-    pub(crate) fn govern<'a>(
-        &self,
-        server: &'a AuthServer,
-        client: &Client,
-        grant: GrantType,
-        scopes: &ScopeSet,
-    ) -> Result<Governed<'a>> {
-        if server.id.is_org() {
-            return Ok(Governed {
-                server: Cow::Borrowed(server),
-            });
-        }
-        let requested: Vec<&str> = scopes.iter().collect();
-        let rule = governing_rule(&server.policies, client.id.as_str(), grant, &requested)
-            .ok_or_else(|| Error::AccessDenied(POLICY_FAILED.to_owned()))?;
-        let minutes = |value: Option<u64>| value.filter(|m| *m > 0).map(|m| m.saturating_mul(60));
-        let own = server.token_lifetimes;
-        let token_lifetimes = TokenLifetimes {
-            access_token: minutes(rule.access_token_lifetime_minutes).or(own.access_token),
-            id_token: own.id_token,
-            refresh_token_idle: minutes(rule.refresh_token_window_minutes)
-                .or(own.refresh_token_idle),
-            refresh_token_max: minutes(rule.refresh_token_lifetime_minutes)
-                .or(own.refresh_token_max),
-        };
-        if token_lifetimes == own {
-            return Ok(Governed {
-                server: Cow::Borrowed(server),
-            });
-        }
-        Ok(Governed {
-            server: Cow::Owned(AuthServer {
-                token_lifetimes,
-                ..server.clone()
-            }),
-        })
-    }
-}
+use super::Admin;
 
 /// An access policy as an administrator describes it.
 #[derive(Debug, Clone)]
@@ -103,7 +46,7 @@ pub struct RuleSpec {
 }
 
 /// Administration of policies and rules.
-impl Engine {
+impl Admin {
     /// A server's policies, by priority.
     pub async fn policies(&self, server_id: &str) -> Result<Vec<AccessPolicy>> {
         let mut policies = self.admin_auth_server(server_id).await?.policies;
