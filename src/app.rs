@@ -95,7 +95,7 @@ impl App {
     /// Creates the built-in servers, applies the seed file, and brings every server's keys up
     /// to date: what `serve` does before it listens.
     pub async fn prepare(&self) -> anyhow::Result<()> {
-        self.engine.ensure_builtin_servers().await?;
+        self.engine.provisioning().ensure_builtin_servers().await?;
         // Before the seed file, so that its secrets compare equal to the stored ones. Not
         // fatal: secrets in the earlier form still authenticate.
         match self.engine.admin().rekey_client_secrets().await {

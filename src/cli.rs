@@ -305,7 +305,7 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
 async fn seed(config: Config, file: PathBuf) -> anyhow::Result<()> {
     let seed = Seed::read(&file)?;
     let app = App::open(config, clock()).await?;
-    app.engine.ensure_builtin_servers().await?;
+    app.engine.provisioning().ensure_builtin_servers().await?;
     let report = seed.apply(&app.engine, &file).await?;
     app.maintain().await?;
     app.close().await;
@@ -319,7 +319,7 @@ async fn seed(config: Config, file: PathBuf) -> anyhow::Result<()> {
 async fn rotate_keys(config: Config, auth_server: &str, json: bool) -> anyhow::Result<()> {
     let id = AuthServerId::parse(auth_server).context("--as")?;
     let app = App::open(config, clock()).await?;
-    app.engine.ensure_builtin_servers().await?;
+    app.engine.provisioning().ensure_builtin_servers().await?;
     let server = app.engine.directory().auth_server(&id).await?;
     let outcome = app.engine.keys().rotate_now(&server).await?;
     let signer = app.engine.keys().signer(&id).await?;

@@ -8,7 +8,8 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::admin::trusted_origins::OriginSpec;
-use crate::engine::{self, Change, Engine, UserSpec};
+use crate::engine::provisioning::UserSpec;
+use crate::engine::{self, Change, Engine};
 use crate::model::{
     ApplicationType, AuthServer, AuthServerId, Client, ClientId, CustomClaim, GrantType,
     IssuerMode, OriginScope, RefreshTokenSettings, ResponseType, RotationType, SigningAlg, Status,
@@ -395,6 +396,7 @@ impl Seed {
                 updated_at: placeholder,
             };
             let change = engine
+                .provisioning()
                 .put_auth_server(desired, digest.is_some())
                 .await
                 .map_err(apply_error)?;
@@ -434,6 +436,7 @@ impl Seed {
                 refresh_token,
             };
             let change = engine
+                .provisioning()
                 .put_client(desired, digest.is_some())
                 .await
                 .map_err(apply_error)?;
@@ -455,6 +458,7 @@ impl Seed {
                 password_hash: user.password_hash,
             };
             let change = engine
+                .provisioning()
                 .put_user(spec, digest.is_some())
                 .await
                 .map_err(apply_error)?;
@@ -494,7 +498,10 @@ async fn changed(
     entry: &impl Serialize,
 ) -> Result<Option<String>, engine::Error> {
     let entry = serde_json::to_value(entry).map_err(|err| engine::Error::Internal(err.into()))?;
-    engine.changed_seed_entry(kind, key, &entry).await
+    engine
+        .provisioning()
+        .changed_seed_entry(kind, key, &entry)
+        .await
 }
 
 async fn record(
@@ -504,7 +511,12 @@ async fn record(
     digest: Option<String>,
 ) -> Result<(), engine::Error> {
     match digest {
-        Some(digest) => engine.record_seed_entry(kind, key, &digest).await,
+        Some(digest) => {
+            engine
+                .provisioning()
+                .record_seed_entry(kind, key, &digest)
+                .await
+        }
         None => Ok(()),
     }
 }
