@@ -260,7 +260,7 @@ impl Seed {
         for server in &self.authorization_servers {
             server.token_lifetimes.parse(&server.id)?;
             for claim in &server.claims {
-                if !crate::engine::mint::is_valid_expression(&claim.value) {
+                if !crate::engine::oauth::mint::is_valid_expression(&claim.value) {
                     return Err(format!(
                         "authorization_servers.{}.claims.{}: value {:?} is not user.profile.<attribute>, user.id, user.login, app.id, app.label or a quoted string",
                         server.id, claim.name, claim.value

@@ -1,32 +1,30 @@
-//! The rules of authd. HTTP handlers and the CLI call these entry points and nothing below them.
+//! The rules of authd, as four services: [`oauth::OAuth`] (authorize, token and its grants,
+//! introspect, revoke, userinfo, logout, keys), [`sign_in::SignIn`] (the Authentication API,
+//! sessions, passwords, lockout and rate limits), [`admin::Admin`] (the management API) and
+//! [`provisioning::Provisioning`] (the built-in servers and the seed file). Each holds only
+//! what it uses; what several read is shared: the [`directory::Directory`] of servers, apps and
+//! trusted origins, the key ring, the store and the clock. HTTP handlers and the CLI call the
+//! services and nothing below them.
 //!
 //! Depends on `model`, `store` (the trait only), `keys` and `config` settings. No axum or http
 //! types in here: the engine is testable without a socket.
 
-pub mod access;
 pub mod admin;
-pub mod authorize;
-pub mod client_auth;
 pub mod client_secrets;
 pub mod directory;
 pub mod discovery;
 mod error;
-pub mod governance;
-mod grants;
 pub mod lifetimes;
-pub mod mint;
-pub mod pkce;
+pub mod oauth;
 pub mod provisioning;
-pub mod scope;
 pub mod sign_in;
-pub mod token;
 
 use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::KeyRing;
-use crate::model::{AuthServer, AuthServerId, Document, Timestamp};
+use crate::model::{AuthServer, Timestamp};
 use crate::store::{self, Store};
 
 pub use error::{Error, Result};
@@ -45,7 +43,7 @@ pub enum Change {
     Unchanged,
 }
 
-/// The engine: store, keys, clock and settings.
+/// The engine: its services, and what the server as a whole does (health, maintenance).
 #[derive(Clone)]
 pub struct Engine {
     store: Arc<dyn Store>,
@@ -55,10 +53,8 @@ pub struct Engine {
     sign_in: SignIn,
     admin: admin::Admin,
     provisioning: provisioning::Provisioning,
-    base_url: String,
     directory: Arc<directory::Directory>,
-    secret_hasher: Arc<client_secrets::SecretHasher>,
-    successor_sealer: Arc<crate::keys::seal::Sealer>,
+    oauth: oauth::OAuth,
 }
 
 impl Engine {
@@ -116,8 +112,24 @@ impl Engine {
             // to someone who reads the database.
             seed_key: derived_key(secret, b"authd seed entry digest v1"),
         });
+        let oauth = oauth::OAuth::new(oauth::OAuthParts {
+            store: store.clone(),
+            clock: clock.clone(),
+            keys: keys.clone(),
+            directory: directory.clone(),
+            sign_in: sign_in.clone(),
+            lifetimes: lifetimes.clone(),
+            secret_hasher,
+            // Its own key, so that nothing sealed for one purpose opens for another.
+            successor_sealer: crate::keys::seal::Sealer::new(&derived_secret(
+                secret,
+                b"authd refresh token successor v1",
+            ))?,
+            base_url: config.base_url.clone(),
+        });
         Ok(Self {
             directory,
+            oauth,
             sign_in,
             admin,
             provisioning,
@@ -125,14 +137,12 @@ impl Engine {
             keys,
             clock,
             lifetimes,
-            base_url: config.base_url.clone(),
-            secret_hasher,
-            // Its own key, so that nothing sealed for one purpose opens for another.
-            successor_sealer: Arc::new(crate::keys::seal::Sealer::new(&derived_secret(
-                secret,
-                b"authd refresh token successor v1",
-            ))?),
         })
+    }
+
+    /// OAuth and OpenID Connect: authorize, token, introspect, revoke, userinfo, logout, keys.
+    pub fn oauth(&self) -> &oauth::OAuth {
+        &self.oauth
     }
 
     /// Administration: the management API.
@@ -205,15 +215,6 @@ impl Engine {
     /// Every authorization server, active or not, the org server first.
     pub async fn auth_servers(&self) -> Result<Vec<AuthServer>> {
         Ok(self.store.list_auth_servers().await?)
-    }
-
-    /// The published JWKS of an active server. Served from the key ring's cache, so only the
-    /// first request after start or rotation touches the database.
-    pub async fn jwks(&self, id: &AuthServerId) -> Result<Document> {
-        // The server first (held too): an inactive server publishes nothing, whatever keys of
-        // it are held.
-        self.directory.server_entry(id).await?;
-        Ok(self.keys.server_keys(id).await?.jwks.clone())
     }
 }
 

@@ -161,3 +161,60 @@ fn the_checker_sees_grouped_and_plain_paths() {
     assert!(!uses_crate("use crate::http::server;", "http"));
     assert!(!uses_crate("reqwest::http::StatusCode", "http"));
 }
+
+/// The engine's services, and the services each must not name: one service may use another
+/// only in the direction the services are built (sign-in first, provisioning last), and the
+/// parts they share name none of them.
+const SERVICES: &[(&str, &[&str])] = &[
+    ("sign_in", &["oauth", "admin", "provisioning"]),
+    ("oauth", &["admin", "provisioning"]),
+    ("admin", &["provisioning"]),
+    (
+        "directory.rs",
+        &["sign_in", "oauth", "admin", "provisioning"],
+    ),
+    (
+        "lifetimes.rs",
+        &["sign_in", "oauth", "admin", "provisioning"],
+    ),
+    (
+        "client_secrets.rs",
+        &["sign_in", "oauth", "admin", "provisioning"],
+    ),
+];
+
+/// Whether `source` names the module `name` as a path segment (`name::…`).
+fn names_module(source: &str, name: &str) -> bool {
+    let pattern = format!("{name}::");
+    source.match_indices(&pattern).any(|(at, _)| {
+        let before = source[..at].chars().next_back();
+        !matches!(before, Some(c) if c.is_alphanumeric() || c == '_')
+    })
+}
+
+#[test]
+fn engine_services_depend_on_each_other_in_one_direction() {
+    let engine = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/engine");
+    let mut violations = Vec::new();
+    for (service, forbidden) in SERVICES {
+        let path = engine.join(service);
+        let mut files = Vec::new();
+        if path.is_dir() {
+            rust_files(&path, &mut files);
+        } else {
+            files.push(path);
+        }
+        for file in files {
+            let source = std::fs::read_to_string(&file).unwrap();
+            for module in *forbidden {
+                if names_module(&source, module) {
+                    let shown = file.strip_prefix(&engine).unwrap().display();
+                    violations.push(format!("engine/{shown} names {module}"));
+                }
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    assert!(names_module("use crate::engine::admin::Admin;", "admin"));
+    assert!(!names_module("let x = sys_admin::f();", "admin"));
+}

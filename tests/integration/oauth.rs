@@ -941,7 +941,7 @@ async fn implicit_and_hybrid_responses_carry_bound_tokens_in_the_fragment() {
     assert_eq!(id["nonce"], "abc");
     assert_eq!(
         id["at_hash"],
-        authd::engine::mint::left_half_hash(
+        authd::engine::oauth::mint::left_half_hash(
             authd::model::SigningAlg::RS256,
             &params["access_token"]
         )
@@ -969,8 +969,11 @@ async fn implicit_and_hybrid_responses_carry_bound_tokens_in_the_fragment() {
     let id = claims(&params["id_token"]);
     assert_eq!(
         id["c_hash"],
-        authd::engine::mint::left_half_hash(authd::model::SigningAlg::RS256, &params["code"])
-            .as_str()
+        authd::engine::oauth::mint::left_half_hash(
+            authd::model::SigningAlg::RS256,
+            &params["code"]
+        )
+        .as_str()
     );
 }
 

@@ -374,7 +374,7 @@ fn check_app(spec: &AppSpec) -> Result<()> {
             .is_some_and(|set| {
                 !set.keys.is_empty()
                     && set.keys.iter().all(|key| {
-                        !crate::engine::client_auth::key_algorithms(key).is_empty()
+                        !crate::engine::oauth::client_auth::key_algorithms(key).is_empty()
                             && jsonwebtoken::DecodingKey::from_jwk(key).is_ok()
                     })
             });

@@ -444,7 +444,7 @@ fn check_claim(spec: &ClaimSpec) -> Result<()> {
     if spec.name.trim().is_empty() {
         causes.push("name: The field cannot be left blank".to_owned());
     }
-    if !crate::engine::mint::is_valid_expression(&spec.value) {
+    if !crate::engine::oauth::mint::is_valid_expression(&spec.value) {
         causes.push(format!(
             "value: {:?} is not user.profile.<attribute>, user.id, user.login, app.id, app.label \
              or a quoted string",

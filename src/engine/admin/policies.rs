@@ -1,5 +1,5 @@
 //! Administration of custom authorization servers' access policies
-//! (`/authorizationServers/{id}/policies` and their `/rules`). [`crate::engine::governance`]
+//! (`/authorizationServers/{id}/policies` and their `/rules`). `engine::oauth::governance`
 //! enforces them.
 
 use crate::engine::{find, find_mut, Error, Result};

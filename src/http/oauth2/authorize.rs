@@ -7,7 +7,7 @@ use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
-use crate::engine::authorize::{AuthorizationRequest, AuthorizeOutcome, BrowserSession};
+use crate::engine::oauth::authorize::{AuthorizationRequest, AuthorizeOutcome, BrowserSession};
 use crate::model::{AuthServerId, PlainToken};
 
 use super::super::cookies;
@@ -82,7 +82,7 @@ async fn handle(
     let browser = BrowserSession {
         cookie: cookie(headers, cookies::SESSION_COOKIE).map(PlainToken::from_presented),
     };
-    match app.engine.authorize(id, request, browser).await {
+    match app.engine.oauth().authorize(id, request, browser).await {
         Ok(AuthorizeOutcome::ErrorPage(err)) => match err {
             crate::engine::Error::NotFound { kind, id } => {
                 OktaError::not_found(kind, &id).into_response()

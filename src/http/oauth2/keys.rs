@@ -16,7 +16,7 @@ pub async fn keys(
     Server(id): Server,
     headers: HeaderMap,
 ) -> Result<Response, OktaError> {
-    let jwks = app.engine.jwks(&id).await?;
+    let jwks = app.engine.oauth().jwks(&id).await?;
     Ok(respond(
         &jwks,
         app.config.keys.jwks_cache_lifetime,

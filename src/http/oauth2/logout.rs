@@ -28,6 +28,7 @@ pub async fn logout(
     let session = cookie(&headers, cookies::SESSION_COOKIE).map(PlainToken::from_presented);
     let outcome = app
         .engine
+        .oauth()
         .logout(
             &id,
             params.get("id_token_hint").as_deref(),

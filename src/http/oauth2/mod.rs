@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use base64::Engine as _;
 
-use crate::engine::client_auth::ClientCredentials;
+use crate::engine::oauth::client_auth::ClientCredentials;
 use crate::model::AuthServerId;
 
 use super::error::{OAuthError, OktaError};

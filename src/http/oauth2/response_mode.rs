@@ -5,7 +5,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use crate::engine::authorize::ClientResponse;
+use crate::engine::oauth::authorize::ClientResponse;
 use crate::model::ResponseMode;
 
 use super::super::login::escape;

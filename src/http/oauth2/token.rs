@@ -9,7 +9,7 @@ use axum::Json;
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::engine::token::TokenGrant;
+use crate::engine::oauth::token::TokenGrant;
 use crate::model::ScopeSet;
 
 use super::super::error::OAuthError;
@@ -61,7 +61,11 @@ pub async fn token(
         }
     };
     let endpoint = endpoint_url(&app.config.base_url, &id, "/v1/token");
-    let tokens = app.engine.token(&id, credentials, &endpoint, grant).await?;
+    let tokens = app
+        .engine
+        .oauth()
+        .token(&id, credentials, &endpoint, grant)
+        .await?;
     let mut body = json!({
         "token_type": "Bearer",
         "expires_in": tokens.expires_in,
@@ -90,6 +94,7 @@ pub async fn introspect(
     let endpoint = endpoint_url(&app.config.base_url, &id, "/v1/introspect");
     let answer = app
         .engine
+        .oauth()
         .introspect(&id, credentials, &endpoint, &token)
         .await?;
     Ok((NO_STORE, Json(answer)).into_response())
@@ -115,6 +120,7 @@ pub async fn revoke(
     }
     let endpoint = endpoint_url(&app.config.base_url, &id, "/v1/revoke");
     app.engine
+        .oauth()
         .revoke(&id, credentials, &endpoint, &token)
         .await?;
     Ok((NO_STORE, ()).into_response())

@@ -43,6 +43,6 @@ pub async fn userinfo(
         )
             .into_response());
     };
-    let claims = app.engine.userinfo(&id, &token).await?;
+    let claims = app.engine.oauth().userinfo(&id, &token).await?;
     Ok(Json(claims).into_response())
 }

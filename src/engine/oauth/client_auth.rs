@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use crate::model::{AuthServerId, Client, ClientId, Status, TokenEndpointAuthMethod};
 
-use super::{Engine, Error, Result};
+use super::OAuth;
+use crate::engine::{Error, Result};
 
 /// How the request tried to authenticate the client.
 #[derive(Debug, Default)]
@@ -31,7 +32,7 @@ const ASSERTION_CLOCK_SKEW_SECONDS: i64 = 60;
 /// RFC 7523 §2.2.
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-impl Engine {
+impl OAuth {
     /// The client the request authenticates as, at `endpoint` (a URL) of the authorization
     /// server `server_id`. A client assertion names as its audience the endpoint, as Okta
     /// documents, or the server's issuer, as RFC 7523bis and openid-client do.

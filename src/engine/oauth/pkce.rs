@@ -30,7 +30,7 @@ pub fn verify(verifier: &str, challenge: &str, method: CodeChallengeMethod) -> b
         )),
         CodeChallengeMethod::Plain => verifier.to_owned(),
     };
-    super::constant_time_eq(derived.as_bytes(), challenge.as_bytes())
+    crate::engine::constant_time_eq(derived.as_bytes(), challenge.as_bytes())
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! One module per grant, each citing its RFC section. They share [`Engine::issue`]: the
+//! One module per grant, each citing its RFC section. They share [`OAuth::issue`]: the
 //! access token, and the ID and refresh tokens where the grant and scopes call for them.
 
 mod authorization_code;
@@ -13,9 +13,10 @@ use crate::model::{
 
 use super::mint::Subject;
 use super::token::TokenSet;
-use super::{Engine, Result};
+use super::OAuth;
+use crate::engine::Result;
 
-/// What [`Engine::issue`] needs beyond the grant.
+/// What [`OAuth::issue`] needs beyond the grant.
 pub(crate) struct Issue<'a> {
     pub server: &'a AuthServer,
     /// The grant the client used, which the server's policies must allow.
@@ -61,12 +62,12 @@ impl Issued {
     }
 }
 
-impl Engine {
+impl OAuth {
     /// Access token; ID token when `openid` is granted; refresh token when `offline_access`
     /// is granted and the client may use the refresh grant (never for implicit flows). Nothing
     /// is stored: see [`Issued`].
     pub(crate) async fn issue(&self, issue: Issue<'_>) -> Result<Issued> {
-        let governed = crate::engine::governance::govern(
+        let governed = crate::engine::oauth::governance::govern(
             issue.server,
             issue.client,
             issue.grant_type,

@@ -2,7 +2,7 @@
 
 use crate::model::{AuthServer, GrantType, ScopeSet, OIDC_SCOPES};
 
-use super::{Error, Result};
+use crate::engine::{Error, Result};
 
 /// The requested scopes if the server knows every one and the grant may ask for them.
 pub fn check(server: &AuthServer, requested: &ScopeSet, grant: GrantType) -> Result<ScopeSet> {

@@ -9,7 +9,8 @@ use crate::model::{
     AuthServer, ClaimType, Client, CustomClaim, ScopeSet, SigningAlg, Status, Timestamp, User,
 };
 
-use super::{Engine, Error, Result};
+use super::OAuth;
+use crate::engine::{Error, Result};
 
 /// The identity provider ID tokens name: authd itself, as Okta names its own org.
 pub const ORG_IDP_ID: &str = "00oauthdorgidp000000";
@@ -67,7 +68,7 @@ pub fn left_half_hash(alg: SigningAlg, value: &str) -> String {
     URL_SAFE_NO_PAD.encode(&bytes[..bytes.len() / 2])
 }
 
-impl Engine {
+impl OAuth {
     /// Signs an access token (Okta's claims: `ver`, `jti`, `iss`, `aud`, `iat`, `exp`, `cid`,
     /// `uid`, `scp`, `sub`, `auth_time`, then custom resource claims).
     pub async fn mint_access_token(&self, subject: &Subject<'_>) -> Result<MintedAccessToken> {

@@ -17,14 +17,15 @@ use crate::model::{
 };
 
 use super::super::token::TokenSet;
-use super::super::{Engine, Error, Result};
+use super::super::OAuth;
 use super::{Issue, Issued};
+use crate::engine::{Error, Result};
 
 fn invalid() -> Error {
     Error::InvalidGrant("The refresh token is invalid or expired.".to_owned())
 }
 
-impl Engine {
+impl OAuth {
     pub(crate) async fn refresh_token_grant(
         &self,
         server: &AuthServer,

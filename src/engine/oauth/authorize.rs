@@ -13,8 +13,9 @@ use crate::model::{
 };
 
 use super::mint::{new_grant_id, Subject};
-use super::sign_in::sessions::NewSession;
-use super::{pkce, scope, Engine, Error, Result};
+use super::{pkce, scope, OAuth};
+use crate::engine::sign_in::sessions::NewSession;
+use crate::engine::{Error, Result};
 
 /// Okta's authorization code lifetime.
 pub const CODE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(300);
@@ -98,7 +99,7 @@ struct Validated {
     max_age: Option<u64>,
 }
 
-impl Engine {
+impl OAuth {
     /// Handles an authorization request against a server.
     #[tracing::instrument(skip_all, fields(as.id = %server_id))]
     pub async fn authorize(
@@ -327,7 +328,7 @@ impl Engine {
         // code's exchange again. Tokens sent from here (implicit and hybrid flows) need a rule
         // that allows the implicit grant, and take its lifetimes.
         if has(ResponseType::Code) {
-            crate::engine::governance::govern(
+            crate::engine::oauth::governance::govern(
                 &server,
                 &client,
                 GrantType::AuthorizationCode,
@@ -335,8 +336,13 @@ impl Engine {
             )?;
         }
         let server = if implicit {
-            match crate::engine::governance::govern(&server, &client, GrantType::Implicit, &scopes)?
-                .server
+            match crate::engine::oauth::governance::govern(
+                &server,
+                &client,
+                GrantType::Implicit,
+                &scopes,
+            )?
+            .server
             {
                 std::borrow::Cow::Borrowed(_) => server.clone(),
                 std::borrow::Cow::Owned(governed) => Arc::new(governed),
@@ -522,7 +528,7 @@ pub struct LogoutOutcome {
     pub clear_cookie: bool,
 }
 
-impl Engine {
+impl OAuth {
     /// OIDC RP-Initiated Logout. As on Okta, `id_token_hint` is required, so that a cross-site
     /// request without one (an image, a link) cannot sign anyone out; with a valid one, the
     /// browser's session ends if it is the ID token's user's, and the browser goes to the

@@ -7,7 +7,8 @@ use crate::model::{AuthServer, AuthServerId, PlainToken, ScopeSet, Timestamp, Us
 
 use super::client_auth::ClientCredentials;
 use super::mint::{grant_id_of, user_claims};
-use super::{Engine, Error, Result};
+use super::OAuth;
+use crate::engine::{Error, Result};
 
 /// A valid access token's facts.
 #[derive(Debug, Clone)]
@@ -26,7 +27,7 @@ pub struct AccessToken {
     pub expires_at: Timestamp,
 }
 
-impl Engine {
+impl OAuth {
     /// Verifies an access token this server issued: signature by a published key, issuer,
     /// audience, expiry by the engine's clock, and not revoked.
     pub async fn validate_access_token(

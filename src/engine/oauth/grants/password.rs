@@ -9,11 +9,12 @@ use crate::model::{AuthServer, Client, GrantContext, GrantType, ScopeSet};
 use super::super::mint::new_grant_id;
 use super::super::scope;
 use super::super::token::TokenSet;
-use super::super::{Engine, Error, Result};
+use super::super::OAuth;
 use super::Issue;
 use crate::engine::sign_in::authn::Credentials;
+use crate::engine::{Error, Result};
 
-impl Engine {
+impl OAuth {
     pub(crate) async fn password_grant(
         &self,
         server: &AuthServer,

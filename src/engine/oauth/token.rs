@@ -6,7 +6,8 @@ use secrecy::SecretString;
 use crate::model::{AuthServerId, GrantType, ScopeSet};
 
 use super::client_auth::ClientCredentials;
-use super::{Engine, Error, Result};
+use super::OAuth;
+use crate::engine::{Error, Result};
 
 /// A token request, parsed.
 #[derive(Debug)]
@@ -79,7 +80,7 @@ pub const TOKEN_GRANT_TYPES: [GrantType; 4] = [
     GrantType::ClientCredentials,
 ];
 
-impl Engine {
+impl OAuth {
     /// Runs a token request against an authorization server. `endpoint` is the token
     /// endpoint's URL, the audience of client assertions.
     #[tracing::instrument(skip_all, fields(as.id = %server_id, grant.type = %grant.grant_type()))]

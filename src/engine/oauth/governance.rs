@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use crate::model::{governing_rule, AuthServer, Client, GrantType, ScopeSet, TokenLifetimes};
 
-use super::{Error, Result};
+use crate::engine::{Error, Result};
 
 /// The server as a policy rule governs one request.
 #[derive(Debug)]

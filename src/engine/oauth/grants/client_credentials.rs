@@ -6,9 +6,10 @@ use crate::model::{AuthServer, Client, GrantType, ScopeSet, TokenEndpointAuthMet
 use super::super::mint::{new_grant_id, Subject};
 use super::super::scope;
 use super::super::token::TokenSet;
-use super::super::{Engine, Error, Result};
+use super::super::OAuth;
+use crate::engine::{Error, Result};
 
-impl Engine {
+impl OAuth {
     pub(crate) async fn client_credentials_grant(
         &self,
         server: &AuthServer,
@@ -21,7 +22,7 @@ impl Engine {
             ));
         }
         let scopes = scope::check(server, requested, GrantType::ClientCredentials)?;
-        let governed = crate::engine::governance::govern(
+        let governed = crate::engine::oauth::governance::govern(
             server,
             client,
             GrantType::ClientCredentials,

@@ -12,10 +12,11 @@ use crate::model::{AuthServer, Client, GrantType, PlainToken, Presented};
 
 use super::super::pkce;
 use super::super::token::TokenSet;
-use super::super::{Engine, Error, Result};
+use super::super::OAuth;
 use super::Issue;
+use crate::engine::{Error, Result};
 
-impl Engine {
+impl OAuth {
     pub(crate) async fn authorization_code_grant(
         &self,
         server: &AuthServer,

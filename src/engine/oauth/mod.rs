@@ -1,0 +1,94 @@
+//! OAuth 2.0 and OpenID Connect: the authorization endpoint and logout, the token endpoint
+//! with its grants, client authentication, token minting, introspection, revocation,
+//! userinfo and the published keys.
+
+pub mod access;
+pub mod authorize;
+pub mod client_auth;
+pub(crate) mod governance;
+mod grants;
+pub mod mint;
+pub mod pkce;
+pub mod scope;
+pub mod token;
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::keys::seal::Sealer;
+use crate::keys::KeyRing;
+use crate::model::{AuthServerId, Document, Timestamp};
+use crate::store::Store;
+
+use super::client_secrets::SecretHasher;
+use super::directory::Directory;
+use super::lifetimes::Lifetimes;
+use super::sign_in::SignIn;
+use super::Result;
+
+/// The OAuth service.
+#[derive(Clone)]
+pub struct OAuth {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    keys: Arc<KeyRing>,
+    directory: Arc<Directory>,
+    sign_in: SignIn,
+    lifetimes: Lifetimes,
+    secret_hasher: Arc<SecretHasher>,
+    /// Seals a rotated refresh token's successor, kept for the rotation leeway.
+    successor_sealer: Arc<Sealer>,
+    base_url: String,
+}
+
+/// What the OAuth service is built from.
+pub struct OAuthParts {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Signing keys.
+    pub keys: Arc<KeyRing>,
+    /// Servers and apps as requests read them.
+    pub directory: Arc<Directory>,
+    /// Sessions, and the password grant's sign-in.
+    pub sign_in: SignIn,
+    /// Token lifetimes.
+    pub lifetimes: Lifetimes,
+    /// Checks client secrets.
+    pub secret_hasher: Arc<SecretHasher>,
+    /// Seals rotated refresh tokens' successors.
+    pub successor_sealer: Sealer,
+    /// The issuer's base URL.
+    pub base_url: String,
+}
+
+impl OAuth {
+    /// The service over its parts.
+    pub fn new(parts: OAuthParts) -> Self {
+        Self {
+            store: parts.store,
+            clock: parts.clock,
+            keys: parts.keys,
+            directory: parts.directory,
+            sign_in: parts.sign_in,
+            lifetimes: parts.lifetimes,
+            secret_hasher: parts.secret_hasher,
+            successor_sealer: Arc::new(parts.successor_sealer),
+            base_url: parts.base_url,
+        }
+    }
+
+    /// The published JWKS of an active server. Served from the key ring's cache, so only the
+    /// first request after start or rotation touches the database.
+    pub async fn jwks(&self, id: &AuthServerId) -> Result<Document> {
+        // The server first (held too): an inactive server publishes nothing, whatever keys of
+        // it are held.
+        self.directory.server_entry(id).await?;
+        Ok(self.keys.server_keys(id).await?.jwks.clone())
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
