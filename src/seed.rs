@@ -7,6 +7,7 @@ use std::path::Path;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+use crate::engine::admin::apps::{AppField, AppSpec};
 use crate::engine::admin::trusted_origins::OriginSpec;
 use crate::engine::provisioning::UserSpec;
 use crate::engine::{self, Change, Engine};
@@ -181,6 +182,23 @@ struct SeedApp {
 }
 
 impl SeedApp {
+    /// The app as the Apps API describes one, to be checked by the same rules.
+    fn spec(&self) -> AppSpec {
+        AppSpec {
+            client_id: Some(self.client_id.to_string()),
+            client_secret: self.client_secret.clone(),
+            label: self.label.clone(),
+            application_type: self.application_type,
+            redirect_uris: self.redirect_uris.clone(),
+            post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+            grant_types: self.grant_types.clone(),
+            response_types: self.response_types.clone(),
+            token_endpoint_auth_method: app_auth_method(self),
+            jwks: self.jwks.clone(),
+            refresh_token: Some(self.refresh_token()),
+        }
+    }
+
     fn refresh_token(&self) -> RefreshTokenSettings {
         let defaults = RefreshTokenSettings::default();
         RefreshTokenSettings {
@@ -274,13 +292,6 @@ impl Seed {
             }
         }
         for app in &self.apps {
-            if app.refresh_token().leeway_seconds > RefreshTokenSettings::MAX_LEEWAY_SECONDS {
-                return Err(format!(
-                    "apps.{}: refresh_token_leeway must be from 0 to {} seconds",
-                    app.client_id,
-                    RefreshTokenSettings::MAX_LEEWAY_SECONDS
-                ));
-            }
             let method = app_auth_method(app);
             let public = method == TokenEndpointAuthMethod::None;
             if public && app.client_secret.is_some() {
@@ -289,35 +300,27 @@ impl Seed {
                     app.client_id
                 ));
             }
-            if !public && method != TokenEndpointAuthMethod::PrivateKeyJwt {
-                match &app.client_secret {
-                    Some(secret) => {
-                        if let Some(problem) = crate::engine::client_secrets::check_secret(secret) {
-                            return Err(format!(
-                                "apps.{}: client_secret: {problem}",
-                                app.client_id
-                            ));
-                        }
-                    }
-                    None => {
-                        return Err(format!(
-                            "apps.{}: client_secret is required for {method}",
-                            app.client_id
-                        ))
-                    }
-                }
-            }
-            for uri in app
-                .redirect_uris
-                .iter()
-                .chain(&app.post_logout_redirect_uris)
+            // Where the Apps API would generate a secret, the seed file must give one: it has
+            // nowhere to show a generated one.
+            if !public
+                && method != TokenEndpointAuthMethod::PrivateKeyJwt
+                && app.client_secret.is_none()
             {
-                if let Some(problem) = crate::model::redirect_uri_problem(uri) {
-                    return Err(format!(
-                        "apps.{}: redirect URI {uri:?} {problem}",
-                        app.client_id
-                    ));
-                }
+                return Err(format!(
+                    "apps.{}: client_secret is required for {method}",
+                    app.client_id
+                ));
+            }
+            if let Some((field, problem)) = app.spec().problems().into_iter().next() {
+                let field = match field {
+                    AppField::Label => "label",
+                    AppField::RedirectUris => "redirect_uris",
+                    AppField::GrantTypes => "grant_types",
+                    AppField::Jwks => "jwks",
+                    AppField::ClientSecret => "client_secret",
+                    AppField::RefreshTokenLeeway => "refresh_token_leeway",
+                };
+                return Err(format!("apps.{}: {field}: {problem}", app.client_id));
             }
         }
         for user in &self.users {
@@ -551,6 +554,38 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("apps.web: client_secret"), "{err}");
+    }
+
+    #[test]
+    fn apps_are_checked_by_the_apps_api_rules_named_as_the_seed_file_names_fields() {
+        let err = Seed::parse(
+            r#"
+            [[apps]]
+            client_id = "spa"
+            label = "SPA"
+            application_type = "browser"
+            grant_types = ["authorization_code"]
+            "#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "apps.spa: redirect_uris: required for the authorization_code and implicit grants"
+        );
+        let err = Seed::parse(
+            r#"
+            [[apps]]
+            client_id = "spa"
+            label = "SPA"
+            application_type = "browser"
+            grant_types = ["client_credentials"]
+            "#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "apps.spa: grant_types: client_credentials needs a confidential client"
+        );
     }
 
     #[test]

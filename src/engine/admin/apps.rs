@@ -38,10 +38,136 @@ pub struct AppSpec {
     pub refresh_token: Option<RefreshTokenSettings>,
 }
 
+/// A field of an app, as a failed check names it: the Apps API and the seed file spell their
+/// fields differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppField {
+    /// The display name.
+    Label,
+    /// Redirect URIs (and post-logout redirect URIs).
+    RedirectUris,
+    /// Allowed grants.
+    GrantTypes,
+    /// The JWKS for `private_key_jwt`.
+    Jwks,
+    /// A chosen client secret.
+    ClientSecret,
+    /// The refresh token rotation leeway.
+    RefreshTokenLeeway,
+}
+
+impl AppField {
+    /// The field as Okta's Apps API names it.
+    pub fn in_api(self) -> &'static str {
+        match self {
+            AppField::Label => "label",
+            AppField::RedirectUris => "settings.oauthClient.redirect_uris",
+            AppField::GrantTypes => "settings.oauthClient.grant_types",
+            AppField::Jwks => "settings.oauthClient.jwks",
+            AppField::ClientSecret => "credentials.oauthClient.client_secret",
+            AppField::RefreshTokenLeeway => "settings.oauthClient.refresh_token.leeway",
+        }
+    }
+}
+
+impl AppSpec {
+    /// Okta's rules for an app's fields: what the Apps API, the seed file and the command line
+    /// all apply. Each problem names its field.
+    pub fn problems(&self) -> Vec<(AppField, String)> {
+        let mut problems = Vec::new();
+        if self.refresh_token.is_some_and(|settings| {
+            settings.leeway_seconds > RefreshTokenSettings::MAX_LEEWAY_SECONDS
+        }) {
+            problems.push((
+                AppField::RefreshTokenLeeway,
+                format!(
+                    "must be from 0 to {} seconds",
+                    RefreshTokenSettings::MAX_LEEWAY_SECONDS
+                ),
+            ));
+        }
+        if self.label.trim().is_empty() {
+            problems.push((AppField::Label, "The field cannot be left blank".to_owned()));
+        }
+        for uri in self
+            .redirect_uris
+            .iter()
+            .chain(&self.post_logout_redirect_uris)
+        {
+            if let Some(problem) = crate::model::redirect_uri_problem(uri) {
+                problems.push((AppField::RedirectUris, format!("{uri:?} {problem}")));
+            }
+        }
+        if self.grant_types.is_empty() {
+            problems.push((
+                AppField::GrantTypes,
+                "The field cannot be left blank".to_owned(),
+            ));
+        }
+        let needs_redirect = self
+            .grant_types
+            .iter()
+            .any(|grant| matches!(grant, GrantType::AuthorizationCode | GrantType::Implicit));
+        if needs_redirect && self.redirect_uris.is_empty() {
+            problems.push((
+                AppField::RedirectUris,
+                "required for the authorization_code and implicit grants".to_owned(),
+            ));
+        }
+        let public = self.token_endpoint_auth_method == TokenEndpointAuthMethod::None;
+        if public && self.grant_types.contains(&GrantType::ClientCredentials) {
+            problems.push((
+                AppField::GrantTypes,
+                "client_credentials needs a confidential client".to_owned(),
+            ));
+        }
+        if self.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt {
+            let usable = self
+                .jwks
+                .as_deref()
+                .and_then(|text| serde_json::from_str::<jsonwebtoken::jwk::JwkSet>(text).ok())
+                .is_some_and(|set| {
+                    !set.keys.is_empty()
+                        && set.keys.iter().all(|key| {
+                            !crate::engine::oauth::client_auth::key_algorithms(key).is_empty()
+                                && jsonwebtoken::DecodingKey::from_jwk(key).is_ok()
+                        })
+                });
+            if !usable {
+                problems.push((
+                    AppField::Jwks,
+                    "private_key_jwt needs a JWKS of public signing keys (RSA, EC P-256 or \
+                     P-384, or Ed25519)"
+                        .to_owned(),
+                ));
+            }
+        }
+        if let Some(problem) = self.client_secret.as_deref().and_then(check_secret) {
+            problems.push((AppField::ClientSecret, problem));
+        }
+        problems
+    }
+
+    /// [`AppSpec::problems`] as the Apps API reports them: a validation error whose causes
+    /// name the fields as the API does.
+    pub fn check(&self) -> Result<()> {
+        let problems = self.problems();
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Validation(
+            problems
+                .into_iter()
+                .map(|(field, problem)| format!("{}: {problem}", field.in_api()))
+                .collect(),
+        ))
+    }
+}
+
 impl Admin {
     /// Creates an app; the generated (or given) secret is returned once, stored as a hash.
     pub async fn create_app(&self, spec: AppSpec) -> Result<(Client, Option<PlainToken>)> {
-        check_app(&spec)?;
+        spec.check()?;
         let id = match &spec.client_id {
             Some(id) => ClientId::parse(id.as_str())
                 .map_err(|err| Error::Validation(vec![format!("client_id: {err}")]))?,
@@ -107,7 +233,7 @@ impl Admin {
 
     /// Replaces an app's settings (its id and secret stay).
     pub async fn replace_app(&self, id: &str, spec: AppSpec) -> Result<Client> {
-        check_app(&spec)?;
+        spec.check()?;
         let existing = self.app(id).await?;
         let client = Client {
             label: spec.label,
@@ -318,80 +444,5 @@ fn app_not_found(id: &str) -> Error {
     Error::NotFound {
         kind: "AppInstance",
         id: id.to_owned(),
-    }
-}
-
-fn check_app(spec: &AppSpec) -> Result<()> {
-    let mut causes = Vec::new();
-    if spec
-        .refresh_token
-        .is_some_and(|settings| settings.leeway_seconds > RefreshTokenSettings::MAX_LEEWAY_SECONDS)
-    {
-        causes.push(format!(
-            "settings.oauthClient.refresh_token.leeway: must be from 0 to {} seconds",
-            RefreshTokenSettings::MAX_LEEWAY_SECONDS
-        ));
-    }
-    if spec.label.trim().is_empty() {
-        causes.push("label: The field cannot be left blank".to_owned());
-    }
-    for uri in spec
-        .redirect_uris
-        .iter()
-        .chain(&spec.post_logout_redirect_uris)
-    {
-        if let Some(problem) = crate::model::redirect_uri_problem(uri) {
-            causes.push(format!(
-                "settings.oauthClient.redirect_uris: {uri:?} {problem}"
-            ));
-        }
-    }
-    if spec.grant_types.is_empty() {
-        causes.push("settings.oauthClient.grant_types: The field cannot be left blank".to_owned());
-    }
-    let needs_redirect = spec
-        .grant_types
-        .iter()
-        .any(|grant| matches!(grant, GrantType::AuthorizationCode | GrantType::Implicit));
-    if needs_redirect && spec.redirect_uris.is_empty() {
-        causes.push(
-            "settings.oauthClient.redirect_uris: required for the authorization_code and implicit grants"
-                .to_owned(),
-        );
-    }
-    let public = spec.token_endpoint_auth_method == TokenEndpointAuthMethod::None;
-    if public && spec.grant_types.contains(&GrantType::ClientCredentials) {
-        causes.push(
-            "settings.oauthClient.grant_types: client_credentials needs a confidential client"
-                .to_owned(),
-        );
-    }
-    if spec.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt {
-        let usable = spec
-            .jwks
-            .as_deref()
-            .and_then(|text| serde_json::from_str::<jsonwebtoken::jwk::JwkSet>(text).ok())
-            .is_some_and(|set| {
-                !set.keys.is_empty()
-                    && set.keys.iter().all(|key| {
-                        !crate::engine::oauth::client_auth::key_algorithms(key).is_empty()
-                            && jsonwebtoken::DecodingKey::from_jwk(key).is_ok()
-                    })
-            });
-        if !usable {
-            causes.push(
-                "settings.oauthClient.jwks: private_key_jwt needs a JWKS of public signing keys \
-                 (RSA, EC P-256 or P-384, or Ed25519)"
-                    .to_owned(),
-            );
-        }
-    }
-    if let Some(problem) = spec.client_secret.as_deref().and_then(check_secret) {
-        causes.push(format!("credentials.oauthClient.client_secret: {problem}"));
-    }
-    if causes.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(causes))
     }
 }
