@@ -17,6 +17,7 @@ mod cli;
 mod client_assertions;
 mod cors;
 mod discovery;
+mod engine;
 mod interop_js;
 mod jwks;
 mod layout;
