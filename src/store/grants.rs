@@ -4,10 +4,11 @@ use async_trait::async_trait;
 
 use crate::model::{
     AuthorizationCode, ClientId, GrantContext, Presented, RefreshTokenRecord, ScopeSet, Timestamp,
-    TokenHash,
+    TokenHash, User,
 };
 
 use super::query::{json_list, parse, parse_id};
+use super::users::UserRow;
 use super::{Error, Result};
 
 /// A rotated refresh token's successor, kept for the rotation leeway.
@@ -31,12 +32,13 @@ pub trait GrantStore: Send + Sync {
         code: &TokenHash,
         grant: &AuthorizationCode,
     ) -> Result<()>;
-    /// A code as presented, nothing spent: [`Presented::Used`] once redeemed.
+    /// A code as presented, with its user, in one read; nothing spent: [`Presented::Used`] once
+    /// redeemed.
     async fn find_authorization_code(
         &self,
         code: &TokenHash,
         now: Timestamp,
-    ) -> Result<Presented<AuthorizationCode>>;
+    ) -> Result<Presented<(AuthorizationCode, User)>>;
     /// Uses up a code and stores the refresh token its redemption issued, in one transaction:
     /// exactly one of any number of concurrent redemptions gets `true`; the others get `false`
     /// and write nothing, and a failure writes nothing either (the code stays usable).
@@ -99,10 +101,14 @@ pub(super) const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash
      auth_server_id, client_id, user_id, scopes, auth_time, amr, session_id, redirect_uri, \
      nonce, code_challenge, code_challenge_method, expires_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
-pub(super) const FIND_CODE: &str = "SELECT grant_id, auth_server_id, client_id, user_id, scopes, \
-     auth_time, amr, session_id, redirect_uri, nonce, code_challenge, code_challenge_method, \
-     expires_at FROM authorization_codes \
-     WHERE code_hash = $1 AND consumed_at IS NULL AND expires_at > $2";
+pub(super) const FIND_CODE: &str = concat!(
+    "SELECT c.grant_id, c.auth_server_id, c.client_id, c.user_id, c.scopes, c.auth_time, c.amr, \
+     c.session_id, c.redirect_uri, c.nonce, c.code_challenge, c.code_challenge_method, \
+     c.expires_at, ",
+    super::users::joined_user_columns!(),
+    " FROM authorization_codes c JOIN users u ON u.id = c.user_id \
+     WHERE c.code_hash = $1 AND c.consumed_at IS NULL AND c.expires_at > $2"
+);
 pub(super) const CONSUME_CODE: &str = "UPDATE authorization_codes SET consumed_at = $2 \
      WHERE code_hash = $1 AND consumed_at IS NULL AND expires_at > $2";
 pub(super) const USED_CODE: &str = "SELECT grant_id FROM authorization_codes \
@@ -242,15 +248,40 @@ impl TryFrom<RefreshRow> for RefreshTokenRecord {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(super) struct CodeUserRow {
+    #[sqlx(flatten)]
+    code: CodeRow,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
+/// A code read with its user.
+pub(super) struct CodeOfUser {
+    pub(super) code: AuthorizationCode,
+    pub(super) user: User,
+}
+
+impl TryFrom<CodeUserRow> for CodeOfUser {
+    type Error = Error;
+
+    fn try_from(row: CodeUserRow) -> Result<Self, Error> {
+        Ok(CodeOfUser {
+            code: row.code.try_into()?,
+            user: row.user.try_into()?,
+        })
+    }
+}
+
 /// Implements [`GrantStore`] for a backend, in [`super::portable::portable_stores`].
 macro_rules! implement {
     ($store:ty) => {
         use $crate::model::{
             AuthorizationCode, ClientId, GrantContext, Presented, RefreshTokenRecord, SessionId,
-            Timestamp, TokenHash,
+            Timestamp, TokenHash, User,
         };
         use $crate::store::grants::{
-            self as sql, CodeRow, GrantStore, RefreshRow, RotatedSuccessor,
+            self as sql, CodeOfUser, CodeUserRow, GrantStore, RefreshRow, RotatedSuccessor,
         };
         use $crate::store::query::{json, Fetch, Run};
         use $crate::store::{Error, Result};
@@ -367,15 +398,20 @@ macro_rules! implement {
                 &self,
                 code: &TokenHash,
                 now: Timestamp,
-            ) -> Result<Presented<AuthorizationCode>> {
-                look_up::<CodeRow, AuthorizationCode>(
+            ) -> Result<Presented<(AuthorizationCode, User)>> {
+                let found = look_up::<CodeUserRow, CodeOfUser>(
                     &self.pool,
                     sql::FIND_CODE,
                     sql::USED_CODE,
                     code,
                     now,
                 )
-                .await
+                .await?;
+                Ok(match found {
+                    Presented::Usable(found) => Presented::Usable((found.code, found.user)),
+                    Presented::Used { grant_id } => Presented::Used { grant_id },
+                    Presented::Invalid => Presented::Invalid,
+                })
             }
 
             async fn consume_authorization_code(

@@ -2,9 +2,10 @@
 
 use async_trait::async_trait;
 
-use crate::model::{Session, SessionId, Timestamp, TokenHash};
+use crate::model::{Session, SessionId, Timestamp, TokenHash, User};
 
 use super::query::{json_list, parse_id};
+use super::users::UserRow;
 use super::{Error, Result};
 
 /// Browser sessions.
@@ -14,12 +15,12 @@ pub trait SessionStore: Send + Sync {
     async fn insert_session(&self, session: &Session, cookie: &TokenHash) -> Result<()>;
     /// The unexpired session with this id.
     async fn get_session(&self, id: &SessionId, now: Timestamp) -> Result<Option<Session>>;
-    /// The unexpired session whose `sid` cookie has this hash.
+    /// The unexpired session whose `sid` cookie has this hash, with its user, in one read.
     async fn get_session_by_cookie(
         &self,
         cookie: &TokenHash,
         now: Timestamp,
-    ) -> Result<Option<Session>>;
+    ) -> Result<Option<(Session, User)>>;
     /// Moves an unexpired session's end to `expires_at`, capped by its absolute limit.
     async fn refresh_session(
         &self,
@@ -42,10 +43,14 @@ pub(super) const GET_SESSION: &str =
     "SELECT s.id, s.user_id, u.login, s.created_at, s.expires_at, \
      s.max_expires_at, s.last_password_verification, s.amr \
      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.expires_at > $2";
-pub(super) const GET_SESSION_BY_COOKIE: &str = "SELECT s.id, s.user_id, u.login, s.created_at, \
-     s.expires_at, s.max_expires_at, s.last_password_verification, s.amr \
-     FROM sessions s JOIN users u ON u.id = s.user_id \
-     WHERE s.cookie_hash = $1 AND s.expires_at > $2";
+// The session's columns are renamed where the user's have the same names.
+pub(super) const GET_SESSION_BY_COOKIE: &str = concat!(
+    "SELECT s.id AS session_id, s.created_at AS session_created_at, \
+     s.expires_at AS session_expires_at, s.max_expires_at, s.last_password_verification, s.amr, ",
+    super::users::joined_user_columns!(),
+    " FROM sessions s JOIN users u ON u.id = s.user_id \
+     WHERE s.cookie_hash = $1 AND s.expires_at > $2"
+);
 pub(super) const REFRESH_SESSION: &str = "UPDATE sessions SET expires_at = \
      CASE WHEN $3 < max_expires_at THEN $3 ELSE max_expires_at END \
      WHERE id = $1 AND expires_at > $2";
@@ -93,12 +98,53 @@ impl TryFrom<SessionRow> for Session {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(super) struct SessionUserRow {
+    session_id: String,
+    session_created_at: i64,
+    session_expires_at: i64,
+    max_expires_at: i64,
+    last_password_verification: i64,
+    amr: String,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
+/// A session read with its user.
+pub(super) struct SessionOfUser {
+    pub(super) session: Session,
+    pub(super) user: User,
+}
+
+impl TryFrom<SessionUserRow> for SessionOfUser {
+    type Error = Error;
+
+    fn try_from(row: SessionUserRow) -> Result<Self, Error> {
+        let user = User::try_from(row.user)?;
+        Ok(SessionOfUser {
+            session: Session {
+                id: parse_id(row.session_id)?,
+                user_id: user.id.clone(),
+                login: user.login.clone(),
+                created_at: Timestamp::from_unix(row.session_created_at),
+                expires_at: Timestamp::from_unix(row.session_expires_at),
+                max_expires_at: Timestamp::from_unix(row.max_expires_at),
+                last_password_verification: Timestamp::from_unix(row.last_password_verification),
+                amr: json_list(&row.amr)?,
+            },
+            user,
+        })
+    }
+}
+
 /// Implements [`SessionStore`] for a backend, in [`super::portable::portable_stores`].
 macro_rules! implement {
     ($store:ty) => {
-        use $crate::model::{Session, SessionId, Timestamp, TokenHash};
+        use $crate::model::{Session, SessionId, Timestamp, TokenHash, User};
         use $crate::store::query::{json, Fetch, Run};
-        use $crate::store::sessions::{self as sql, SessionRow, SessionStore};
+        use $crate::store::sessions::{
+            self as sql, SessionOfUser, SessionRow, SessionStore, SessionUserRow,
+        };
         use $crate::store::Result;
 
         #[async_trait::async_trait]
@@ -130,12 +176,14 @@ macro_rules! implement {
                 &self,
                 cookie: &TokenHash,
                 now: Timestamp,
-            ) -> Result<Option<Session>> {
-                sqlx::query_as::<_, SessionRow>(sql::GET_SESSION_BY_COOKIE)
-                    .bind(cookie.as_str())
-                    .bind(now.unix())
-                    .optional(&self.pool)
-                    .await
+            ) -> Result<Option<(Session, User)>> {
+                let found: Option<SessionOfUser> =
+                    sqlx::query_as::<_, SessionUserRow>(sql::GET_SESSION_BY_COOKIE)
+                        .bind(cookie.as_str())
+                        .bind(now.unix())
+                        .optional(&self.pool)
+                        .await?;
+                Ok(found.map(|found| (found.session, found.user)))
             }
 
             async fn refresh_session(

@@ -37,6 +37,16 @@ pub trait UserStore: Send + Sync {
 pub(super) const GET_USER_BY_LOGIN: &str = "SELECT id, status, login, profile, password_hash, \
      created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at, \
      failed_sign_ins, locked_until, tokens_valid_after FROM users WHERE login_lower = $1";
+/// A user's columns as [`UserRow`] reads them, from a join where the users table is `u`.
+macro_rules! joined_user_columns {
+    () => {
+        "u.id, u.status, u.login, u.profile, u.password_hash, u.created_at, u.activated_at, \
+         u.status_changed_at, u.last_login_at, u.updated_at, u.password_changed_at, \
+         u.failed_sign_ins, u.locked_until, u.tokens_valid_after"
+    };
+}
+pub(super) use joined_user_columns;
+
 pub(super) const GET_USER: &str = "SELECT id, status, login, profile, password_hash, \
      created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at, \
      failed_sign_ins, locked_until, tokens_valid_after FROM users WHERE id = $1";

@@ -183,9 +183,10 @@ impl OAuth {
         };
         let mode = validated.mode;
 
-        // The user: a session token (consumed, and a session set), or the sid cookie.
+        // The user: a session token (consumed, and a session set), or the sid cookie (read with
+        // its user).
         let mut new_session = None;
-        let session =
+        let session: Option<(Session, Option<User>)> =
             if let Some(token) = request.session_token.as_deref().filter(|t| !t.is_empty()) {
                 match self
                     .sign_in
@@ -195,7 +196,7 @@ impl OAuth {
                     Ok(created) => {
                         let session = created.session.clone();
                         new_session = Some(created);
-                        Some(session)
+                        Some((session, None))
                     }
                     Err(Error::AuthenticationFailed) => {
                         return Ok(respond_error(
@@ -211,19 +212,24 @@ impl OAuth {
                 None
             } else {
                 match &browser.cookie {
-                    Some(cookie) => self.sign_in.session_for_cookie(cookie).await.ok(),
+                    Some(cookie) => self
+                        .sign_in
+                        .session_and_user_for_cookie(cookie)
+                        .await
+                        .ok()
+                        .map(|(session, user)| (session, Some(user))),
                     None => None,
                 }
             };
         let now = self.now();
-        let session = session.filter(|session| match validated.max_age {
+        let session = session.filter(|(session, _)| match validated.max_age {
             Some(max_age) if new_session.is_none() => {
                 now.unix() - session.last_password_verification.unix() <= max_age as i64
             }
             _ => true,
         });
         let reauthenticate = validated.prompt_login || validated.max_age.is_some();
-        let Some(session) = session else {
+        let Some((session, user)) = session else {
             if validated.prompt_none {
                 return Ok(respond_error(
                     mode,
@@ -235,7 +241,10 @@ impl OAuth {
             }
             return Ok(AuthorizeOutcome::NeedLogin { reauthenticate });
         };
-        let user = self.store.get_user(&session.user_id).await?;
+        let user = match user {
+            Some(user) => user,
+            None => self.store.get_user(&session.user_id).await?,
+        };
         if !user.may_sign_in(now) {
             return Ok(AuthorizeOutcome::NeedLogin {
                 reauthenticate: true,

@@ -76,6 +76,14 @@ impl SignIn {
 
     /// The active session a `sid` cookie names.
     pub async fn session_for_cookie(&self, cookie: &PlainToken) -> Result<Session> {
+        Ok(self.session_and_user_for_cookie(cookie).await?.0)
+    }
+
+    /// The unexpired session the `sid` cookie names, with its user, read together.
+    pub async fn session_and_user_for_cookie(
+        &self,
+        cookie: &PlainToken,
+    ) -> Result<(Session, User)> {
         self.store
             .get_session_by_cookie(&cookie.hash(), self.now())
             .await?

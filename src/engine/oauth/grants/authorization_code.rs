@@ -29,8 +29,8 @@ impl OAuth {
             || Error::InvalidGrant("The authorization code is invalid or has expired.".to_owned());
         let now = self.now();
         let hash = PlainToken::from_presented(code).hash();
-        let code = match self.store.find_authorization_code(&hash, now).await? {
-            Presented::Usable(code) => code,
+        let (code, user) = match self.store.find_authorization_code(&hash, now).await? {
+            Presented::Usable(found) => found,
             Presented::Used { grant_id } => {
                 self.replayed(server, client, &grant_id, "authorization code")
                     .await?;
@@ -47,7 +47,6 @@ impl OAuth {
                 .await?;
             return Err(err);
         }
-        let user = self.store.get_user(&code.grant.user_id).await?;
         if !user.may_sign_in(now) || super::outlived(&code.grant, &user) {
             return Err(invalid());
         }
