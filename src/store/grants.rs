@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use crate::model::{
     AuthorizationCode, ClientId, GrantContext, Presented, RefreshTokenRecord, ScopeSet, Timestamp,
-    TokenHash, User,
+    TokenHash, User, UserId,
 };
 
 use super::query::{json_list, parse, parse_id};
@@ -88,6 +88,14 @@ pub trait GrantStore: Send + Sync {
     async fn revoke_access_token(&self, jti: &str, until: Timestamp) -> Result<()>;
     /// Whether the access token, or the grant it came from, is revoked.
     async fn is_access_token_revoked(&self, jti: &str, grant_id: &str) -> Result<bool>;
+    /// The user an access token was issued to, and whether the token (or its grant) is
+    /// revoked, in one read; `None` if there is no such user.
+    async fn access_token_user(
+        &self,
+        jti: &str,
+        grant_id: &str,
+        user: &UserId,
+    ) -> Result<Option<(User, bool)>>;
     /// Records a client assertion's `jti`; `false` if it was seen before (a replay).
     async fn record_client_assertion(
         &self,
@@ -165,6 +173,13 @@ pub(super) const REVOKE_ACCESS_TOKEN: &str = "INSERT INTO revoked_access_tokens 
 pub(super) const IS_ACCESS_TOKEN_REVOKED: &str =
     "SELECT 1 FROM revoked_access_tokens WHERE jti = $1 \
      UNION ALL SELECT 1 FROM revoked_grants WHERE grant_id = $2";
+pub(super) const ACCESS_TOKEN_USER: &str = concat!(
+    "SELECT ",
+    super::users::joined_user_columns!(),
+    ", (EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $1) \
+     OR EXISTS (SELECT 1 FROM revoked_grants WHERE grant_id = $2)) AS revoked \
+     FROM users u WHERE u.id = $3"
+);
 pub(super) const RECORD_CLIENT_ASSERTION: &str = "INSERT INTO client_assertions (client_id, jti, \
      expires_at) VALUES ($1, $2, $3) ON CONFLICT (client_id, jti) DO NOTHING";
 
@@ -273,15 +288,40 @@ impl TryFrom<CodeUserRow> for CodeOfUser {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(super) struct TokenUserRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    revoked: bool,
+}
+
+/// An access token's user, and whether the token is revoked.
+pub(super) struct UserOfToken {
+    pub(super) user: User,
+    pub(super) revoked: bool,
+}
+
+impl TryFrom<TokenUserRow> for UserOfToken {
+    type Error = Error;
+
+    fn try_from(row: TokenUserRow) -> Result<Self, Error> {
+        Ok(UserOfToken {
+            user: row.user.try_into()?,
+            revoked: row.revoked,
+        })
+    }
+}
+
 /// Implements [`GrantStore`] for a backend, in [`super::portable::portable_stores`].
 macro_rules! implement {
     ($store:ty) => {
         use $crate::model::{
             AuthorizationCode, ClientId, GrantContext, Presented, RefreshTokenRecord, SessionId,
-            Timestamp, TokenHash, User,
+            Timestamp, TokenHash, User, UserId,
         };
         use $crate::store::grants::{
             self as sql, CodeOfUser, CodeUserRow, GrantStore, RefreshRow, RotatedSuccessor,
+            TokenUserRow, UserOfToken,
         };
         use $crate::store::query::{json, Fetch, Run};
         use $crate::store::{Error, Result};
@@ -518,6 +558,22 @@ macro_rules! implement {
                     .run(&self.pool)
                     .await?;
                 Ok(())
+            }
+
+            async fn access_token_user(
+                &self,
+                jti: &str,
+                grant_id: &str,
+                user: &UserId,
+            ) -> Result<Option<(User, bool)>> {
+                let found: Option<UserOfToken> =
+                    sqlx::query_as::<_, TokenUserRow>(sql::ACCESS_TOKEN_USER)
+                        .bind(jti)
+                        .bind(grant_id)
+                        .bind(user.as_str())
+                        .optional(&self.pool)
+                        .await?;
+                Ok(found.map(|found| (found.user, found.revoked)))
             }
 
             async fn is_access_token_revoked(&self, jti: &str, grant_id: &str) -> Result<bool> {

@@ -73,7 +73,22 @@ impl OAuth {
             .unwrap_or_default()
             .to_owned();
         let grant_id = grant_id_of(&jti).ok_or_else(|| invalid("The access token is invalid."))?;
-        if self.store.is_access_token_revoked(&jti, grant_id).await? {
+        let uid = claims
+            .get("uid")
+            .and_then(Value::as_str)
+            .and_then(|uid| UserId::parse(uid).ok());
+        // A user's token: its user and its revocation in one read.
+        let (revoked, user) = match &uid {
+            Some(uid) => match self.store.access_token_user(&jti, grant_id, uid).await? {
+                Some((user, revoked)) => (revoked, Some(user)),
+                None => (false, None),
+            },
+            None => (
+                self.store.is_access_token_revoked(&jti, grant_id).await?,
+                None,
+            ),
+        };
+        if revoked {
             return Err(invalid("The access token has been revoked."));
         }
         let issued_at =
@@ -92,16 +107,10 @@ impl OAuth {
         }
         // A deactivated, suspended or locked user's tokens stop working at once; a
         // deactivation, suspension or password change ends them for good.
-        if let Some(uid) = claims
-            .get("uid")
-            .and_then(Value::as_str)
-            .and_then(|uid| UserId::parse(uid).ok())
-        {
-            let valid = match self.store.get_user(&uid).await {
-                Ok(user) => user.may_sign_in(self.now()) && !user.predates_revocation(issued_at),
-                Err(crate::store::Error::NotFound) => false,
-                Err(err) => return Err(err.into()),
-            };
+        if uid.is_some() {
+            let valid = user.is_some_and(|user| {
+                user.may_sign_in(self.now()) && !user.predates_revocation(issued_at)
+            });
             if !valid {
                 return Err(invalid("The user of this access token is not active."));
             }
@@ -121,10 +130,7 @@ impl OAuth {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned(),
-            user_id: claims
-                .get("uid")
-                .and_then(Value::as_str)
-                .and_then(|uid| UserId::parse(uid).ok()),
+            user_id: uid,
             scopes,
             expires_at: Timestamp::from_unix(exp),
             claims,
