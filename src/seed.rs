@@ -315,6 +315,7 @@ impl Seed {
                 let field = match field {
                     AppField::Label => "label",
                     AppField::RedirectUris => "redirect_uris",
+                    AppField::PostLogoutRedirectUris => "post_logout_redirect_uris",
                     AppField::GrantTypes => "grant_types",
                     AppField::Jwks => "jwks",
                     AppField::ClientSecret => "client_secret",

@@ -89,21 +89,16 @@ pub async fn get_current_user(
     let Some(value) = cookie(&headers, cookies::SESSION_COOKIE) else {
         return Err(OktaError::invalid_session());
     };
-    let session = match app
+    let user = match app
         .engine
         .sign_in()
-        .session_for_cookie(&PlainToken::from_presented(value))
+        .session_and_user_for_cookie(&PlainToken::from_presented(value))
         .await
     {
-        Ok(session) => session,
+        Ok((_, user)) => user,
         Err(crate::engine::Error::NotFound { .. }) => return Err(OktaError::invalid_session()),
         Err(err) => return Err(err.into()),
     };
-    let user = app
-        .engine
-        .admin()
-        .find_user(session.user_id.as_str())
-        .await?;
     Ok(Json(super::admin::users::render(&app, &user)))
 }
 

@@ -20,40 +20,39 @@ pub(super) const REVOKE_CLIENT_REFRESH_TOKENS: &str =
 pub(super) const END_CLIENT_TOKENS: &str =
     "UPDATE clients SET tokens_valid_after = $2 WHERE id = $1";
 
+/// What ending a user's or a client's access runs, each statement with `$1` = its id.
+pub(super) struct AccessStatements {
+    /// Statements with no other parameter.
+    pub(super) by_id: &'static [&'static str],
+    /// Revokes the families' grants; `$2` = until when.
+    pub(super) revoke_grants: &'static str,
+    /// Spends the unredeemed codes, so that a redemption under way stores nothing; `$2` = now.
+    pub(super) consume_codes: &'static str,
+    /// Sets `tokens_valid_after`; `$2` = now.
+    pub(super) end_tokens: &'static str,
+}
+
+pub(super) const USER_ACCESS: AccessStatements = AccessStatements {
+    by_id: &[DELETE_USER_SESSIONS, REVOKE_USER_REFRESH_TOKENS],
+    revoke_grants: REVOKE_USER_GRANTS,
+    consume_codes: CONSUME_USER_CODES,
+    end_tokens: END_USER_TOKENS,
+};
+
+pub(super) const CLIENT_ACCESS: AccessStatements = AccessStatements {
+    by_id: &[REVOKE_CLIENT_REFRESH_TOKENS],
+    revoke_grants: REVOKE_CLIENT_GRANTS,
+    consume_codes: CONSUME_CLIENT_CODES,
+    end_tokens: END_CLIENT_TOKENS,
+};
+
 /// Expanded by [`super::portable::portable_stores`] for each backend.
 macro_rules! implement {
     () => {
         use $crate::model::Timestamp;
-        use $crate::store::access::{self as sql};
+        use $crate::store::access::AccessStatements;
         use $crate::store::query::Run;
         use $crate::store::Result;
-
-        /// What ending a user's or a client's access runs, each statement with `$1` = its id.
-        pub(super) struct AccessStatements {
-            /// Statements with no other parameter.
-            by_id: &'static [&'static str],
-            /// Revokes the families' grants; `$2` = until when.
-            revoke_grants: &'static str,
-            /// Spends the unredeemed codes, so that a redemption under way stores nothing;
-            /// `$2` = now.
-            consume_codes: &'static str,
-            /// Sets `tokens_valid_after`; `$2` = now.
-            end_tokens: &'static str,
-        }
-
-        pub(super) const USER_ACCESS: AccessStatements = AccessStatements {
-            by_id: &[sql::DELETE_USER_SESSIONS, sql::REVOKE_USER_REFRESH_TOKENS],
-            revoke_grants: sql::REVOKE_USER_GRANTS,
-            consume_codes: sql::CONSUME_USER_CODES,
-            end_tokens: sql::END_USER_TOKENS,
-        };
-
-        pub(super) const CLIENT_ACCESS: AccessStatements = AccessStatements {
-            by_id: &[sql::REVOKE_CLIENT_REFRESH_TOKENS],
-            revoke_grants: sql::REVOKE_CLIENT_GRANTS,
-            consume_codes: sql::CONSUME_CLIENT_CODES,
-            end_tokens: sql::END_CLIENT_TOKENS,
-        };
 
         /// Ends what a user or client had, inside `tx`: pending codes first (a redemption
         /// racing this one then stores nothing), then sessions (a user's) and refresh families,

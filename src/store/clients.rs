@@ -323,7 +323,7 @@ macro_rules! implement {
                 write_client(&mut *tx, sql::UPDATE_CLIENT, client).await?;
                 super::access::end_access(
                     &mut tx,
-                    &super::access::CLIENT_ACCESS,
+                    &$crate::store::access::CLIENT_ACCESS,
                     client.id.as_str(),
                     client.updated_at,
                     until,

@@ -170,15 +170,20 @@ pub(super) const REVOKE_GRANT: &str = "INSERT INTO revoked_grants (grant_id, exp
      ELSE revoked_grants.expires_at END";
 pub(super) const REVOKE_ACCESS_TOKEN: &str = "INSERT INTO revoked_access_tokens (jti, expires_at) \
      VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING";
-pub(super) const IS_ACCESS_TOKEN_REVOKED: &str =
-    "SELECT 1 FROM revoked_access_tokens WHERE jti = $1 \
-     UNION ALL SELECT 1 FROM revoked_grants WHERE grant_id = $2";
+// Whether the access token `$1`, or the grant `$2` it came from, is revoked.
+macro_rules! access_token_revoked {
+    () => {
+        "(EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $1) \
+         OR EXISTS (SELECT 1 FROM revoked_grants WHERE grant_id = $2))"
+    };
+}
+pub(super) const IS_ACCESS_TOKEN_REVOKED: &str = concat!("SELECT ", access_token_revoked!());
 pub(super) const ACCESS_TOKEN_USER: &str = concat!(
     "SELECT ",
     super::users::joined_user_columns!(),
-    ", (EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $1) \
-     OR EXISTS (SELECT 1 FROM revoked_grants WHERE grant_id = $2)) AS revoked \
-     FROM users u WHERE u.id = $3"
+    ", ",
+    access_token_revoked!(),
+    " AS revoked FROM users u WHERE u.id = $3"
 );
 pub(super) const RECORD_CLIENT_ASSERTION: &str = "INSERT INTO client_assertions (client_id, jti, \
      expires_at) VALUES ($1, $2, $3) ON CONFLICT (client_id, jti) DO NOTHING";
@@ -577,13 +582,12 @@ macro_rules! implement {
             }
 
             async fn is_access_token_revoked(&self, jti: &str, grant_id: &str) -> Result<bool> {
-                let found: Option<(i32,)> = sqlx::query_as(sql::IS_ACCESS_TOKEN_REVOKED)
+                sqlx::query_scalar(sql::IS_ACCESS_TOKEN_REVOKED)
                     .bind(jti)
                     .bind(grant_id)
-                    .fetch_optional(&self.pool)
+                    .fetch_one(&self.pool)
                     .await
-                    .map_err(map_err)?;
-                Ok(found.is_some())
+                    .map_err(map_err)
             }
 
             async fn record_client_assertion(

@@ -80,9 +80,9 @@ impl TryFrom<TrustedOriginRow> for TrustedOrigin {
 macro_rules! implement {
     ($store:ty) => {
         use $crate::model::TrustedOrigin;
-        use $crate::store::query::{json, Fetch, Run};
+        use $crate::store::query::{found, json, Fetch, Run};
         use $crate::store::trusted_origins::{self as sql, TrustedOriginRow, TrustedOriginStore};
-        use $crate::store::{Error, Result};
+        use $crate::store::Result;
 
         #[async_trait::async_trait]
         impl TrustedOriginStore for $store {
@@ -112,10 +112,7 @@ macro_rules! implement {
                 let updated = bind_trusted_origin(sql::UPDATE_TRUSTED_ORIGIN, origin)
                     .run(&self.pool)
                     .await?;
-                if updated == 0 {
-                    return Err(Error::NotFound);
-                }
-                Ok(())
+                found(updated)
             }
 
             async fn delete_trusted_origin(&self, id: &str) -> Result<bool> {

@@ -243,7 +243,7 @@ macro_rules! implement {
                     .await?;
                 super::access::end_access(
                     &mut tx,
-                    &super::access::USER_ACCESS,
+                    &$crate::store::access::USER_ACCESS,
                     user.id.as_str(),
                     user.updated_at,
                     until,
@@ -261,7 +261,7 @@ macro_rules! implement {
                 let mut tx = self.pool.begin().await.map_err(map_err)?;
                 super::access::end_access(
                     &mut tx,
-                    &super::access::USER_ACCESS,
+                    &$crate::store::access::USER_ACCESS,
                     id.as_str(),
                     now,
                     until,

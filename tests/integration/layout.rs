@@ -162,9 +162,9 @@ fn the_checker_sees_grouped_and_plain_paths() {
     assert!(!uses_crate("reqwest::http::StatusCode", "http"));
 }
 
-/// The engine's services, and the services each must not name: one service may use another
-/// only in the direction the services are built (sign-in first, provisioning last), and the
-/// parts they share name none of them.
+/// The engine's services, and the services each must not name: sign-in uses none of the others,
+/// OAuth uses sign-in, administration uses sign-in (and OAuth's checks of what a client or a
+/// claim may hold), provisioning any; the parts they share name none of them.
 const SERVICES: &[(&str, &[&str])] = &[
     ("sign_in", &["oauth", "admin", "provisioning"]),
     ("oauth", &["admin", "provisioning"]),

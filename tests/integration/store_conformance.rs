@@ -224,3 +224,68 @@ async fn every_failed_password_is_counted_and_the_lock_falls_at_the_threshold() 
         "no sign-in succeeds while the lock holds"
     );
 }
+
+#[tokio::test]
+async fn reads_joined_with_the_user_return_that_user_and_the_revocations_in_force() {
+    let (store, _, _database) = two_stores().await;
+    let user = a_user(&store).await;
+    let stored = store.get_user(&user).await.unwrap();
+
+    // An access token of the user, then its grant, revoked.
+    let grant_id = format!("grant-{}", UserId::generate());
+    let jti = format!("AT.{grant_id}.1");
+    let (found, revoked) = store
+        .access_token_user(&jti, &grant_id, &user)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found, revoked), (stored.clone(), false));
+    assert!(!store
+        .is_access_token_revoked(&jti, &grant_id)
+        .await
+        .unwrap());
+    store
+        .revoke_grant(&grant_id, NOW.plus(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    let (_, revoked) = store
+        .access_token_user(&jti, &grant_id, &user)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(revoked);
+    assert!(store
+        .is_access_token_revoked(&jti, &grant_id)
+        .await
+        .unwrap());
+    assert!(store
+        .access_token_user(&jti, &grant_id, &UserId::generate())
+        .await
+        .unwrap()
+        .is_none());
+
+    // A session found by its cookie comes with its user, its own columns intact.
+    let session = authd::model::Session {
+        id: authd::model::SessionId::generate(),
+        user_id: user.clone(),
+        login: stored.login.clone(),
+        created_at: NOW,
+        expires_at: NOW.plus(Duration::from_secs(7200)),
+        max_expires_at: NOW.plus(Duration::from_secs(86_400)),
+        last_password_verification: NOW,
+        amr: vec!["pwd".to_owned()],
+    };
+    let cookie = TokenHash::of("a-session-cookie");
+    store.insert_session(&session, &cookie).await.unwrap();
+    let (found, found_user) = store
+        .get_session_by_cookie(&cookie, NOW)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found, found_user), (session, stored));
+    assert!(store
+        .get_session_by_cookie(&cookie, NOW.plus(Duration::from_secs(7200)))
+        .await
+        .unwrap()
+        .is_none());
+}

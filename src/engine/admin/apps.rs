@@ -44,8 +44,10 @@ pub struct AppSpec {
 pub enum AppField {
     /// The display name.
     Label,
-    /// Redirect URIs (and post-logout redirect URIs).
+    /// Redirect URIs.
     RedirectUris,
+    /// Post-logout redirect URIs.
+    PostLogoutRedirectUris,
     /// Allowed grants.
     GrantTypes,
     /// The JWKS for `private_key_jwt`.
@@ -62,6 +64,7 @@ impl AppField {
         match self {
             AppField::Label => "label",
             AppField::RedirectUris => "settings.oauthClient.redirect_uris",
+            AppField::PostLogoutRedirectUris => "settings.oauthClient.post_logout_redirect_uris",
             AppField::GrantTypes => "settings.oauthClient.grant_types",
             AppField::Jwks => "settings.oauthClient.jwks",
             AppField::ClientSecret => "credentials.oauthClient.client_secret",
@@ -89,13 +92,18 @@ impl AppSpec {
         if self.label.trim().is_empty() {
             problems.push((AppField::Label, "The field cannot be left blank".to_owned()));
         }
-        for uri in self
-            .redirect_uris
-            .iter()
-            .chain(&self.post_logout_redirect_uris)
-        {
-            if let Some(problem) = crate::model::redirect_uri_problem(uri) {
-                problems.push((AppField::RedirectUris, format!("{uri:?} {problem}")));
+        let registered = [
+            (AppField::RedirectUris, &self.redirect_uris),
+            (
+                AppField::PostLogoutRedirectUris,
+                &self.post_logout_redirect_uris,
+            ),
+        ];
+        for (field, uris) in registered {
+            for uri in uris {
+                if let Some(problem) = crate::model::redirect_uri_problem(uri) {
+                    problems.push((field, format!("{uri:?} {problem}")));
+                }
             }
         }
         if self.grant_types.is_empty() {

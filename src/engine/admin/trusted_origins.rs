@@ -1,9 +1,7 @@
-//! Okta's Trusted Origins, and the one decision they feed: which browser origins the server
-//! trusts for CORS and for redirects after sign-in.
-//!
-//! An origin is trusted for both when an active app registered a redirect URI (or a post-logout
-//! redirect URI) on it, as Okta does for its apps; an administrator adds others through the
-//! Trusted Origins API with scope `CORS`, `REDIRECT` or both.
+//! Okta's Trusted Origins API: the origins an administrator trusts, with scope `CORS`,
+//! `REDIRECT` or both, beside those of active apps' redirect URIs. The directory
+//! ([`crate::engine::directory`]) decides from them which browser origins may call
+//! cross-origin and be redirected to after sign-in.
 
 use std::collections::HashSet;
 

@@ -1,6 +1,7 @@
 //! Signing in: Okta's Authentication API, the hosted page's sign-in, sessions, passwords,
-//! lockout and the sign-in rate limits. Every path that checks a password goes through
-//! [`SignIn`], so all of them share the limits and the lockout.
+//! lockout and the sign-in rate limits. Every sign-in (the Authentication API, the sign-in page,
+//! the password grant) goes through [`SignIn`], so all of them share the limits and the
+//! lockout.
 
 pub mod authn;
 pub mod passwords;
@@ -51,11 +52,6 @@ impl SignIn {
             lifetimes,
             attempt_key: Arc::new(attempt_key),
         }
-    }
-
-    /// The rules in force.
-    pub fn settings(&self) -> &SignInSettings {
-        &self.settings
     }
 
     /// How many failed passwords lock a user out, and for how long.
