@@ -153,7 +153,7 @@ impl App {
             .iter()
             .filter(|server| server.status == crate::model::Status::Active)
         {
-            if let Err(err) = self.engine.keys().maintain(server).await {
+            if let Err(err) = self.engine.maintain_keys(server).await {
                 let err = anyhow::Error::new(err).context(format!(
                     "key maintenance of authorization server {}",
                     server.id

@@ -321,8 +321,8 @@ async fn rotate_keys(config: Config, auth_server: &str, json: bool) -> anyhow::R
     let app = App::open(config, clock()).await?;
     app.engine.provisioning().ensure_builtin_servers().await?;
     let server = app.engine.directory().auth_server(&id).await?;
-    let outcome = app.engine.keys().rotate_now(&server).await?;
-    let signer = app.engine.keys().signer(&id).await?;
+    let outcome = app.engine.rotate_keys(&server).await?;
+    let signer = app.engine.directory().signer(&id).await?;
     app.close().await;
     if json {
         print_out(&format!(

@@ -1,7 +1,8 @@
 //! The directory: what every request reads and almost nothing writes (authorization servers
 //! with their policies, scopes, claims and discovery documents; apps with their secrets; the
 //! trusted origins), held in memory so that a steady stream of token requests does not touch
-//! the database for them. Signing keys are held the same way by the [`KeyRing`].
+//! the database for them. Each server is held with its signing keys (signer, JWKS, verifiers),
+//! read together and dropped together.
 //!
 //! One rule keeps every replica right: whatever changes one of these objects bumps the
 //! database's directory revision in the same transaction (triggers do it), and a process that
@@ -23,8 +24,9 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::keys::KeyRing;
-use crate::model::{AuthServer, AuthServerId, Client, ClientId, OriginScope, Status};
+use crate::clock::Clock;
+use crate::keys::{KeyRing, ServerKeys, Signer};
+use crate::model::{AuthServer, AuthServerId, Client, ClientId, Document, OriginScope, Status};
 use crate::store::{self, Store};
 
 use super::discovery::ServerEntry;
@@ -39,6 +41,11 @@ pub const REVISION_POLL: Duration = Duration::from_millis(250);
 /// a safety net for notices lost with a connection.
 pub const POSTGRES_REVISION_POLL: Duration = Duration::from_secs(5);
 
+/// How often a `kid` this replica does not know may make it re-read a server's keys: another
+/// replica may have rotated them a moment ago, but random `kid`s must not turn every request
+/// into a database read.
+const UNKNOWN_KID_RELOAD_INTERVAL_SECONDS: i64 = 1;
+
 /// The in-memory copies of directory objects, and the generation that invalidates them.
 pub struct Directory {
     generation: AtomicU64,
@@ -48,6 +55,7 @@ pub struct Directory {
     following: AtomicBool,
     keys: Arc<KeyRing>,
     store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
     base_url: String,
     servers: Cache<AuthServerId, ServerEntry>,
     clients: Cache<ClientId, Client>,
@@ -97,15 +105,21 @@ impl<K: Eq + Hash, V> Cache<K, V> {
 struct Reading(u64);
 
 impl Directory {
-    /// An empty directory of what `store` holds, in front of the key ring's cache, for a
-    /// server at `base_url`.
-    pub fn new(keys: Arc<KeyRing>, store: Arc<dyn Store>, base_url: String) -> Self {
+    /// An empty directory of what `store` holds, with keys opened by `keys`, for a server at
+    /// `base_url`.
+    pub fn new(
+        keys: Arc<KeyRing>,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        base_url: String,
+    ) -> Self {
         Self {
             generation: AtomicU64::new(0),
             applied_revision: AtomicI64::new(0),
             following: AtomicBool::new(false),
             keys,
             store,
+            clock,
             base_url,
             servers: Cache::default(),
             clients: Cache::default(),
@@ -138,8 +152,54 @@ impl Directory {
 
     /// An active authorization server, to decide a request by.
     pub async fn auth_server(&self, id: &AuthServerId) -> Result<Arc<AuthServer>> {
+        Ok(self.deciding_entry(id).await?.server.clone())
+    }
+
+    /// The signer of an active server's new tokens.
+    pub async fn signer(&self, id: &AuthServerId) -> Result<Arc<Signer>> {
+        self.deciding_entry(id)
+            .await?
+            .keys
+            .signer
+            .clone()
+            .ok_or_else(|| crate::keys::Error::NoActiveKey(id.clone()).into())
+    }
+
+    /// The published JWKS of an active server, held like its discovery documents.
+    pub async fn jwks(&self, id: &AuthServerId) -> Result<Document> {
+        Ok(self.server_entry(id).await?.keys.jwks.clone())
+    }
+
+    /// The server's keys if one of them verifies `kid` with `algorithm`. A `kid` the held keys
+    /// lack makes the directory read them again first (at most once a second), so a token
+    /// signed with a key that another replica has just rotated in is not rejected here.
+    pub async fn keys_verifying(
+        &self,
+        id: &AuthServerId,
+        kid: &str,
+        algorithm: jsonwebtoken::Algorithm,
+    ) -> Result<Option<Arc<ServerKeys>>> {
+        let entry = self.deciding_entry(id).await?;
+        if entry.keys.verifier(kid, algorithm).is_some() {
+            return Ok(Some(entry.keys.clone()));
+        }
+        if self.clock.now().unix() - entry.keys.loaded_at.unix()
+            < UNKNOWN_KID_RELOAD_INTERVAL_SECONDS
+        {
+            return Ok(None);
+        }
+        let reading = self.reading();
+        let keys = self.keys.load(id).await?;
+        let refreshed = Arc::new(entry.with_keys(keys.clone()));
+        self.keep(&self.servers, reading, id.clone(), refreshed);
+        Ok(keys.verifier(kid, algorithm).is_some().then_some(keys))
+    }
+
+    /// An active server's entry, to decide a request by: held only while changes are
+    /// followed.
+    async fn deciding_entry(&self, id: &AuthServerId) -> Result<Arc<ServerEntry>> {
         let cached = self.is_followed().then(|| self.servers.get(id));
-        Ok(self.load_server(id, cached.flatten()).await?.server.clone())
+        self.load_server(id, cached.flatten()).await
     }
 
     /// An active authorization server with its discovery documents, from the directory. What is
@@ -159,11 +219,14 @@ impl Directory {
             Some(entry) => entry,
             None => {
                 let reading = self.reading();
-                let entry = match self.store.get_auth_server(id).await {
-                    Ok(server) => Arc::new(ServerEntry::new(server, &self.base_url)),
+                let (server, keys) =
+                    tokio::join!(self.store.get_auth_server(id), self.keys.load(id));
+                let server = match server {
+                    Ok(server) => server,
                     Err(store::Error::NotFound) => return Err(server_not_found(id)),
                     Err(err) => return Err(err.into()),
                 };
+                let entry = Arc::new(ServerEntry::new(server, keys?, &self.base_url));
                 self.keep(&self.servers, reading, id.clone(), entry.clone());
                 entry
             }
@@ -279,13 +342,12 @@ impl Directory {
         Ok(trust)
     }
 
-    /// Drops every cached object, signing keys included: the next request reads them again.
+    /// Drops every held object, servers' keys with them: the next request reads them again.
     pub fn drop_all(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.servers.clear();
         self.clients.clear();
         self.origin_trust.clear();
-        self.keys.forget_all();
     }
 
     /// Applies a database revision: drops everything if it is newer than the last applied.
@@ -300,8 +362,8 @@ impl Directory {
     /// what it held: what it reads from now on is at least that recent, so following the
     /// revision afterwards drops only for later changes. The revision is read before the drop,
     /// so that nothing read before it is kept.
-    pub async fn start_at_current_revision(&self, store: &Arc<dyn Store>) -> store::Result<()> {
-        let revision = store.directory_revision().await?;
+    pub async fn start_at_current_revision(&self) -> store::Result<()> {
+        let revision = self.store.directory_revision().await?;
         self.drop_all();
         self.applied_revision.fetch_max(revision, Ordering::AcqRel);
         Ok(())
@@ -309,7 +371,8 @@ impl Directory {
 
     /// Keeps this process in step with changes other processes commit, until the task is
     /// dropped: through the store's notices where it pushes them, else by polling.
-    pub async fn follow(self: Arc<Self>, store: Arc<dyn Store>) {
+    pub async fn follow(self: Arc<Self>) {
+        let store = self.store.clone();
         loop {
             match store.directory_notices().await {
                 Ok(Some(notices)) => self.listen(&store, notices).await,
@@ -388,5 +451,88 @@ fn server_not_found(id: &AuthServerId) -> Error {
     Error::NotFound {
         kind: "AuthorizationServer",
         id: id.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clock::TestClock;
+    use crate::config::{KeySettings, SecretKey};
+    use crate::model::{IssuerMode, SigningAlg, Timestamp, TokenLifetimes};
+
+    #[tokio::test]
+    async fn a_kid_the_directory_does_not_hold_makes_it_read_the_keys_again_at_most_once_a_second()
+    {
+        let url = crate::config::DatabaseUrl::parse("sqlite::memory:").unwrap();
+        let store = store::connect(&url, Duration::from_secs(5)).await.unwrap();
+        store.migrate().await.unwrap();
+        let clock = Arc::new(TestClock::new(Timestamp::from_unix(1_700_000_000)));
+        let secret = SecretKey::parse(&"11".repeat(32)).unwrap();
+        let settings = KeySettings {
+            rotation_interval: Duration::from_secs(90 * 86_400),
+            jwks_cache_lifetime: Duration::from_secs(300),
+            check_interval: Duration::from_secs(3600),
+            max_token_lifetime: Duration::from_secs(86_400),
+        };
+        let keys = Arc::new(KeyRing::new(store.clone(), &secret, clock.clone(), settings).unwrap());
+        let behind = Directory::new(
+            keys.clone(),
+            store.clone(),
+            clock.clone(),
+            "http://authd.test".into(),
+        );
+        let now = clock.now();
+        let server = AuthServer {
+            id: AuthServerId::default_server(),
+            name: "default".into(),
+            description: String::new(),
+            audiences: vec!["api://default".into()],
+            issuer_mode: IssuerMode::OrgUrl,
+            status: Status::Active,
+            signing_alg: SigningAlg::ES256,
+            scopes: vec![],
+            claims: vec![],
+            token_lifetimes: TokenLifetimes::default(),
+            policies: vec![],
+            revision: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        store.insert_auth_server(&server).await.unwrap();
+        keys.maintain(&server).await.unwrap();
+        // Following the revision, so that what it holds decides; but it hears of nothing that
+        // happens after, as a replica whose notice was lost.
+        behind.read_revision(&store).await;
+        behind.signer(&server.id).await.unwrap();
+        // Two rotations elsewhere: the new signing key was not even published when it read.
+        keys.rotate_now(&server).await.unwrap();
+        keys.rotate_now(&server).await.unwrap();
+        let rotated_in = keys.load(&server.id).await.unwrap();
+        let kid = rotated_in.signer.as_ref().unwrap().kid().to_string();
+        let es256 = jsonwebtoken::Algorithm::ES256;
+        let held = behind.servers.get(&server.id).unwrap();
+        assert!(held.keys.verifier(&kid, es256).is_none());
+
+        // Read this second already: an unknown kid does not make it read again.
+        assert!(behind
+            .keys_verifying(&server.id, &kid, es256)
+            .await
+            .unwrap()
+            .is_none());
+        clock.advance(Duration::from_secs(1));
+        let found = behind
+            .keys_verifying(&server.id, &kid, es256)
+            .await
+            .unwrap()
+            .expect("the key rotated in elsewhere is read and found");
+        assert!(found.verifier(&kid, es256).is_some());
+        assert!(behind
+            .keys_verifying(&server.id, "no-such-kid", es256)
+            .await
+            .unwrap()
+            .is_none());
     }
 }

@@ -6,22 +6,36 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use crate::keys::ServerKeys;
 use crate::model::{AuthServer, Document, MetadataPublish, OIDC_SCOPES};
 
-/// An authorization server as the directory holds it: parsed, with its documents serialized.
+/// An authorization server as the directory holds it: parsed, with its documents serialized
+/// and its keys opened, read together and replaced together.
 pub struct ServerEntry {
     /// The server, policies, scopes and claims included.
     pub server: Arc<AuthServer>,
     /// Its metadata documents.
-    pub documents: ServerDocuments,
+    pub documents: Arc<ServerDocuments>,
+    /// Its signer, JWKS and verifiers.
+    pub keys: Arc<ServerKeys>,
 }
 
 impl ServerEntry {
-    /// The entry for a server read from the store, under the given base URL.
-    pub fn new(server: AuthServer, base_url: &str) -> Self {
+    /// The entry for a server and its keys read from the store, under the given base URL.
+    pub fn new(server: AuthServer, keys: Arc<ServerKeys>, base_url: &str) -> Self {
         Self {
-            documents: ServerDocuments::build(&server, base_url),
+            documents: Arc::new(ServerDocuments::build(&server, base_url)),
             server: Arc::new(server),
+            keys,
+        }
+    }
+
+    /// The same entry with keys read again.
+    pub fn with_keys(&self, keys: Arc<ServerKeys>) -> Self {
+        Self {
+            server: self.server.clone(),
+            documents: self.documents.clone(),
+            keys,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! [`provisioning::Provisioning`] (the built-in servers and the seed file). Each holds only
 //! what it uses; what several read is shared: the [`directory::Directory`] of servers, apps and
 //! trusted origins, the key ring, the store and the clock. HTTP handlers and the CLI call the
-//! services and nothing below them.
+//! services and the directory's lookups, never the store.
 //!
 //! Depends on `model`, `store` (the trait only), `keys` and `config` settings. No axum or http
 //! types in here: the engine is testable without a socket.
@@ -70,6 +70,7 @@ impl Engine {
         let directory = Arc::new(directory::Directory::new(
             keys.clone(),
             store.clone(),
+            clock.clone(),
             config.base_url.clone(),
         ));
         let secret = config.secret_key.expose();
@@ -115,7 +116,6 @@ impl Engine {
         let oauth = oauth::OAuth::new(oauth::OAuthParts {
             store: store.clone(),
             clock: clock.clone(),
-            keys: keys.clone(),
             directory: directory.clone(),
             sign_in: sign_in.clone(),
             lifetimes: lifetimes.clone(),
@@ -198,10 +198,7 @@ impl Engine {
     /// Starts the directory at the database's current revision, so that following it later
     /// drops only for what changes after: call once start-up's own writes are done.
     pub async fn start_directory(&self) -> Result<()> {
-        Ok(self
-            .directory
-            .start_at_current_revision(&self.store)
-            .await?)
+        Ok(self.directory.start_at_current_revision().await?)
     }
 
     /// Keeps this process's directory in step with changes that other processes commit, for
@@ -209,7 +206,24 @@ impl Engine {
     pub fn follow_directory_changes(
         &self,
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
-        self.directory.clone().follow(self.store.clone())
+        self.directory.clone().follow()
+    }
+
+    /// Brings a server's keys up to date with the schedule (see [`KeyRing::maintain`]); what
+    /// the directory holds of them is dropped if they changed.
+    pub async fn maintain_keys(&self, server: &AuthServer) -> Result<()> {
+        if self.keys.maintain(server).await? {
+            self.directory.drop_all();
+        }
+        Ok(())
+    }
+
+    /// Rotates a server's keys now (see [`KeyRing::rotate_now`]), dropping what the directory
+    /// holds of them.
+    pub async fn rotate_keys(&self, server: &AuthServer) -> Result<crate::store::RotationOutcome> {
+        let outcome = self.keys.rotate_now(server).await?;
+        self.directory.drop_all();
+        Ok(outcome)
     }
 
     /// Every authorization server, active or not, the org server first.

@@ -1,5 +1,6 @@
-//! Signing keys: generation, sealing at rest, rotation, and the per-server cache of the
-//! active signer and the pre-serialized JWKS.
+//! Signing keys: generation, sealing at rest, rotation, and a server's keys opened for use
+//! (the active signer, the pre-serialized JWKS and the verifiers), which the engine's
+//! directory holds.
 //!
 //! Depends on `model`, `store` (the trait) and `config` settings; knows nothing of HTTP.
 
@@ -8,9 +9,7 @@ pub mod rotation;
 pub mod seal;
 pub mod sign;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use serde_json::json;
 
@@ -56,7 +55,7 @@ pub struct ServerKeys {
     /// The published keys, parsed for verifying this server's own tokens.
     pub verifiers: Vec<Verifier>,
     /// When they were read from the store.
-    loaded_at: crate::model::Timestamp,
+    pub loaded_at: crate::model::Timestamp,
 }
 
 impl ServerKeys {
@@ -68,11 +67,6 @@ impl ServerKeys {
     }
 }
 
-/// How often a `kid` this replica does not know may make it re-read a server's keys: another
-/// replica may have rotated them a moment ago, but random `kid`s must not turn every request
-/// into a database read.
-const UNKNOWN_KID_RELOAD_INTERVAL_SECONDS: i64 = 1;
-
 /// A published public key, ready to verify signatures.
 pub struct Verifier {
     /// Its `kid`.
@@ -83,20 +77,19 @@ pub struct Verifier {
     pub key: jsonwebtoken::DecodingKey,
 }
 
-/// Every server's keys, cached, and the operations that change them.
+/// Every server's keys: read and opened for signing and verifying, and the operations that
+/// change them. Nothing is held here: the engine's directory holds each server's keys with the
+/// server, and drops them with it after a change.
 pub struct KeyRing {
     store: Arc<dyn Store>,
     sealer: Sealer,
     clock: Arc<dyn Clock>,
     settings: KeySettings,
-    servers: RwLock<HashMap<AuthServerId, Arc<ServerKeys>>>,
-    /// Bumped by every drop of the cache: keys read before a drop are not kept after it.
-    generation: AtomicU64,
     source: Arc<dyn KeySource>,
 }
 
 impl KeyRing {
-    /// A key ring with an empty cache.
+    /// A key ring over the store's keys.
     pub fn new(
         store: Arc<dyn Store>,
         secret: &SecretKey,
@@ -108,8 +101,6 @@ impl KeyRing {
             sealer: Sealer::new(secret.expose())?,
             clock,
             settings,
-            servers: RwLock::new(HashMap::new()),
-            generation: AtomicU64::new(0),
             source: Arc::new(Generator),
         })
     }
@@ -124,65 +115,8 @@ impl KeyRing {
         &self.settings
     }
 
-    /// The server's keys, from the cache or else the store.
-    pub async fn server_keys(&self, id: &AuthServerId) -> Result<Arc<ServerKeys>> {
-        if let Some(keys) = self.cached(id) {
-            return Ok(keys);
-        }
-        self.reload(id).await
-    }
-
-    /// The signer for new tokens of this server.
-    pub async fn signer(&self, id: &AuthServerId) -> Result<Arc<Signer>> {
-        self.server_keys(id)
-            .await?
-            .signer
-            .clone()
-            .ok_or_else(|| Error::NoActiveKey(id.clone()))
-    }
-
-    /// The server's keys that hold a verifier for `kid` and `algorithm`, if any is published.
-    /// A `kid` missing from the cache re-reads the store first (at most once a second), so a
-    /// token signed with a key that another replica has just rotated in is not rejected here.
-    pub async fn keys_verifying(
-        &self,
-        id: &AuthServerId,
-        kid: &str,
-        algorithm: jsonwebtoken::Algorithm,
-    ) -> Result<Option<Arc<ServerKeys>>> {
-        let keys = self.server_keys(id).await?;
-        if keys.verifier(kid, algorithm).is_some() {
-            return Ok(Some(keys));
-        }
-        if self.clock.now().unix() - keys.loaded_at.unix() < UNKNOWN_KID_RELOAD_INTERVAL_SECONDS {
-            return Ok(None);
-        }
-        let keys = self.reload(id).await?;
-        Ok(keys.verifier(kid, algorithm).is_some().then_some(keys))
-    }
-
-    /// Drops every server's keys from the cache: the directory changed (here or on another
-    /// replica), and the next use reads them again.
-    pub fn forget_all(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        self.servers
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
-    }
-
-    /// The server's keys if they are cached.
-    pub fn cached(&self, id: &AuthServerId) -> Option<Arc<ServerKeys>> {
-        self.servers
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(id)
-            .cloned()
-    }
-
-    /// Reads the server's keys from the store and replaces the cached signer and JWKS.
-    pub async fn reload(&self, id: &AuthServerId) -> Result<Arc<ServerKeys>> {
-        let generation = self.generation.load(Ordering::Acquire);
+    /// Reads the server's keys from the store: the signer, the JWKS and the verifiers.
+    pub async fn load(&self, id: &AuthServerId) -> Result<Arc<ServerKeys>> {
         let keys = self.store.list_keys(id).await?;
         let now = self.clock.now();
         let mut published: Vec<&SigningKey> = keys
@@ -220,22 +154,12 @@ impl KeyRing {
             Some(active) => Some(Arc::new(self.open(active)?)),
             None => None,
         };
-        let server_keys = Arc::new(ServerKeys {
+        Ok(Arc::new(ServerKeys {
             signer,
             jwks: Document::json(&json!({ "keys": jwks })),
             verifiers,
             loaded_at: now,
-        });
-        let mut servers = self
-            .servers
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Checked under the lock `forget_all` clears under: keys read before a drop are either
-        // refused here or cleared there.
-        if self.generation.load(Ordering::Acquire) == generation {
-            servers.insert(id.clone(), server_keys.clone());
-        }
-        Ok(server_keys)
+        }))
     }
 
     /// Every stored key of the server (all states, newest first), private halves still sealed.
@@ -254,33 +178,29 @@ impl KeyRing {
     }
 
     /// Brings the server's keys up to date with the schedule: removes expired RETIRED keys,
-    /// creates missing ones, rotates when due, then reloads the cache. Safe to run on every
-    /// replica at once.
-    pub async fn maintain(&self, server: &AuthServer) -> Result<()> {
+    /// creates missing ones, rotates when due. Whether it changed them, so that what holds
+    /// them reads them again. Safe to run on every replica at once.
+    pub async fn maintain(&self, server: &AuthServer) -> Result<bool> {
         let now = self.clock.now();
         let purged = self.store.purge_retired_keys(&server.id, now).await?;
         if purged > 0 {
-            self.forget_all();
             tracing::info!(as.id = %server.id, count = purged, "removed retired signing keys from the JWKS");
         }
         let keys = self.store.list_keys(&server.id).await?;
-        match rotation::scheduled(&keys, now, &self.settings) {
-            Due::Nothing => {}
+        let outcome = match rotation::scheduled(&keys, now, &self.settings) {
+            Due::Nothing => RotationOutcome::Superseded,
             Due::Bootstrap => {
                 self.apply(&keys, server, self.bootstrap(server).await?)
-                    .await?;
+                    .await?
             }
             Due::AddNext => {
                 let next = self.new_key(server).await?;
                 self.apply(&keys, server, KeyChange::AddNext { next })
-                    .await?;
+                    .await?
             }
-            Due::Rotate => {
-                self.rotate_from(&keys, server).await?;
-            }
-        }
-        self.reload(&server.id).await?;
-        Ok(())
+            Due::Rotate => self.rotate_from(&keys, server).await?,
+        };
+        Ok(purged > 0 || outcome == RotationOutcome::Applied)
     }
 
     /// Rotates now, whatever the schedule: NEXT signs at once (as Okta's `keyRotate`), ACTIVE
@@ -295,7 +215,6 @@ impl KeyRing {
             }
             (Some(_), _) => self.rotate_from(&keys, server).await?,
         };
-        self.reload(&server.id).await?;
         Ok(outcome)
     }
 
@@ -347,8 +266,6 @@ impl KeyRing {
             KeyChange::AddNext { .. } => "published a next signing key",
         };
         let outcome = self.store.rotate_keys_locked(plan).await?;
-        // A read of the keys begun before this change must not be kept after it.
-        self.forget_all();
         match outcome {
             RotationOutcome::Applied => tracing::info!(as.id = %server.id, "{what}"),
             RotationOutcome::Superseded => {
@@ -399,83 +316,5 @@ impl KeyRing {
             .sealer
             .open(key.kid.as_str(), &key.sealed_private_key)?;
         Signer::from_pkcs8(key.kid.clone(), key.alg, &pkcs8)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-    use crate::clock::TestClock;
-    use crate::model::{IssuerMode, SigningAlg, Status, Timestamp, TokenLifetimes};
-
-    #[tokio::test]
-    async fn a_kid_the_ring_has_not_read_makes_it_read_the_keys_again_at_most_once_a_second() {
-        let url = crate::config::DatabaseUrl::parse("sqlite::memory:").unwrap();
-        let store = crate::store::connect(&url, Duration::from_secs(5))
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        let clock = Arc::new(TestClock::new(Timestamp::from_unix(1_700_000_000)));
-        let secret = SecretKey::parse(&"11".repeat(32)).unwrap();
-        let settings = KeySettings {
-            rotation_interval: Duration::from_secs(90 * 86_400),
-            jwks_cache_lifetime: Duration::from_secs(300),
-            check_interval: Duration::from_secs(3600),
-            max_token_lifetime: Duration::from_secs(86_400),
-        };
-        // Two replicas' rings on one database; neither hears of the other's changes.
-        let rotating = KeyRing::new(store.clone(), &secret, clock.clone(), settings).unwrap();
-        let behind = KeyRing::new(store.clone(), &secret, clock.clone(), settings).unwrap();
-        let now = clock.now();
-        let server = AuthServer {
-            id: AuthServerId::default_server(),
-            name: "default".into(),
-            description: String::new(),
-            audiences: vec!["api://default".into()],
-            issuer_mode: IssuerMode::OrgUrl,
-            status: Status::Active,
-            signing_alg: SigningAlg::ES256,
-            scopes: vec![],
-            claims: vec![],
-            token_lifetimes: TokenLifetimes::default(),
-            policies: vec![],
-            revision: 0,
-            created_at: now,
-            updated_at: now,
-        };
-        store.insert_auth_server(&server).await.unwrap();
-        rotating.maintain(&server).await.unwrap();
-        behind.signer(&server.id).await.unwrap();
-        // Two rotations: the new signing key was not even published when `behind` read.
-        rotating.rotate_now(&server).await.unwrap();
-        rotating.rotate_now(&server).await.unwrap();
-        let kid = rotating.signer(&server.id).await.unwrap().kid().to_string();
-        let es256 = jsonwebtoken::Algorithm::ES256;
-        assert!(behind
-            .cached(&server.id)
-            .unwrap()
-            .verifier(&kid, es256)
-            .is_none());
-
-        // Read this second already: an unknown kid does not make it read again.
-        assert!(behind
-            .keys_verifying(&server.id, &kid, es256)
-            .await
-            .unwrap()
-            .is_none());
-        clock.advance(Duration::from_secs(1));
-        let keys = behind
-            .keys_verifying(&server.id, &kid, es256)
-            .await
-            .unwrap()
-            .expect("the key rotated in elsewhere is read and found");
-        assert!(keys.verifier(&kid, es256).is_some());
-        assert!(behind
-            .keys_verifying(&server.id, "no-such-kid", es256)
-            .await
-            .unwrap()
-            .is_none());
     }
 }

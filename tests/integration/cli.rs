@@ -210,7 +210,7 @@ async fn keys_rotate_from_the_command_line_is_picked_up_by_a_running_server() {
     let before = app
         .state
         .engine
-        .keys()
+        .directory()
         .signer(&id)
         .await
         .unwrap()
@@ -237,7 +237,7 @@ async fn keys_rotate_from_the_command_line_is_picked_up_by_a_running_server() {
     let after = app
         .state
         .engine
-        .keys()
+        .directory()
         .signer(&id)
         .await
         .unwrap()

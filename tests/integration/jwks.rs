@@ -26,7 +26,7 @@ async fn jwks_publishes_the_active_and_next_public_keys_only() {
     let signer = app
         .state
         .engine
-        .keys()
+        .directory()
         .signer(&AuthServerId::default_server())
         .await
         .unwrap();
@@ -94,7 +94,7 @@ async fn tokens_signed_with_each_algorithm_verify_against_the_published_jwks() {
     ] {
         let id = AuthServerId::parse(server).unwrap();
         let issuer = format!("{}/oauth2/{server}", app.base_url);
-        let signer = app.state.engine.keys().signer(&id).await.unwrap();
+        let signer = app.state.engine.directory().signer(&id).await.unwrap();
         let now = app.state.engine.now().unix();
         let token = signer
             .sign_jwt(&json!({

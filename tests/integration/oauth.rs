@@ -1348,9 +1348,11 @@ async fn token_lifetimes_are_set_per_server() {
         .auth_server(&authd::model::AuthServerId::parse("long").unwrap())
         .await
         .unwrap();
-    let keys = app.state.engine.keys();
-    keys.rotate_now(&long).await.unwrap();
-    let retired = keys
+    app.state.engine.rotate_keys(&long).await.unwrap();
+    let retired = app
+        .state
+        .engine
+        .keys()
         .stored_keys(&long.id)
         .await
         .unwrap()

@@ -52,7 +52,6 @@ impl Admin {
             .await
             .map_err(taken(NAME_TAKEN))?;
         self.directory.drop_all();
-        self.keys.reload(&server.id).await?;
         tracing::info!(as.id = %server.id, "authorization server created");
         Ok(server)
     }
@@ -107,8 +106,8 @@ impl Admin {
                 Ok(())
             })
             .await?;
-        if status == Status::Active {
-            self.keys.maintain(&server).await?;
+        if status == Status::Active && self.keys.maintain(&server).await? {
+            self.directory.drop_all();
         }
         Ok(server)
     }
@@ -188,7 +187,9 @@ impl Admin {
                 "status: An inactive authorization server has no keys to rotate".to_owned(),
             ]));
         }
-        Ok(self.keys.rotate_now(&server).await?)
+        let outcome = self.keys.rotate_now(&server).await?;
+        self.directory.drop_all();
+        Ok(outcome)
     }
 }
 

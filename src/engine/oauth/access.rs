@@ -41,7 +41,7 @@ impl OAuth {
         let kid = header.kid.unwrap_or_default();
         let not_ours = || invalid("The access token was not signed by this server.");
         let keys = self
-            .keys
+            .directory
             .keys_verifying(&server.id, &kid, header.alg)
             .await?
             .ok_or_else(not_ours)?;

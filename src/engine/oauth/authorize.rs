@@ -610,7 +610,7 @@ impl OAuth {
         let header = jsonwebtoken::decode_header(id_token).map_err(|_| invalid())?;
         let kid = header.kid.ok_or_else(invalid)?;
         let keys = self
-            .keys
+            .directory
             .keys_verifying(&server.id, &kid, header.alg)
             .await?
             .ok_or_else(invalid)?;

@@ -98,7 +98,7 @@ impl OAuth {
             .map_or(subject.client.id.as_str(), |user| user.login.as_str());
         claims.insert("sub".into(), sub.into());
         add_custom_claims(&mut claims, server, ClaimType::Resource, subject);
-        let signer = self.keys.signer(&server.id).await?;
+        let signer = self.directory.signer(&server.id).await?;
         let token = signer
             .sign_jwt(&claims)
             .map_err(|err| Error::Internal(Box::new(err)))?;
@@ -123,7 +123,7 @@ impl OAuth {
             return Err(Error::Internal("an ID token needs a user".into()));
         };
         let server = subject.server;
-        let signer = self.keys.signer(&server.id).await?;
+        let signer = self.directory.signer(&server.id).await?;
         let now = self.now();
         let mut claims = Map::new();
         claims.insert("sub".into(), user.id.as_str().into());

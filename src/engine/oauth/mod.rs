@@ -16,7 +16,6 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::keys::seal::Sealer;
-use crate::keys::KeyRing;
 use crate::model::{AuthServerId, Document, Timestamp};
 use crate::store::Store;
 
@@ -31,7 +30,6 @@ use super::Result;
 pub struct OAuth {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    keys: Arc<KeyRing>,
     directory: Arc<Directory>,
     sign_in: SignIn,
     lifetimes: Lifetimes,
@@ -47,8 +45,6 @@ pub struct OAuthParts {
     pub store: Arc<dyn Store>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
-    /// Signing keys.
-    pub keys: Arc<KeyRing>,
     /// Servers and apps as requests read them.
     pub directory: Arc<Directory>,
     /// Sessions, and the password grant's sign-in.
@@ -69,7 +65,6 @@ impl OAuth {
         Self {
             store: parts.store,
             clock: parts.clock,
-            keys: parts.keys,
             directory: parts.directory,
             sign_in: parts.sign_in,
             lifetimes: parts.lifetimes,
@@ -79,13 +74,10 @@ impl OAuth {
         }
     }
 
-    /// The published JWKS of an active server. Served from the key ring's cache, so only the
-    /// first request after start or rotation touches the database.
+    /// The published JWKS of an active server, from the directory: only the first request after
+    /// start or a change touches the database.
     pub async fn jwks(&self, id: &AuthServerId) -> Result<Document> {
-        // The server first (held too): an inactive server publishes nothing, whatever keys of
-        // it are held.
-        self.directory.server_entry(id).await?;
-        Ok(self.keys.server_keys(id).await?.jwks.clone())
+        self.directory.jwks(id).await
     }
 
     fn now(&self) -> Timestamp {
