@@ -1,4 +1,5 @@
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use authd::keys::seal::Sealer;
@@ -143,6 +144,19 @@ async fn a_retired_key_stays_while_its_tokens_may_live_and_disappears_after() {
     );
 }
 
+/// Hands out a new key pair only once two have been asked for.
+struct BothAsked(std::sync::Barrier);
+
+impl authd::keys::KeySource for BothAsked {
+    fn key_pair(
+        &self,
+        alg: authd::model::SigningAlg,
+    ) -> Result<authd::keys::generate::GeneratedKey, authd::keys::Error> {
+        self.0.wait();
+        authd::keys::generate::generate(alg)
+    }
+}
+
 #[tokio::test]
 async fn two_concurrent_rotations_of_one_server_produce_exactly_one_new_key() {
     let app = TestApp::spawn().await;
@@ -153,17 +167,29 @@ async fn two_concurrent_rotations_of_one_server_produce_exactly_one_new_key() {
         .auth_server(&AuthServerId::default_server())
         .await
         .unwrap();
-    // Neither rotation can store its keys until both have read the ones they replace: they
-    // are concurrent however fast the new keys come.
-    let held = app.database.hold_writes_to("authorization_servers").await;
-    let rotate = |app: &TestApp| {
-        let keys = app.state.engine.keys().clone();
+    // Two replicas' key rings, whose new keys come only once both rotations have asked for
+    // one: both have read the keys they replace by then, however the tasks are scheduled.
+    let url = authd::config::DatabaseUrl::parse(app.database.url()).unwrap();
+    let secret = authd::config::SecretKey::parse(TEST_SECRET).unwrap();
+    let both_asked = Arc::new(BothAsked(std::sync::Barrier::new(2)));
+    let mut rotations = Vec::new();
+    for _ in 0..2 {
+        let store = authd::store::connect(&url, Duration::from_secs(10))
+            .await
+            .unwrap();
+        let keys = authd::keys::KeyRing::new(
+            store,
+            &secret,
+            app.clock.clone(),
+            *app.state.engine.keys().settings(),
+        )
+        .unwrap()
+        .with_source(both_asked.clone());
         let server = server.clone();
-        tokio::spawn(async move { keys.rotate_now(&server).await })
-    };
-    let (first, second) = (rotate(&app), rotate(&app));
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    drop(held);
+        rotations.push(tokio::spawn(async move { keys.rotate_now(&server).await }));
+    }
+    let second = rotations.pop().unwrap();
+    let first = rotations.pop().unwrap();
     let mut outcomes = [
         first.await.unwrap().unwrap(),
         second.await.unwrap().unwrap(),

@@ -125,31 +125,6 @@ impl TestDatabase {
         Some(connection)
     }
 
-    /// Makes writes to `table` wait until the returned connection is dropped, while reads go
-    /// on: on PostgreSQL an `EXCLUSIVE` table lock (which `SELECT … FOR UPDATE` waits for too),
-    /// on SQLite the database's write lock, held by an open write transaction.
-    pub async fn hold_writes_to(&self, table: &str) -> HeldWrites {
-        if self.postgres.is_some() {
-            let mut connection = sqlx::PgConnection::connect(&self.url).await.unwrap();
-            sqlx::raw_sql(&format!("BEGIN; LOCK TABLE {table} IN EXCLUSIVE MODE;"))
-                .execute(&mut connection)
-                .await
-                .unwrap();
-            HeldWrites {
-                _connection: Box::new(connection),
-            }
-        } else {
-            let mut connection = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
-            sqlx::raw_sql("BEGIN IMMEDIATE;")
-                .execute(&mut connection)
-                .await
-                .unwrap();
-            HeldWrites {
-                _connection: Box::new(connection),
-            }
-        }
-    }
-
     /// Ends [`TestDatabase::cut_off`].
     pub async fn restore(&self) -> bool {
         self.allow_connections(true).await
@@ -203,12 +178,6 @@ impl TestDatabase {
         };
         self.execute(&statement).await;
     }
-}
-
-/// Writes held back by [`TestDatabase::hold_writes_to`] until this is dropped (the open
-/// transaction rolls back with its connection).
-pub struct HeldWrites {
-    _connection: Box<dyn std::any::Any + Send>,
 }
 
 impl Drop for TestDatabase {
