@@ -3,7 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::model::{AuthServer, AuthServerId, PlainToken, ScopeSet, Timestamp, UserId};
+use crate::model::{AuthServer, AuthServerId, PlainToken, ScopeSet, Timestamp, User, UserId};
 
 use super::client_auth::ClientCredentials;
 use super::mint::{grant_id_of, user_claims};
@@ -21,6 +21,8 @@ pub struct AccessToken {
     pub client_id: String,
     /// The user, if any.
     pub user_id: Option<UserId>,
+    /// The user as read to check the token, if any.
+    pub user: Option<User>,
     /// Granted scopes.
     pub scopes: ScopeSet,
     /// When it expires.
@@ -108,7 +110,7 @@ impl OAuth {
         // A deactivated, suspended or locked user's tokens stop working at once; a
         // deactivation, suspension or password change ends them for good.
         if uid.is_some() {
-            let valid = user.is_some_and(|user| {
+            let valid = user.as_ref().is_some_and(|user| {
                 user.may_sign_in(self.now()) && !user.predates_revocation(issued_at)
             });
             if !valid {
@@ -131,6 +133,7 @@ impl OAuth {
                 .unwrap_or_default()
                 .to_owned(),
             user_id: uid,
+            user,
             scopes,
             expires_at: Timestamp::from_unix(exp),
             claims,
@@ -147,17 +150,12 @@ impl OAuth {
                     .to_owned(),
             ));
         }
-        let Some(user_id) = access.user_id else {
+        // Checked as the token was: active, and not ended since it was issued.
+        let Some(user) = access.user else {
             return Err(Error::InvalidAccessToken(
                 "The access token has no user.".to_owned(),
             ));
         };
-        let user = self.store.get_user(&user_id).await?;
-        if !user.may_sign_in(self.now()) {
-            return Err(Error::InvalidAccessToken(
-                "The user of this access token is not active.".to_owned(),
-            ));
-        }
         let mut claims = user_claims(&user, &access.scopes);
         claims.insert("sub".into(), user.id.as_str().into());
         Ok(Value::Object(claims))
