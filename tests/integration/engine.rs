@@ -11,7 +11,7 @@ use authd::config::{Config, SettingsArgs};
 use authd::engine::oauth::authorize::{AuthorizationRequest, AuthorizeOutcome, BrowserSession};
 use authd::engine::oauth::client_auth::ClientCredentials;
 use authd::engine::oauth::token::TokenGrant;
-use authd::engine::sign_in::authn::{AuthnStatus, PrimaryAuthentication};
+use authd::engine::sign_in::authn::{AuthnResult, AuthnStatus, PrimaryAuthentication};
 use authd::engine::{Engine, Error};
 use authd::model::{AuthServerId, PlainToken};
 use secrecy::SecretString;
@@ -51,12 +51,13 @@ async fn engine() -> (Engine, Arc<TestClock>) {
     (app.into_state().engine.clone(), clock)
 }
 
-async fn sign_in(engine: &Engine, password: &str) -> Result<AuthnStatus, Error> {
+/// Alice's primary authentication, counted against the sign-in limits as every sign-in is.
+async fn authenticate(engine: &Engine, password: &str) -> Result<AuthnResult, Error> {
     let sign_in = engine.sign_in();
     let permit = sign_in
         .check_sign_in_rate(None, Some("alice@example.com"))
         .await?;
-    let result = sign_in
+    sign_in
         .authenticate(PrimaryAuthentication {
             permit,
             username: "alice@example.com".into(),
@@ -64,8 +65,11 @@ async fn sign_in(engine: &Engine, password: &str) -> Result<AuthnStatus, Error> 
             relay_state: None,
             warn_before_password_expired: false,
         })
-        .await?;
-    Ok(result.status)
+        .await
+}
+
+async fn sign_in(engine: &Engine, password: &str) -> Result<AuthnStatus, Error> {
+    Ok(authenticate(engine, password).await?.status)
 }
 
 fn web_credentials() -> ClientCredentials {
@@ -81,22 +85,7 @@ fn web_credentials() -> ClientCredentials {
 #[tokio::test]
 async fn a_code_with_pkce_is_issued_for_a_session_token_and_redeemed_once() {
     let (engine, _) = engine().await;
-    let permit = engine
-        .sign_in()
-        .check_sign_in_rate(None, Some("alice@example.com"))
-        .await
-        .unwrap();
-    let signed_in = engine
-        .sign_in()
-        .authenticate(PrimaryAuthentication {
-            permit,
-            username: "alice@example.com".into(),
-            password: SecretString::from(PASSWORD.to_owned()),
-            relay_state: None,
-            warn_before_password_expired: false,
-        })
-        .await
-        .unwrap();
+    let signed_in = authenticate(&engine, PASSWORD).await.unwrap();
     let session_token = signed_in.session_token.unwrap().token;
 
     let verifier = "a-verifier-of-at-least-forty-three-characters-long";
@@ -180,22 +169,7 @@ async fn a_lockout_ends_when_its_time_has_passed_on_the_clock() {
 #[tokio::test]
 async fn a_session_token_is_single_use() {
     let (engine, _) = engine().await;
-    let permit = engine
-        .sign_in()
-        .check_sign_in_rate(None, Some("alice@example.com"))
-        .await
-        .unwrap();
-    let result = engine
-        .sign_in()
-        .authenticate(PrimaryAuthentication {
-            permit,
-            username: "alice@example.com".into(),
-            password: SecretString::from(PASSWORD.to_owned()),
-            relay_state: None,
-            warn_before_password_expired: false,
-        })
-        .await
-        .unwrap();
+    let result = authenticate(&engine, PASSWORD).await.unwrap();
     let token: PlainToken = result.session_token.unwrap().token;
     let session = engine.sign_in().create_session(&token).await.unwrap();
     assert_eq!(session.session.login, "alice@example.com");
