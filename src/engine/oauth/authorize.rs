@@ -183,10 +183,10 @@ impl OAuth {
         };
         let mode = validated.mode;
 
-        // The user: a session token (consumed, and a session set), or the sid cookie (read with
-        // its user).
+        // The user: a session token (consumed, and a session set), or the sid cookie, each
+        // read with its user.
         let mut new_session = None;
-        let session: Option<(Session, Option<User>)> =
+        let session: Option<(Session, User)> =
             if let Some(token) = request.session_token.as_deref().filter(|t| !t.is_empty()) {
                 match self
                     .sign_in
@@ -194,9 +194,9 @@ impl OAuth {
                     .await
                 {
                     Ok(created) => {
-                        let session = created.session.clone();
+                        let found = (created.session.clone(), (*created.user).clone());
                         new_session = Some(created);
-                        Some((session, None))
+                        Some(found)
                     }
                     Err(Error::AuthenticationFailed) => {
                         return Ok(respond_error(
@@ -212,12 +212,7 @@ impl OAuth {
                 None
             } else {
                 match &browser.cookie {
-                    Some(cookie) => self
-                        .sign_in
-                        .session_and_user_for_cookie(cookie)
-                        .await
-                        .ok()
-                        .map(|(session, user)| (session, Some(user))),
+                    Some(cookie) => self.sign_in.session_and_user_for_cookie(cookie).await.ok(),
                     None => None,
                 }
             };
@@ -240,10 +235,6 @@ impl OAuth {
                 ));
             }
             return Ok(AuthorizeOutcome::NeedLogin { reauthenticate });
-        };
-        let user = match user {
-            Some(user) => user,
-            None => self.store.get_user(&session.user_id).await?,
         };
         if !user.may_sign_in(now) {
             return Ok(AuthorizeOutcome::NeedLogin {

@@ -14,6 +14,9 @@ pub struct NewSession {
     pub session: Session,
     /// The `sid` cookie's value.
     pub cookie: PlainToken,
+    /// Whose session, as read when it started (boxed: a new session travels inside results
+    /// that are otherwise small).
+    pub user: Box<User>,
 }
 
 impl SignIn {
@@ -50,8 +53,8 @@ impl SignIn {
         let max_expires_at = now.plus(self.settings.session_max_lifetime);
         let session = Session {
             id: SessionId::generate(),
-            user_id: user.id,
-            login: user.login,
+            user_id: user.id.clone(),
+            login: user.login.clone(),
             created_at: now,
             expires_at: now
                 .plus(self.settings.session_idle_lifetime)
@@ -63,7 +66,11 @@ impl SignIn {
         let cookie = PlainToken::generate();
         self.store.insert_session(&session, &cookie.hash()).await?;
         tracing::info!(user.id = %session.user_id, session.id = %session.id, "session created");
-        Ok(NewSession { session, cookie })
+        Ok(NewSession {
+            session,
+            cookie,
+            user: Box::new(user),
+        })
     }
 
     /// An active session by id.
