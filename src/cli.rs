@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::app::{self, App};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, SettingsArgs};
-use crate::engine::admin::apps::AppSpec;
+use crate::engine::admin::apps::{AppField, AppSpec};
 use crate::model::{
     ApplicationType, AuthServerId, GrantType, KeyState, RefreshTokenSettings, ResponseType,
     RotationType,
@@ -552,23 +552,33 @@ async fn apps(config: Config, command: AppsCommand) -> anyhow::Result<()> {
                     response_types.extend([ResponseType::Token, ResponseType::IdToken]);
                 }
                 let token_endpoint_auth_method = application_type.default_auth_method();
-                let (client, secret) = app
-                    .engine
-                    .admin()
-                    .create_app(AppSpec {
-                        client_id,
-                        client_secret: None,
-                        label,
-                        application_type,
-                        redirect_uris,
-                        post_logout_redirect_uris: vec![],
-                        grant_types,
-                        response_types,
-                        token_endpoint_auth_method,
-                        jwks: None,
-                        refresh_token: Some(refresh_token),
-                    })
-                    .await?;
+                let spec = AppSpec {
+                    client_id,
+                    client_secret: None,
+                    label,
+                    application_type,
+                    redirect_uris,
+                    post_logout_redirect_uris: vec![],
+                    grant_types,
+                    response_types,
+                    token_endpoint_auth_method,
+                    jwks: None,
+                    refresh_token: Some(refresh_token),
+                };
+                if let Some((field, problem)) = spec.problems().into_iter().next() {
+                    let flag = match field {
+                        AppField::Label => "--label",
+                        AppField::RedirectUris => "--redirect-uri",
+                        AppField::GrantTypes => "--grant-type",
+                        AppField::RefreshTokenLeeway => "--refresh-leeway",
+                        // Not set from the command line.
+                        AppField::PostLogoutRedirectUris
+                        | AppField::Jwks
+                        | AppField::ClientSecret => field.in_api(),
+                    };
+                    anyhow::bail!("{flag}: {problem}");
+                }
+                let (client, secret) = app.engine.admin().create_app(spec).await?;
                 if json {
                     print_out(&format!(
                         "{}\n",

@@ -419,5 +419,19 @@ async fn apps_are_created_listed_and_their_secrets_rotated_from_the_command_line
     ))
     .await;
     assert!(!refused.status.success());
-    assert!(stderr(&refused).contains("leeway"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("--refresh-leeway: must be from 0 to 60 seconds"),
+        "{}",
+        stderr(&refused)
+    );
+    let refused = run(args(
+        "apps create --label Spa --type browser --grant-type client_credentials",
+    ))
+    .await;
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("--grant-type: client_credentials needs a confidential client"),
+        "{}",
+        stderr(&refused)
+    );
 }
