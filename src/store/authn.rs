@@ -307,15 +307,7 @@ macro_rules! implement {
                     .bind(pending.user_id.as_str())
                     .run(&mut *tx)
                     .await?;
-                sqlx::query(sql::INSERT_TRANSACTION)
-                    .bind(token.as_str())
-                    .bind(pending.user_id.as_str())
-                    .bind(pending.state.as_str())
-                    .bind(pending.relay_state.as_deref())
-                    .bind(pending.auth_time.unix())
-                    .bind(pending.expires_at.unix())
-                    .run(&mut *tx)
-                    .await?;
+                insert_transaction(&mut *tx, token, pending).await?;
                 tx.commit().await.map_err(map_err)
             }
 
@@ -338,16 +330,7 @@ macro_rules! implement {
                 state: &TokenHash,
                 pending: &PendingAuthn,
             ) -> Result<()> {
-                sqlx::query(sql::INSERT_TRANSACTION)
-                    .bind(state.as_str())
-                    .bind(pending.user_id.as_str())
-                    .bind(pending.state.as_str())
-                    .bind(pending.relay_state.as_deref())
-                    .bind(pending.auth_time.unix())
-                    .bind(pending.expires_at.unix())
-                    .run(&self.pool)
-                    .await?;
-                Ok(())
+                insert_transaction(&self.pool, state, pending).await
             }
 
             async fn get_transaction(
@@ -373,6 +356,23 @@ macro_rules! implement {
                     .optional(&self.pool)
                     .await
             }
+        }
+
+        async fn insert_transaction<'e>(
+            executor: impl sqlx::Executor<'e, Database = Db>,
+            state: &TokenHash,
+            pending: &PendingAuthn,
+        ) -> Result<()> {
+            sqlx::query(sql::INSERT_TRANSACTION)
+                .bind(state.as_str())
+                .bind(pending.user_id.as_str())
+                .bind(pending.state.as_str())
+                .bind(pending.relay_state.as_deref())
+                .bind(pending.auth_time.unix())
+                .bind(pending.expires_at.unix())
+                .run(executor)
+                .await?;
+            Ok(())
         }
     };
 }
