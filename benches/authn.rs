@@ -41,7 +41,8 @@ fn start_server() -> Server {
     let seed = dir.path().join("seed.toml");
     std::fs::write(
         &seed,
-        format!("[[users]]\nlogin = \"bench@example.com\"\npassword = \"{PASSWORD}\"\n"),
+        format!("[[users]]\nlogin = \"bench@example.com\"\npassword = \"{PASSWORD}\"\n\
+             [users.profile]\nfirstName = \"Bench\"\nlastName = \"User\"\nemail = \"bench@example.com\"\n"),
     )
     .unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_authd"))

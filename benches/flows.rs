@@ -83,7 +83,9 @@ response_types = ["code"]
     );
     for user in 0..USERS {
         seed.push_str(&format!(
-            "\n[[users]]\nlogin = \"bench{user}@example.com\"\npassword = \"{PASSWORD}\"\n"
+            "\n[[users]]\nlogin = \"bench{user}@example.com\"\npassword = \"{PASSWORD}\"\n\
+             [users.profile]\nfirstName = \"Bench\"\nlastName = \"User\"\n\
+             email = \"bench{user}@example.com\"\n"
         ));
     }
     seed

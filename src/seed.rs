@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::admin::apps::{AppField, AppSpec};
+use crate::engine::admin::auth_servers::{scope_name_problems, AuthServerSpec, ClaimSpec};
 use crate::engine::admin::trusted_origins::OriginSpec;
 use crate::engine::provisioning::UserSpec;
 use crate::engine::{self, Change, Engine};
@@ -224,6 +225,33 @@ struct SeedUser {
     profile: serde_json::Map<String, serde_json::Value>,
 }
 
+impl SeedAuthServer {
+    /// The server as the Authorization Servers API describes one, with the seed file's defaults.
+    fn spec(&self) -> AuthServerSpec {
+        AuthServerSpec {
+            name: self.name.clone().unwrap_or_else(|| self.id.to_string()),
+            description: self.description.clone(),
+            audiences: self
+                .audiences
+                .clone()
+                .unwrap_or_else(|| vec![format!("api://{}", self.id)]),
+        }
+    }
+}
+
+impl SeedUser {
+    /// The user as the Users API describes one, to be checked by the same rules.
+    fn spec(&self) -> UserSpec {
+        UserSpec {
+            login: self.login.clone(),
+            status: self.status,
+            profile: self.profile.clone(),
+            password: self.password.clone().map(SecretString::from),
+            password_hash: self.password_hash.clone(),
+        }
+    }
+}
+
 fn active() -> Status {
     Status::Active
 }
@@ -277,11 +305,22 @@ impl Seed {
     fn validate(&self) -> Result<(), String> {
         for server in &self.authorization_servers {
             server.token_lifetimes.parse(&server.id)?;
-            for claim in &server.claims {
-                if !crate::engine::oauth::mint::is_valid_expression(&claim.value) {
+            if let Some(problem) = server.spec().problems().into_iter().next() {
+                return Err(format!("authorization_servers.{}: {problem}", server.id));
+            }
+            for scope in &server.scopes {
+                if let Some(problem) = scope_name_problems(scope).into_iter().next() {
                     return Err(format!(
-                        "authorization_servers.{}.claims.{}: value {:?} is not user.profile.<attribute>, user.id, user.login, app.id, app.label or a quoted string",
-                        server.id, claim.name, claim.value
+                        "authorization_servers.{}.scopes.{scope}: {problem}",
+                        server.id
+                    ));
+                }
+            }
+            for claim in &server.claims {
+                if let Some(problem) = ClaimSpec::from(claim).problems().into_iter().next() {
+                    return Err(format!(
+                        "authorization_servers.{}.claims.{}: {problem}",
+                        server.id, claim.name
                     ));
                 }
             }
@@ -328,6 +367,9 @@ impl Seed {
             if user.login.trim().is_empty() {
                 return Err("users: login must not be empty".into());
             }
+            if let Some(problem) = user.spec().problems().into_iter().next() {
+                return Err(format!("users.{}: {problem}", user.login));
+            }
             if user.password.is_some() && user.password_hash.is_some() {
                 return Err(format!(
                     "users.{}: give password or password_hash, not both",
@@ -369,9 +411,7 @@ impl Seed {
             let digest = changed(engine, "authorization_server", &key, &server)
                 .await
                 .map_err(apply_error)?;
-            let audiences = server
-                .audiences
-                .unwrap_or_else(|| vec![format!("api://{}", server.id)]);
+            let spec = server.spec();
             let token_lifetimes = server
                 .token_lifetimes
                 .parse(&server.id)
@@ -380,10 +420,10 @@ impl Seed {
                     message,
                 })?;
             let desired = AuthServer {
-                name: server.name.unwrap_or_else(|| server.id.to_string()),
+                name: spec.name,
                 id: server.id,
-                description: server.description,
-                audiences,
+                description: spec.description,
+                audiences: spec.audiences,
                 issuer_mode: IssuerMode::OrgUrl,
                 status: server.status,
                 signing_alg: server.signing_alg,
@@ -454,13 +494,7 @@ impl Seed {
             let digest = changed(engine, "user", &key, &user)
                 .await
                 .map_err(apply_error)?;
-            let spec = UserSpec {
-                login: user.login,
-                status: user.status,
-                profile: user.profile,
-                password: user.password.map(SecretString::from),
-                password_hash: user.password_hash,
-            };
+            let spec = user.spec();
             let change = engine
                 .provisioning()
                 .put_user(spec, digest.is_some())

@@ -13,6 +13,7 @@ use crate::model::{
 };
 use crate::store::{self, Store};
 
+use super::admin::users::{password_problems, profile_problems};
 use super::admin::Admin;
 use super::directory::Directory;
 use super::lifetimes::Lifetimes;
@@ -33,6 +34,32 @@ pub struct UserSpec {
     pub password: Option<SecretString>,
     /// A hash to import instead of a password (bcrypt or argon2).
     pub password_hash: Option<String>,
+}
+
+impl UserSpec {
+    /// The Users API's rules for this user: its profile, with `login` as `profile.login`, and
+    /// its password. An imported hash is taken as it is, as Okta's import does.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self
+            .profile
+            .get("login")
+            .is_some_and(|login| login.as_str() != Some(&self.login))
+        {
+            problems.push("profile.login: must be the same as login".to_owned());
+        }
+        problems.extend(profile_problems(&self.profile_with_login()));
+        if let Some(password) = &self.password {
+            problems.extend(password_problems(&self.login, password));
+        }
+        problems
+    }
+
+    fn profile_with_login(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut profile = self.profile.clone();
+        profile.insert("login".to_owned(), self.login.clone().into());
+        profile
+    }
 }
 
 /// The provisioning service.
@@ -278,6 +305,11 @@ impl Provisioning {
     /// re-hashed only if it differs from the stored one, so applying the same spec twice writes
     /// nothing.
     pub async fn put_user(&self, spec: UserSpec, update: bool) -> Result<Change> {
+        let problems = spec.problems();
+        if !problems.is_empty() {
+            return Err(super::Error::Validation(problems));
+        }
+        let profile = spec.profile_with_login();
         let existing = match self.store.get_user_by_login(&spec.login).await {
             Ok(user) => Some(user),
             Err(store::Error::NotFound) => None,
@@ -293,7 +325,7 @@ impl Provisioning {
                 id: crate::model::UserId::generate(),
                 status: spec.status,
                 login: spec.login,
-                profile: spec.profile,
+                profile,
                 password_changed_at: password_hash.as_ref().map(|_| now),
                 password_hash,
                 created_at: now,
@@ -316,7 +348,7 @@ impl Provisioning {
 
         let mut user = existing.clone();
         user.login = spec.login;
-        user.profile = spec.profile;
+        user.profile = profile;
         if user.status != spec.status {
             user.status = spec.status;
             user.status_changed_at = Some(now);

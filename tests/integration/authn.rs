@@ -32,11 +32,19 @@ email = "alice@example.com"
 login = "expired@example.com"
 password = "{PASSWORD}"
 status = "PASSWORD_EXPIRED"
+[users.profile]
+firstName = "Expired"
+lastName = "Example"
+email = "expired@example.com"
 
 [[users]]
 login = "suspended@example.com"
 password = "{PASSWORD}"
 status = "SUSPENDED"
+[users.profile]
+firstName = "Suspended"
+lastName = "Example"
+email = "suspended@example.com"
 "#
     )
 }
@@ -549,7 +557,9 @@ async fn an_imported_bcrypt_hash_signs_in_and_is_upgraded_to_argon2id() {
     let hash = bcrypt::hash("imported-Pass-1", 4).unwrap();
     let app = TestApp::spawn_with(Options {
         seed: Some(format!(
-            "[[users]]\nlogin = \"legacy@example.com\"\npassword_hash = \"{hash}\"\n"
+            "[[users]]\nlogin = \"legacy@example.com\"\npassword_hash = \"{hash}\"\n\
+                 [users.profile]\nfirstName = \"Legacy\"\nlastName = \"Example\"\n\
+                 email = \"legacy@example.com\"\n"
         )),
         ..Default::default()
     })

@@ -20,7 +20,8 @@ async fn memory_returns_near_idle_after_a_burst_of_sign_ins() {
     let seed = dir.path().join("seed.toml");
     std::fs::write(
         &seed,
-        "[[users]]\nlogin = \"alice@example.com\"\npassword = \"Memory-passw0rd-1\"\n",
+        "[[users]]\nlogin = \"alice@example.com\"\npassword = \"Memory-passw0rd-1\"\n\
+         [users.profile]\nfirstName = \"Alice\"\nlastName = \"Example\"\nemail = \"alice@example.com\"\n",
     )
     .unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -19,10 +19,11 @@ response_types = ["code"]
 
 [[users]]
 login = "Alice@Example.com"
-password = "correct horse battery staple"
+password = "Correct-horse-battery-9"
 [users.profile]
 firstName = "Alice"
 lastName = "Example"
+email = "alice@example.com"
 "#;
 
 fn seed(dir: &Path, url: &str, file: &Path) -> String {
@@ -94,7 +95,7 @@ async fn changing_the_seed_updates_the_objects_it_names() {
         .unwrap();
     let changed = SEED
         .replace("lastName = \"Example\"", "lastName = \"Changed\"")
-        .replace("correct horse battery staple", "a new password")
+        .replace("Correct-horse-battery-9", "A-new-passw0rd")
         .replace("api://example", "api://changed");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("seed.toml");
@@ -135,7 +136,7 @@ async fn seeded_passwords_are_stored_as_argon2id() {
     assert!(user.id.as_str().starts_with("00u") && user.id.as_str().len() == 20);
     let hash = user.password_hash.unwrap();
     assert!(hash.starts_with("$argon2id$v=19$"), "{hash}");
-    assert!(!hash.contains("correct horse"));
+    assert!(!hash.contains("Correct-horse"));
 }
 
 /// Runs `authd seed` on a fresh in-memory database: its exit code and standard error.
@@ -178,4 +179,94 @@ async fn an_invalid_seed_file_stops_start_up_naming_the_problem() {
         message.contains("unknown application type: \"spaceship\""),
         "{message}"
     );
+}
+
+#[tokio::test]
+async fn seeded_users_and_servers_are_checked_by_the_management_api_rules() {
+    let user = |profile: &str, password: &str| {
+        format!(
+            "[[users]]\nlogin = \"bob@example.com\"\npassword = \"{password}\"\n\
+             [users.profile]\n{profile}"
+        )
+    };
+    let complete = "firstName = \"Bob\"\nlastName = \"Example\"\nemail = \"bob@example.com\"\n";
+    let refused = [
+        (
+            user("firstName = \"Bob\"\nemail = \"bob@example.com\"\n", "Passw0rd-long"),
+            "users.bob@example.com: lastName: The field cannot be left blank",
+        ),
+        (
+            user("firstName = \"Bob\"\nlastName = \"E\"\nemail = \"bob\"\n", "Passw0rd-long"),
+            "users.bob@example.com: email: Does not match required pattern",
+        ),
+        (
+            user(complete, "pass"),
+            "users.bob@example.com: password: Password requirements were not met. Passwords \
+             must have at least 8 characters, an uppercase letter, a number",
+        ),
+        (
+            user(complete, "Bob-Passw0rd"),
+            "no parts of your username",
+        ),
+        (
+            user(&format!("{complete}login = \"carol@example.com\"\n"), "Passw0rd-long"),
+            "users.bob@example.com: profile.login: must be the same as login",
+        ),
+        (
+            "[[authorization_servers]]\nid = \"api\"\nscopes = [\"okta.users.read\"]\n".to_owned(),
+            "authorization_servers.api.scopes.okta.users.read: name: \"okta.users.read\" is reserved",
+        ),
+        (
+            "[[authorization_servers]]\nid = \"api\"\naudiences = [\" \"]\n".to_owned(),
+            "authorization_servers.api: audiences: at least one non-empty audience is required",
+        ),
+        (
+            "[[authorization_servers]]\nid = \"api\"\nname = \"\"\n".to_owned(),
+            "authorization_servers.api: name: The field cannot be left blank",
+        ),
+    ];
+    for (seed, expected) in refused {
+        let (code, message) = run_seed_command(&seed).await;
+        assert_eq!(code, Some(1), "{seed}");
+        assert!(message.contains(expected), "{seed}\n{message}");
+    }
+    let (code, message) = run_seed_command(&user(complete, "Passw0rd-long")).await;
+    assert_eq!(code, Some(0), "{message}");
+}
+
+#[tokio::test]
+async fn a_seeded_user_is_a_users_api_user_with_its_login_in_the_profile() {
+    let app = TestApp::spawn_with(Options {
+        seed: Some(SEED.into()),
+        ..Default::default()
+    })
+    .await;
+    let stored = app
+        .state
+        .engine
+        .sign_in()
+        .user_by_login("alice@example.com")
+        .await
+        .unwrap();
+    assert_eq!(stored.profile["login"], "Alice@Example.com");
+    let (status, user) = app
+        .admin_call(
+            reqwest::Method::GET,
+            "/api/v1/users/alice@example.com",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["profile"]["login"], "Alice@Example.com");
+    // A partial update keeps the login, as it does for users the API created.
+    let (status, user) = app
+        .admin_call(
+            reqwest::Method::POST,
+            &format!("/api/v1/users/{}", stored.id.as_str()),
+            Some(serde_json::json!({"profile": {"nickName": "Al"}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["profile"]["login"], "Alice@Example.com");
+    assert_eq!(user["profile"]["nickName"], "Al");
 }

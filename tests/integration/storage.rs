@@ -46,7 +46,9 @@ impl Unwritable {
                  [[apps]]\nclient_id = \"{SERVICE}\"\nclient_secret = \"{SERVICE_SECRET}\"\n\
                  label = \"Service\"\napplication_type = \"service\"\n\
                  grant_types = [\"client_credentials\", \"password\"]\n\n\
-                 [[users]]\nlogin = \"alice@example.com\"\npassword = \"{PASSWORD}\"\n"
+                 [[users]]\nlogin = \"alice@example.com\"\npassword = \"{PASSWORD}\"\n\
+                 [users.profile]\nfirstName = \"Alice\"\nlastName = \"Example\"\n\
+                 email = \"alice@example.com\"\n"
             ),
         )
         .unwrap();

@@ -26,7 +26,7 @@ pub struct AuthServerSpec {
 impl Admin {
     /// Creates a custom authorization server (`aus…`), with its first signing keys.
     pub async fn create_auth_server(&self, spec: AuthServerSpec) -> Result<AuthServer> {
-        check(&spec)?;
+        refuse(spec.problems())?;
         let now = self.now();
         let server = AuthServer {
             id: AuthServerId::parse(new_okta_id("aus"))
@@ -86,7 +86,7 @@ impl Admin {
 
     /// Replaces name, description and audiences.
     pub async fn replace_auth_server(&self, id: &str, spec: AuthServerSpec) -> Result<AuthServer> {
-        check(&spec)?;
+        refuse(spec.problems())?;
         let (server, ()) = self
             .modify_auth_server(id, |server, _| {
                 server.name.clone_from(&spec.name);
@@ -242,7 +242,7 @@ impl Admin {
 
     /// Adds a custom scope; names are unique per server.
     pub async fn create_scope(&self, server_id: &str, spec: ScopeSpec) -> Result<Scope> {
-        check_scope(&spec)?;
+        refuse(spec.problems())?;
         let (_, scope) = self
             .modify_auth_server(server_id, |server, _| {
                 refuse_taken_scope(server, &spec.name, None)?;
@@ -264,7 +264,7 @@ impl Admin {
         scope_id: &str,
         spec: ScopeSpec,
     ) -> Result<Scope> {
-        check_scope(&spec)?;
+        refuse(spec.problems())?;
         let (_, scope) = self
             .modify_auth_server(server_id, |server, _| {
                 refuse_taken_scope(server, &spec.name, Some(scope_id))?;
@@ -308,7 +308,7 @@ impl Admin {
 
     /// Adds a custom claim.
     pub async fn create_claim(&self, server_id: &str, spec: ClaimSpec) -> Result<CustomClaim> {
-        check_claim(&spec)?;
+        refuse(spec.problems())?;
         let (_, claim) = self
             .modify_auth_server(server_id, |server, _| {
                 refuse_taken_claim(server, &spec, None)?;
@@ -330,7 +330,7 @@ impl Admin {
         claim_id: &str,
         spec: ClaimSpec,
     ) -> Result<CustomClaim> {
-        check_claim(&spec)?;
+        refuse(spec.problems())?;
         let (_, claim) = self
             .modify_auth_server(server_id, |server, _| {
                 refuse_taken_claim(server, &spec, Some(claim_id))?;
@@ -414,9 +414,30 @@ fn refuse_taken_claim(server: &AuthServer, spec: &ClaimSpec, except: Option<&str
     Ok(())
 }
 
-/// Okta's rules for scope names.
-fn check_scope(spec: &ScopeSpec) -> Result<()> {
-    let name = spec.name.as_str();
+impl AuthServerSpec {
+    /// Okta's rules for a server's fields, as the API, the seed file and the command line
+    /// apply them; each problem names its field.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.name.trim().is_empty() {
+            problems.push("name: The field cannot be left blank".to_owned());
+        }
+        if self.audiences.is_empty() || self.audiences.iter().any(|a| a.trim().is_empty()) {
+            problems.push("audiences: at least one non-empty audience is required".to_owned());
+        }
+        problems
+    }
+}
+
+impl ScopeSpec {
+    /// Okta's rules for scope names.
+    pub fn problems(&self) -> Vec<String> {
+        scope_name_problems(&self.name)
+    }
+}
+
+/// Okta's rules for a scope's name, which is all the seed file gives of a scope.
+pub fn scope_name_problems(name: &str) -> Vec<String> {
     let printable = !name.is_empty()
         && name
             .chars()
@@ -426,50 +447,51 @@ fn check_scope(spec: &ScopeSpec) -> Result<()> {
         || name.starts_with("okta.")
         || name.starts_with("okta:")
         || OIDC_SCOPES.contains(&name);
-    let mut causes = Vec::new();
     if !printable {
-        causes
-            .push("name: A scope name is printable ASCII without spaces, '\"' or '\\'".to_owned());
+        vec!["name: A scope name is printable ASCII without spaces, '\"' or '\\'".to_owned()]
     } else if reserved {
-        causes.push(format!("name: {name:?} is reserved"));
-    }
-    if causes.is_empty() {
-        Ok(())
+        vec![format!("name: {name:?} is reserved")]
     } else {
-        Err(Error::Validation(causes))
+        vec![]
     }
 }
 
-fn check_claim(spec: &ClaimSpec) -> Result<()> {
-    let mut causes = Vec::new();
-    if spec.name.trim().is_empty() {
-        causes.push("name: The field cannot be left blank".to_owned());
-    }
-    if !crate::engine::oauth::mint::is_valid_expression(&spec.value) {
-        causes.push(format!(
-            "value: {:?} is not user.profile.<attribute>, user.id, user.login, app.id, app.label \
-             or a quoted string",
-            spec.value
-        ));
-    }
-    if causes.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(causes))
+impl From<&CustomClaim> for ClaimSpec {
+    fn from(claim: &CustomClaim) -> Self {
+        ClaimSpec {
+            name: claim.name.clone(),
+            status: claim.status,
+            claim_type: claim.claim_type,
+            value: claim.value.clone(),
+            scopes: claim.scopes.clone(),
+            always_include_in_token: claim.always_include_in_token,
+        }
     }
 }
 
-fn check(spec: &AuthServerSpec) -> Result<()> {
-    let mut causes = Vec::new();
-    if spec.name.trim().is_empty() {
-        causes.push("name: The field cannot be left blank".to_owned());
+impl ClaimSpec {
+    /// Okta's rules for a claim's name and value.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.name.trim().is_empty() {
+            problems.push("name: The field cannot be left blank".to_owned());
+        }
+        if !crate::engine::oauth::mint::is_valid_expression(&self.value) {
+            problems.push(format!(
+                "value: {:?} is not user.profile.<attribute>, user.id, user.login, app.id, \
+                 app.label or a quoted string",
+                self.value
+            ));
+        }
+        problems
     }
-    if spec.audiences.is_empty() || spec.audiences.iter().any(|a| a.trim().is_empty()) {
-        causes.push("audiences: at least one non-empty audience is required".to_owned());
-    }
-    if causes.is_empty() {
+}
+
+/// Problems found by a spec's rules, as the API reports them.
+fn refuse(problems: Vec<String>) -> Result<()> {
+    if problems.is_empty() {
         Ok(())
     } else {
-        Err(Error::Validation(causes))
+        Err(Error::Validation(problems))
     }
 }

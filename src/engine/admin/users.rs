@@ -129,7 +129,13 @@ impl Admin {
     ) -> Result<User> {
         let mut user = self.find_user(id_or_login).await?;
         let mut updated = if merge {
-            user.profile.clone()
+            let mut profile = user.profile.clone();
+            // Users seeded before the seed file wrote `profile.login` have it only in their
+            // login column.
+            profile
+                .entry("login")
+                .or_insert_with(|| Value::String(user.login.clone()));
+            profile
         } else {
             Map::new()
         };
@@ -331,19 +337,39 @@ impl Admin {
 
 /// The password policy every new password meets (Okta's default complexity).
 fn check_password(user: &User, password: &SecretString) -> Result<()> {
-    let unmet = crate::engine::sign_in::authn::unmet_complexity(user, password);
-    if unmet.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(vec![format!(
-            "password: Password requirements were not met. Passwords must have {}",
-            unmet.join(", ")
-        )]))
-    }
+    refuse(password_problems(&user.login, password))
 }
 
 fn check_profile(profile: &Map<String, Value>) -> Result<()> {
-    let causes: Vec<String> = REQUIRED_PROFILE
+    refuse(profile_problems(profile))
+}
+
+fn refuse(problems: Vec<String>) -> Result<()> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(problems))
+    }
+}
+
+/// Okta's rules for a password a user is given (its default password policy), as the Users API,
+/// the seed file and the command line apply them.
+pub fn password_problems(login: &str, password: &SecretString) -> Vec<String> {
+    let unmet = crate::engine::sign_in::authn::unmet_complexity(login, password);
+    if unmet.is_empty() {
+        vec![]
+    } else {
+        vec![format!(
+            "password: Password requirements were not met. Passwords must have {}",
+            unmet.join(", ")
+        )]
+    }
+}
+
+/// Okta's rules for a user's profile: the attributes its default profile requires, and an
+/// email that looks like one.
+pub fn profile_problems(profile: &Map<String, Value>) -> Vec<String> {
+    REQUIRED_PROFILE
         .iter()
         .filter(|key| {
             profile
@@ -359,10 +385,5 @@ fn check_profile(profile: &Map<String, Value>) -> Result<()> {
                 .filter(|email| !email.trim().is_empty() && !email.contains('@'))
                 .map(|_| "email: Does not match required pattern".to_owned()),
         )
-        .collect();
-    if causes.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(causes))
-    }
+        .collect()
 }

@@ -454,7 +454,7 @@ impl SignIn {
         new_password: SecretString,
         now: Timestamp,
     ) -> Result<AuthnResult> {
-        let unmet = unmet_complexity(&user, &new_password);
+        let unmet = unmet_complexity(&user.login, &new_password);
         if !unmet.is_empty() {
             return Err(Error::CredentialsUpdateFailed(vec![format!(
                 "newPassword: Password requirements were not met. Passwords must have {}",
@@ -633,7 +633,7 @@ enum Expiry {
 }
 
 /// What a new password lacks of [`COMPLEXITY`]; empty if it meets it.
-pub(crate) fn unmet_complexity(user: &User, new: &SecretString) -> Vec<String> {
+pub(crate) fn unmet_complexity(login: &str, new: &SecretString) -> Vec<String> {
     let new = new.expose_secret();
     let mut unmet = Vec::new();
     if new.chars().count() < COMPLEXITY.min_length {
@@ -648,12 +648,7 @@ pub(crate) fn unmet_complexity(user: &User, new: &SecretString) -> Vec<String> {
     if !new.chars().any(|c| c.is_ascii_digit()) {
         unmet.push("a number".to_owned());
     }
-    let local_part = user
-        .login
-        .split('@')
-        .next()
-        .unwrap_or_default()
-        .to_lowercase();
+    let local_part = login.split('@').next().unwrap_or_default().to_lowercase();
     if local_part.len() >= 3 && new.to_lowercase().contains(&local_part) {
         unmet.push("no parts of your username".to_owned());
     }
@@ -661,7 +656,7 @@ pub(crate) fn unmet_complexity(user: &User, new: &SecretString) -> Vec<String> {
 }
 
 fn check_complexity(user: &User, old: &SecretString, new_password: &SecretString) -> Result<()> {
-    let unmet = unmet_complexity(user, new_password);
+    let unmet = unmet_complexity(&user.login, new_password);
     let new = new_password.expose_secret();
     if !unmet.is_empty() {
         return Err(Error::CredentialsUpdateFailed(vec![format!(
