@@ -9,8 +9,8 @@
 //! signed-in user (authorize, then token: two JWTs), refresh (rotated; two JWTs) and
 //! introspection. On PostgreSQL it also reports the database transactions per request, read
 //! from `pg_stat_database`. With `AUTHD_BENCH_COMPARE=1` it then loads node-oidc-provider (in
-//! memory, `benches/node-oidc-provider`, installed with npm on first use) the same way for the
-//! cases both implement, and prints authd's rate over its.
+//! memory, `benches/node-oidc-provider`, installed with npm on first use) the same way for every
+//! case, and prints authd's rate over its.
 
 #![expect(
     clippy::unwrap_used,
@@ -207,14 +207,29 @@ fn pkce() -> (String, String) {
     (verifier, challenge)
 }
 
-/// Authorize with the session, then redeem the code: one flow, two JWTs (access and ID token).
-async fn code_flow(
-    http: &reqwest::Client,
-    base_url: &str,
+/// Where a provider authorizes and issues tokens.
+#[derive(Clone)]
+struct Endpoints {
+    authorize: String,
+    token: String,
+}
+
+impl Endpoints {
+    fn authd(base_url: &str) -> Self {
+        Endpoints {
+            authorize: format!("{base_url}/oauth2/default/v1/authorize"),
+            token: format!("{base_url}/oauth2/default/v1/token"),
+        }
+    }
+}
+
+/// The authorization request of a browser, with `extra` parameters.
+fn authorization_url(
+    endpoints: &Endpoints,
     browser: &Browser,
     scope: &str,
-    session_token: Option<&str>,
-) -> (serde_json::Value, Option<String>) {
+    extra: &[(&str, &str)],
+) -> url::Url {
     let mut query = vec![
         ("response_type", "code"),
         ("client_id", WEB),
@@ -225,17 +240,65 @@ async fn code_flow(
         ("code_challenge", browser.challenge.as_str()),
         ("code_challenge_method", "S256"),
     ];
-    if let Some(token) = session_token {
-        query.push(("sessionToken", token));
-    }
-    let mut request = http
-        .get(format!("{base_url}/oauth2/default/v1/authorize"))
-        .query(&query);
+    query.extend_from_slice(extra);
+    url::Url::parse_with_params(&endpoints.authorize, &query).unwrap()
+}
+
+/// The code in a redirect back to the app.
+fn code_in(location: &url::Url) -> String {
+    location
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .unwrap_or_else(|| panic!("no code in {location}"))
+        .1
+        .into_owned()
+}
+
+/// Redeems a code: a JWT access token and an ID token.
+async fn redeem(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    browser: &Browser,
+    code: &str,
+) -> serde_json::Value {
+    let tokens = form(
+        http,
+        &endpoints.token,
+        (WEB, WEB_SECRET),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &browser.verifier),
+        ],
+    )
+    .await;
+    assert_two_jwts(&tokens);
+    tokens
+}
+
+/// An ID token and a JWT access token: two signatures, as authd's flows make.
+fn assert_two_jwts(tokens: &serde_json::Value) {
+    let access_token = tokens["access_token"].as_str().unwrap();
+    assert!(tokens["id_token"].is_string(), "{tokens}");
+    assert_eq!(access_token.matches('.').count(), 2, "{tokens}");
+}
+
+/// Authorize with the session, then redeem the code: one flow, two JWTs (access and ID token).
+/// Also returns the session cookie the authorization response set, if any.
+async fn code_flow(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    browser: &Browser,
+    scope: &str,
+    extra: &[(&str, &str)],
+) -> (serde_json::Value, Option<String>) {
+    let mut request = http.get(authorization_url(endpoints, browser, scope, extra));
     if !browser.cookie.is_empty() {
         request = request.header("cookie", &browser.cookie);
     }
     let response = request.send().await.unwrap();
-    assert_eq!(response.status(), 302, "authorize");
+    assert!(response.status().is_redirection(), "authorize");
     let cookie = response
         .headers()
         .get_all("set-cookie")
@@ -252,26 +315,26 @@ async fn code_flow(
             .unwrap(),
     )
     .unwrap();
-    let code = location
-        .query_pairs()
-        .find(|(name, _)| name == "code")
-        .unwrap_or_else(|| panic!("no code in {location}"))
-        .1
-        .into_owned();
+    let tokens = redeem(http, endpoints, browser, &code_in(&location)).await;
+    (tokens, cookie)
+}
+
+/// Redeems a refresh token: its successor, with a JWT access token and an ID token.
+async fn refresh(http: &reqwest::Client, token_url: &str, refresh_token: &str) -> String {
     let tokens = form(
         http,
-        &format!("{base_url}/oauth2/default/v1/token"),
+        token_url,
         (WEB, WEB_SECRET),
         &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &browser.verifier),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
         ],
     )
     .await;
-    assert!(tokens["id_token"].is_string(), "{tokens}");
-    (tokens, cookie)
+    assert_two_jwts(&tokens);
+    let successor = tokens["refresh_token"].as_str().unwrap();
+    assert_ne!(successor, refresh_token, "rotated");
+    successor.to_owned()
 }
 
 /// Signs a user in through the Authentication API and the first authorization request.
@@ -294,7 +357,14 @@ async fn signed_in_browser(http: &reqwest::Client, base_url: &str, user: usize) 
         verifier,
         challenge,
     };
-    let (_, cookie) = code_flow(http, base_url, &browser, "openid", Some(session_token)).await;
+    let (_, cookie) = code_flow(
+        http,
+        &Endpoints::authd(base_url),
+        &browser,
+        "openid",
+        &[("sessionToken", session_token)],
+    )
+    .await;
     browser.cookie = cookie.expect("a session cookie");
     browser
 }
@@ -382,7 +452,8 @@ async fn main() {
     for user in 0..concurrency {
         browsers.push(signed_in_browser(&http, &base_url, user % USERS).await);
     }
-    let access_token = code_flow(&http, &base_url, &browsers[0], "openid", None)
+    let endpoints = Endpoints::authd(&base_url);
+    let access_token = code_flow(&http, &endpoints, &browsers[0], "openid", &[])
         .await
         .0["access_token"]
         .as_str()
@@ -390,7 +461,7 @@ async fn main() {
         .to_owned();
     let mut refresh_tokens = Vec::new();
     for browser in &browsers {
-        let (tokens, _) = code_flow(&http, &base_url, browser, "openid offline_access", None).await;
+        let (tokens, _) = code_flow(&http, &endpoints, browser, "openid offline_access", &[]).await;
         refresh_tokens.push(tokens["refresh_token"].as_str().unwrap().to_owned());
     }
 
@@ -435,11 +506,11 @@ async fn main() {
                 (figures, Some(raw))
             }
             "code + PKCE flow, RS256" => {
-                let (http, base_url) = (http.clone(), base_url.clone());
+                let (http, endpoints) = (http.clone(), endpoints.clone());
                 let figures = load(browsers.clone(), period, move |browser| {
-                    let (http, base_url) = (http.clone(), base_url.clone());
+                    let (http, endpoints) = (http.clone(), endpoints.clone());
                     async move {
-                        code_flow(&http, &base_url, &browser, "openid", None).await;
+                        code_flow(&http, &endpoints, &browser, "openid", &[]).await;
                         browser
                     }
                 })
@@ -447,23 +518,10 @@ async fn main() {
                 (figures, Some(raw_rs256 / 2.0))
             }
             "refresh (rotated), RS256" => {
-                let url = format!("{base_url}/oauth2/default/v1/token");
-                let http = http.clone();
+                let (http, url) = (http.clone(), endpoints.token.clone());
                 let figures = load(refresh_tokens.clone(), period, move |refresh_token| {
                     let (http, url) = (http.clone(), url.clone());
-                    async move {
-                        let tokens = form(
-                            &http,
-                            &url,
-                            (WEB, WEB_SECRET),
-                            &[
-                                ("grant_type", "refresh_token"),
-                                ("refresh_token", &refresh_token),
-                            ],
-                        )
-                        .await;
-                        tokens["refresh_token"].as_str().unwrap().to_owned()
-                    }
+                    async move { refresh(&http, &url, &refresh_token).await }
                 })
                 .await;
                 (figures, Some(raw_rs256 / 2.0))
@@ -559,13 +617,19 @@ async fn compare_with_node_oidc_provider(
             .env("PORT", port.to_string())
             .env("CLIENT_ID", SERVICE)
             .env("CLIENT_SECRET", SERVICE_SECRET)
+            .env("WEB_CLIENT_ID", WEB)
+            .env("WEB_CLIENT_SECRET", WEB_SECRET)
+            .env("WEB_REDIRECT_URI", REDIRECT)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("node starts"),
     );
     let base_url = format!("http://127.0.0.1:{port}");
-    let token_url = format!("{base_url}/token");
+    let endpoints = Endpoints {
+        authorize: format!("{base_url}/auth"),
+        token: format!("{base_url}/token"),
+    };
     let started = Instant::now();
     while http
         .get(format!("{base_url}/.well-known/openid-configuration"))
@@ -581,7 +645,7 @@ async fn compare_with_node_oidc_provider(
     }
     let opaque = form(
         http,
-        &token_url,
+        &endpoints.token,
         (SERVICE, SERVICE_SECRET),
         &[
             ("grant_type", "client_credentials"),
@@ -593,6 +657,13 @@ async fn compare_with_node_oidc_provider(
         .as_str()
         .unwrap()
         .to_owned();
+    let mut browsers = Vec::new();
+    let mut refresh_tokens = Vec::new();
+    for user in 0..concurrency {
+        let (browser, refresh_token) = node_signed_in_browser(http, &endpoints, user % USERS).await;
+        browsers.push(browser);
+        refresh_tokens.push(refresh_token);
+    }
     println!(
         "node-oidc-provider {} (in memory, one process), the same load:",
         node_oidc_provider_version(&dir)
@@ -601,27 +672,27 @@ async fn compare_with_node_oidc_provider(
         "{:<34} {:>10} {:>8} {:>8} {:>12}",
         "case", "per second", "p50 ms", "p99 ms", "authd ÷ it"
     );
-    for (case, resource) in [
-        ("client credentials, RS256", Some("api://default")),
-        ("client credentials, ES256", Some("api://es")),
-        ("introspection", None),
+    for case in [
+        "client credentials, RS256",
+        "client credentials, ES256",
+        "code + PKCE flow, RS256",
+        "refresh (rotated), RS256",
+        "introspection",
     ] {
-        let http = http.clone();
-        let (token_url, opaque) = (token_url.clone(), opaque.clone());
-        let introspection_url = format!("{base_url}/token/introspection");
-        let figures = load(vec![(); concurrency], period, move |()| {
-            let (http, token_url, introspection_url, opaque) = (
-                http.clone(),
-                token_url.clone(),
-                introspection_url.clone(),
-                opaque.clone(),
-            );
-            async move {
-                match resource {
-                    Some(resource) => {
+        let figures = match case {
+            "client credentials, RS256" | "client credentials, ES256" => {
+                let resource = if case.ends_with("RS256") {
+                    "api://default"
+                } else {
+                    "api://es"
+                };
+                let (http, url) = (http.clone(), endpoints.token.clone());
+                load(vec![(); concurrency], period, move |()| {
+                    let (http, url) = (http.clone(), url.clone());
+                    async move {
                         let tokens = form(
                             &http,
-                            &token_url,
+                            &url,
                             (SERVICE, SERVICE_SECRET),
                             &[
                                 ("grant_type", "client_credentials"),
@@ -632,20 +703,48 @@ async fn compare_with_node_oidc_provider(
                         .await;
                         assert!(tokens["access_token"].as_str().unwrap().contains('.'));
                     }
-                    None => {
+                })
+                .await
+            }
+            "code + PKCE flow, RS256" => {
+                let (http, endpoints) = (http.clone(), endpoints.clone());
+                load(browsers.clone(), period, move |browser| {
+                    let (http, endpoints) = (http.clone(), endpoints.clone());
+                    async move {
+                        // Its access tokens are JWTs only for a resource server's scope.
+                        code_flow(&http, &endpoints, &browser, "openid api.read", &[]).await;
+                        browser
+                    }
+                })
+                .await
+            }
+            "refresh (rotated), RS256" => {
+                let (http, url) = (http.clone(), endpoints.token.clone());
+                load(refresh_tokens.clone(), period, move |refresh_token| {
+                    let (http, url) = (http.clone(), url.clone());
+                    async move { refresh(&http, &url, &refresh_token).await }
+                })
+                .await
+            }
+            _ => {
+                let url = format!("{base_url}/token/introspection");
+                let (http, opaque) = (http.clone(), opaque.clone());
+                load(vec![(); concurrency], period, move |()| {
+                    let (http, url, opaque) = (http.clone(), url.clone(), opaque.clone());
+                    async move {
                         let answer = form(
                             &http,
-                            &introspection_url,
+                            &url,
                             (SERVICE, SERVICE_SECRET),
                             &[("token", &opaque)],
                         )
                         .await;
                         assert_eq!(answer["active"], true);
                     }
-                }
+                })
+                .await
             }
-        })
-        .await;
+        };
         println!(
             "{case:<34} {:>10.0} {:>8} {:>8} {:>11.1}×",
             figures.per_second,
@@ -654,6 +753,68 @@ async fn compare_with_node_oidc_provider(
             authd_rates[case] / figures.per_second
         );
     }
+}
+
+/// Signs a user in to node-oidc-provider through its interactions (sign-in, then consent to
+/// `offline_access`), following its redirects as a browser does: the browser with its session
+/// cookies, and a refresh token.
+async fn node_signed_in_browser(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    user: usize,
+) -> (Browser, String) {
+    let (verifier, challenge) = pkce();
+    let mut browser = Browser {
+        cookie: String::new(),
+        verifier,
+        challenge,
+    };
+    let login = format!("bench{user}@example.com");
+    let mut url = authorization_url(
+        endpoints,
+        &browser,
+        "openid offline_access api.read",
+        &[("prompt", "consent"), ("login_hint", &login)],
+    );
+    let mut cookies = std::collections::BTreeMap::<String, String>::new();
+    let code = loop {
+        let header: Vec<String> = cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        let response = http
+            .get(url.clone())
+            .header("cookie", header.join("; "))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_redirection(), "{url}: {response:?}");
+        for set_cookie in response.headers().get_all("set-cookie") {
+            let pair = set_cookie.to_str().unwrap().split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() {
+                cookies.remove(name);
+            } else {
+                cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let location = response.headers()["location"].to_str().unwrap();
+        let next = url.join(location).unwrap();
+        if next.as_str().starts_with(REDIRECT) {
+            break code_in(&next);
+        }
+        url = next;
+    };
+    let tokens = redeem(http, endpoints, &browser, &code).await;
+    browser.cookie = cookies
+        .iter()
+        .filter(|(name, _)| name.starts_with("_session"))
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    assert!(!browser.cookie.is_empty(), "a session cookie");
+    let refresh_token = tokens["refresh_token"].as_str().expect("a refresh token");
+    (browser, refresh_token.to_owned())
 }
 
 fn node_oidc_provider_version(dir: &std::path::Path) -> String {
