@@ -1,9 +1,11 @@
-//! JWS compact serialization, signed through ring (constant-time RSA: DESIGN §3).
+//! JWS compact serialization, signed through aws-lc-rs (constant-time RSA: DESIGN §3), whose
+//! RSA signing is about twice as fast as ring's on the same machine (`cargo bench --bench
+//! signing`), and RSA signing is what a token endpoint spends most of its time on.
 
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use ring::rand::SystemRandom;
-use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair};
 
 use crate::model::{Kid, SigningAlg};
 
@@ -34,7 +36,7 @@ impl Signer {
                 RsaKeyPair::from_pkcs8(pkcs8).map_err(|_| Error::Crypto("RSA key parsing"))?,
             ),
             SigningAlg::ES256 => Pair::Ecdsa(
-                EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &rng)
+                EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
                     .map_err(|_| Error::Crypto("P-256 key parsing"))?,
             ),
             SigningAlg::EdDSA => Pair::Ed25519(
@@ -78,7 +80,7 @@ impl Signer {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
         match &self.pair {
             Pair::Rsa(pair) => {
-                let mut signature = vec![0; pair.public().modulus_len()];
+                let mut signature = vec![0; pair.public_modulus_len()];
                 pair.sign(
                     &signature::RSA_PKCS1_SHA256,
                     &self.rng,
