@@ -249,7 +249,7 @@ pub fn run() -> ExitCode {
     match runtime.block_on(dispatch(cli.command.unwrap_or(Command::Serve), config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            print_error(&format!("{err:#}"));
+            print_error(&causes(&err));
             ExitCode::FAILURE
         }
     }
@@ -811,6 +811,23 @@ async fn healthcheck(config: Config) -> anyhow::Result<()> {
     }
 }
 
+/// An error and its causes on one line. A cause that its error's own message already ends
+/// with (sqlx repeats the database's message) is not said twice.
+fn causes(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 #[expect(clippy::print_stdout, reason = "the CLI's output channel")]
 fn print_out(text: &str) {
     print!("{text}");
@@ -825,6 +842,21 @@ fn print_error(text: &str) {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn a_cause_its_error_already_ends_with_is_said_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("error returned from database: {0}")]
+        struct Repeating(#[source] Cause);
+        #[derive(Debug, thiserror::Error)]
+        #[error("no encryption")]
+        struct Cause;
+        let err = anyhow::Error::new(Repeating(Cause)).context("cannot connect");
+        assert_eq!(
+            causes(&err),
+            "cannot connect: error returned from database: no encryption"
+        );
+    }
 
     #[test]
     fn verify_cli() {

@@ -158,7 +158,7 @@ settings! {
         base_url, "AUTHD_BASE_URL", "http://localhost:8080",
             "Public base URL: the org issuer; a custom server's issuer is this URL followed by /oauth2/ and its id";
         database_url, "AUTHD_DATABASE_URL", "sqlite://data/authd.db",
-            "sqlite://PATH (created if missing), sqlite::memory:, or postgres://USER:PASSWORD@HOST/DATABASE";
+            "sqlite://PATH (created if missing), sqlite::memory:, or postgres://USER:PASSWORD@HOST/DATABASE; TLS with ?sslmode=require, or verify-full with sslrootcert=CA-FILE (Mozilla's roots when none is given)";
         database_timeout, "AUTHD_DATABASE_TIMEOUT", "2s",
             "How long a request waits for the database (a connection, a statement) before it fails with 503";
         api_token_window, "AUTHD_API_TOKEN_WINDOW", "30d",

@@ -27,6 +27,7 @@ mod oauth;
 mod ops;
 mod outage;
 mod policies;
+mod postgres_tls;
 mod protocol;
 mod replicas;
 mod revocation;

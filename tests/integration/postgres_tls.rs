@@ -1,0 +1,262 @@
+//! authd on a PostgreSQL server that accepts only TLS, as managed services do: a private
+//! PostgreSQL instance with `ssl = on`, a certificate from a CA this test makes, and a
+//! `pg_hba.conf` that refuses connections without TLS.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// A CA, and a certificate it issued for `localhost` and `127.0.0.1`, as PEM files in `dir`.
+struct TestCertificates {
+    ca: PathBuf,
+    certificate: PathBuf,
+    key: PathBuf,
+}
+
+fn make_certificates(dir: &Path) -> TestCertificates {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "authd test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params =
+        rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
+    let certificate = params.signed_by(&key, &issuer).unwrap();
+    let files = TestCertificates {
+        ca: dir.join("ca.pem"),
+        certificate: dir.join("server.crt"),
+        key: dir.join("server.key"),
+    };
+    std::fs::write(&files.ca, ca.pem()).unwrap();
+    std::fs::write(&files.certificate, certificate.pem()).unwrap();
+    std::fs::write(&files.key, key.serialize_pem()).unwrap();
+    files
+}
+
+/// A PostgreSQL instance of its own, stopped when dropped. PostgreSQL refuses to run as root,
+/// so it runs as the `postgres` user that the distribution's package creates.
+struct PrivatePostgres {
+    data: PathBuf,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+fn as_postgres(program: &str) -> Command {
+    let mut command = Command::new("runuser");
+    command.args(["-u", "postgres", "--", program]);
+    command
+}
+
+fn postgres_binary(name: &str) -> String {
+    let output = Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .expect("pg_config runs");
+    let bindir = String::from_utf8(output.stdout).unwrap();
+    format!("{}/{name}", bindir.trim())
+}
+
+impl PrivatePostgres {
+    fn start_with_tls_only(certificates: &TestCertificates) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let chown = |path: &Path| {
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(path)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        };
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        chown(dir.path());
+        let initialized = as_postgres(&postgres_binary("initdb"))
+            .args(["-A", "trust", "-U", "postgres", "-D"])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(initialized.success(), "initdb");
+        for (from, to) in [
+            (&certificates.certificate, "server.crt"),
+            (&certificates.key, "server.key"),
+        ] {
+            std::fs::copy(from, data.join(to)).unwrap();
+        }
+        std::fs::set_permissions(
+            data.join("server.key"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut config = std::fs::OpenOptions::new()
+            .append(true)
+            .open(data.join("postgresql.conf"))
+            .unwrap();
+        std::io::Write::write_all(
+            &mut config,
+            format!(
+                "\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\n\
+                 ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n\
+                 fsync = off\n",
+                dir.path().display()
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "hostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n",
+        )
+        .unwrap();
+        chown(dir.path());
+        let started = as_postgres(&postgres_binary("pg_ctl"))
+            .args(["-w", "-l"])
+            .arg(dir.path().join("log"))
+            .arg("-D")
+            .arg(&data)
+            .arg("start")
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(
+            started.success(),
+            "PostgreSQL did not start: {}",
+            std::fs::read_to_string(dir.path().join("log")).unwrap_or_default()
+        );
+        PrivatePostgres {
+            data,
+            port,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = as_postgres(&postgres_binary("pg_ctl"))
+            .args(["-m", "immediate", "-D"])
+            .arg(&self.data)
+            .arg("stop")
+            .stdout(Stdio::null())
+            .status();
+    }
+}
+
+const SEED: &str = "[[authorization_servers]]\nid = \"default\"\nscopes = [\"api.read\"]\n\n\
+                    [[apps]]\nclient_id = \"0oatlsservice0000001\"\n\
+                    client_secret = \"tls-service-secret-0123\"\nlabel = \"Service\"\n\
+                    application_type = \"service\"\ngrant_types = [\"client_credentials\"]\n";
+
+/// Starts `authd` on `database_url`: its base URL once ready, or what it printed when it
+/// exited instead.
+async fn start_authd(
+    dir: &Path,
+    database_url: &str,
+) -> Result<(tokio::process::Child, String), String> {
+    let seed = dir.join("seed.toml");
+    std::fs::write(&seed, SEED).unwrap();
+    let address = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let base_url = format!("http://{address}");
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_authd"))
+        .current_dir(dir)
+        .env_clear()
+        .env("AUTHD_LISTEN", address.to_string())
+        .env("AUTHD_BASE_URL", &base_url)
+        .env("AUTHD_DATABASE_URL", database_url)
+        .env("AUTHD_SECRET_KEY", "22".repeat(32))
+        .env("AUTHD_SEED_FILE", &seed)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        if let Some(_status) = server.try_wait().unwrap() {
+            let output = server.wait_with_output().await.unwrap();
+            return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+        }
+        if crate::common::answers_ok_within(
+            &format!("{base_url}/health/ready"),
+            Duration::from_millis(100),
+        )
+        .await
+        {
+            return Ok((server, base_url));
+        }
+    }
+    panic!("authd neither became ready nor exited");
+}
+
+#[tokio::test]
+async fn authd_reaches_a_postgresql_that_accepts_only_tls_and_verifies_its_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let certificates = make_certificates(dir.path());
+    let postgres = PrivatePostgres::start_with_tls_only(&certificates);
+    let url = |query: &str| {
+        format!(
+            "postgres://postgres@localhost:{}/postgres?{query}",
+            postgres.port
+        )
+    };
+
+    // Without TLS the server turns authd away, so what follows goes over TLS.
+    let refused = start_authd(dir.path(), &url("sslmode=disable"))
+        .await
+        .expect_err("a connection without TLS is refused");
+    assert!(refused.contains("no encryption"), "{refused}");
+
+    // verify-full with the wrong roots: the server's certificate is not trusted.
+    let untrusted = start_authd(dir.path(), &url("sslmode=verify-full"))
+        .await
+        .expect_err("a certificate from an unknown CA is refused");
+    assert!(
+        untrusted.to_lowercase().contains("certificate"),
+        "{untrusted}"
+    );
+
+    let (server, base_url) = start_authd(
+        dir.path(),
+        &url(&format!(
+            "sslmode=verify-full&sslrootcert={}",
+            certificates.ca.display()
+        )),
+    )
+    .await
+    .expect("authd starts over verified TLS");
+    let response = reqwest::Client::new()
+        .post(format!("{base_url}/oauth2/default/v1/token"))
+        .basic_auth("0oatlsservice0000001", Some("tls-service-secret-0123"))
+        .form(&[("grant_type", "client_credentials"), ("scope", "api.read")])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body["access_token"].is_string(), "{body}");
+    drop(server);
+
+    // sslmode=require encrypts without checking the certificate, as libpq does.
+    let (server, _) = start_authd(dir.path(), &url("sslmode=require"))
+        .await
+        .expect("authd starts over unverified TLS");
+    drop(server);
+}
