@@ -310,7 +310,11 @@ impl Config {
             )
         })?;
 
-        let base_url = layers.base_url().unwrap_or_default();
+        // Unset, the issuer follows the listen port, so that moving the port alone does not
+        // leave discovery pointing at a port nothing listens on.
+        let base_url = layers
+            .base_url()
+            .unwrap_or_else(|| format!("http://localhost:{}", listen.port()));
         let base_url = parse_base_url(&base_url)
             .map_err(|problem| Error::invalid("AUTHD_BASE_URL", problem))?;
 
@@ -548,6 +552,7 @@ impl Config {
                     },
                     (_, Some(_)) if setting.secret => "(set)".to_owned(),
                     ("AUTHD_DATABASE_URL", Some(_)) => database_url.redacted(),
+                    ("AUTHD_BASE_URL", None) => format!("{base_url} (from AUTHD_LISTEN)"),
                     (_, Some(value)) => value,
                     (_, None) => "(none)".to_owned(),
                 };
@@ -647,7 +652,7 @@ pub fn written(duration: Duration) -> String {
     }
     let (unit, size) = UNITS
         .iter()
-        .find(|(_, size)| nanos % size == 0)
+        .find(|(_, size)| nanos.is_multiple_of(*size))
         .unwrap_or(&("ns", 1));
     format!("{}{unit}", nanos / size)
 }
@@ -822,6 +827,23 @@ mod tests {
             assert_eq!(super::written(parsed), written_as, "{text}");
             assert_eq!(humantime::parse_duration(written_as).unwrap(), parsed);
         }
+    }
+
+    #[test]
+    fn an_unset_base_url_follows_the_listen_port_and_a_set_one_stays() {
+        let config = resolve(SettingsArgs {
+            listen: Some("127.0.0.1:9090".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(config.base_url, "http://localhost:9090");
+        let config = resolve(SettingsArgs {
+            listen: Some("127.0.0.1:9090".into()),
+            base_url: Some("https://id.example.com".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(config.base_url, "https://id.example.com");
     }
 
     #[test]

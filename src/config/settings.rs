@@ -155,8 +155,8 @@ settings! {
     settings {
         listen, "AUTHD_LISTEN", "127.0.0.1:8080",
             "Address to listen on. The container image sets 0.0.0.0:8080";
-        base_url, "AUTHD_BASE_URL", "http://localhost:8080",
-            "Public base URL: the org issuer; a custom server's issuer is this URL followed by /oauth2/ and its id";
+        base_url, "AUTHD_BASE_URL", none,
+            "Public base URL: the org issuer; a custom server's issuer is this URL followed by /oauth2/ and its id. Unset, it is http://localhost with the port of AUTHD_LISTEN";
         database_url, "AUTHD_DATABASE_URL", "sqlite://data/authd.db",
             "sqlite://PATH (created if missing), sqlite::memory:, or postgres://USER:PASSWORD@HOST/DATABASE; TLS with ?sslmode=require, or verify-full with sslrootcert=CA-FILE (Mozilla's roots when none is given)";
         database_timeout, "AUTHD_DATABASE_TIMEOUT", "2s",

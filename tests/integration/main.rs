@@ -22,6 +22,7 @@ mod interop_js;
 mod jwks;
 mod layout;
 mod login_page;
+mod manifest;
 mod memory;
 mod oauth;
 mod ops;

@@ -304,7 +304,7 @@ pub async fn revoke_current_api_token(
 /// An ISO 8601 duration as Okta writes `tokenWindow`: whole days as `P30D`.
 fn iso_duration(duration: std::time::Duration) -> String {
     let seconds = duration.as_secs();
-    if seconds % 86_400 == 0 {
+    if seconds.is_multiple_of(86_400) {
         format!("P{}D", seconds / 86_400)
     } else {
         format!("PT{seconds}S")
