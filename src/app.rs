@@ -191,6 +191,21 @@ pub async fn serve(
         tracing::warn!(error = %err, "cannot read the directory revision; following it from the start");
     }
     let directory = tokio::spawn(app.engine.follow_directory_changes());
+    let metrics = match app.config.metrics_listen {
+        Some(address) => {
+            let listener = TcpListener::bind(address)
+                .await
+                .with_context(|| format!("AUTHD_METRICS_LISTEN: cannot listen on {address}"))?;
+            tracing::info!(address = %address, "metrics on http://{address}/metrics");
+            let router = crate::http::ops::metrics_router(app.clone());
+            Some(tokio::spawn(async move {
+                if let Err(err) = axum::serve(listener, router).await {
+                    tracing::error!(error = %err, "the metrics listener stopped");
+                }
+            }))
+        }
+        None => None,
+    };
     tracing::info!(
         issuer = %app.config.base_url,
         address = %address,
@@ -201,6 +216,9 @@ pub async fn serve(
     crate::http::server::serve(listener, router, app.config.server_limits, shutdown).await;
     maintenance.abort();
     directory.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     app.close().await;
     Ok(())
 }

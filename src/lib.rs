@@ -10,6 +10,7 @@
 //! - [`seed`]: the seed-file model, applied idempotently through the engine.
 //! - [`config`]: layered, validated configuration.
 //! - [`telemetry`]: logging and request ids.
+//! - [`metrics`]: the Prometheus series each server counts.
 //! - [`model`]: plain domain data shared by every layer.
 //! - [`clock`]: the only source of the current time.
 
@@ -20,6 +21,7 @@ pub mod config;
 pub mod engine;
 pub mod http;
 pub mod keys;
+pub mod metrics;
 pub mod model;
 pub mod seed;
 pub mod store;

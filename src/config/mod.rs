@@ -259,6 +259,8 @@ pub struct Config {
     pub admin_token: Option<SecretString>,
     /// `AUTHD_SEED_FILE`.
     pub seed_file: Option<PathBuf>,
+    /// `AUTHD_METRICS_LISTEN`: where `/metrics` is served, if anywhere.
+    pub metrics_listen: Option<SocketAddr>,
     /// `AUTHD_LOG_FORMAT`.
     pub log_format: LogFormat,
     /// Key lifecycle timing.
@@ -363,6 +365,17 @@ impl Config {
         }
 
         let seed_file = layers.seed_file().map(PathBuf::from);
+        let metrics_listen = layers
+            .metrics_listen()
+            .map(|text| {
+                SocketAddr::from_str(&text).map_err(|_| {
+                    Error::invalid(
+                        "AUTHD_METRICS_LISTEN",
+                        format!("{text:?} is not an address like 127.0.0.1:9090"),
+                    )
+                })
+            })
+            .transpose()?;
         if let Some(path) = &seed_file {
             if !path.is_file() {
                 return Err(Error::invalid(
@@ -573,6 +586,7 @@ impl Config {
             secret_key_source,
             admin_token,
             seed_file,
+            metrics_listen,
             log_format,
             keys: KeySettings {
                 rotation_interval,

@@ -173,6 +173,8 @@ settings! {
             "After SIGTERM, open connections get this long to finish before the process exits";
         seed_file, "AUTHD_SEED_FILE", none,
             "Seed file (TOML: authorization servers, apps, users, trusted origins) applied at every start";
+        metrics_listen, "AUTHD_METRICS_LISTEN", none,
+            "Address to serve GET /metrics (Prometheus text format) on, apart from the public port; unset, there is no metrics endpoint";
         log_format, "AUTHD_LOG_FORMAT", "human",
             "Log format: human or json (RUST_LOG sets the filter)";
         key_rotation_interval, "AUTHD_KEY_ROTATION_INTERVAL", "90d",

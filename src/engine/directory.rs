@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::keys::{KeyRing, ServerKeys, Signer};
+use crate::metrics::Metrics;
 use crate::model::{AuthServer, AuthServerId, Client, ClientId, Document, OriginScope, Status};
 use crate::store::{self, Store};
 
@@ -59,6 +60,7 @@ pub struct Directory {
     base_url: String,
     servers: Cache<AuthServerId, ServerEntry>,
     clients: Cache<ClientId, Client>,
+    lookups: Lookups,
     origin_trust: Cache<(), OriginTrust>,
 }
 
@@ -67,6 +69,31 @@ pub struct Directory {
 struct OriginTrust {
     cors: HashSet<String>,
     redirect: HashSet<String>,
+}
+
+/// How often a lookup found what it wanted held, and how often it read the database.
+struct Lookups {
+    server_hits: metrics::Counter,
+    server_misses: metrics::Counter,
+    app_hits: metrics::Counter,
+    app_misses: metrics::Counter,
+}
+
+impl Lookups {
+    fn new(metrics: &Metrics) -> Self {
+        let counter = |cache, result| {
+            metrics.counter(
+                "authd_directory_lookups_total",
+                &[("cache", cache), ("result", result)],
+            )
+        };
+        Self {
+            server_hits: counter("servers", "hit"),
+            server_misses: counter("servers", "miss"),
+            app_hits: counter("apps", "hit"),
+            app_misses: counter("apps", "miss"),
+        }
+    }
 }
 
 /// A map whose values are kept only if no drop happened since they were read.
@@ -112,8 +139,10 @@ impl Directory {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         base_url: String,
+        metrics: &Metrics,
     ) -> Self {
         Self {
+            lookups: Lookups::new(metrics),
             generation: AtomicU64::new(0),
             applied_revision: AtomicI64::new(0),
             following: AtomicBool::new(false),
@@ -216,8 +245,12 @@ impl Directory {
         cached: Option<Arc<ServerEntry>>,
     ) -> Result<Arc<ServerEntry>> {
         let entry = match cached {
-            Some(entry) => entry,
+            Some(entry) => {
+                self.lookups.server_hits.increment(1);
+                entry
+            }
             None => {
+                self.lookups.server_misses.increment(1);
                 let reading = self.reading();
                 let (server, keys) =
                     tokio::join!(self.store.get_auth_server(id), self.keys.load(id));
@@ -243,9 +276,11 @@ impl Directory {
     pub async fn client(&self, id: &ClientId) -> Result<Option<Arc<Client>>> {
         if self.is_followed() {
             if let Some(client) = self.clients.get(id) {
+                self.lookups.app_hits.increment(1);
                 return Ok(Some(client));
             }
         }
+        self.lookups.app_misses.increment(1);
         let reading = self.reading();
         let client = match self.store.get_client(id).await {
             Ok(client) => Arc::new(client),
@@ -483,6 +518,7 @@ mod tests {
             store.clone(),
             clock.clone(),
             "http://authd.test".into(),
+            &Metrics::new(),
         );
         let now = clock.now();
         let server = AuthServer {

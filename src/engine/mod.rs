@@ -24,7 +24,8 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::KeyRing;
-use crate::model::{AuthServer, Timestamp};
+use crate::metrics::Metrics;
+use crate::model::{AuthServer, KeyState, Status, Timestamp};
 use crate::store::{self, Store};
 
 pub use error::{Error, Result};
@@ -55,6 +56,7 @@ pub struct Engine {
     provisioning: provisioning::Provisioning,
     directory: Arc<directory::Directory>,
     oauth: oauth::OAuth,
+    metrics: Metrics,
 }
 
 impl Engine {
@@ -65,6 +67,7 @@ impl Engine {
         clock: Arc<dyn Clock>,
         config: &Config,
     ) -> Result<Self> {
+        let metrics = Metrics::new();
         let passwords = Passwords::new(config.passwords)?;
         let lifetimes = Lifetimes::new(store.clone(), config.tokens);
         let directory = Arc::new(directory::Directory::new(
@@ -72,6 +75,7 @@ impl Engine {
             store.clone(),
             clock.clone(),
             config.base_url.clone(),
+            &metrics,
         ));
         let secret = config.secret_key.expose();
         let secret_hasher = Arc::new(client_secrets::SecretHasher::new(derived_key(
@@ -85,6 +89,7 @@ impl Engine {
             config.sign_in,
             lifetimes.clone(),
             derived_key(secret, b"authd sign-in attempt key v1"),
+            metrics.clone(),
         );
         let admin = admin::Admin::new(admin::AdminParts {
             store: store.clone(),
@@ -126,8 +131,10 @@ impl Engine {
                 b"authd refresh token successor v1",
             ))?,
             base_url: config.base_url.clone(),
+            metrics: metrics.clone(),
         });
         Ok(Self {
+            metrics,
             directory,
             oauth,
             sign_in,
@@ -138,6 +145,54 @@ impl Engine {
             clock,
             lifetimes,
         })
+    }
+
+    /// What this server counts, for `/metrics`.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Every series in Prometheus's text format, with the gauges read now: the database
+    /// pool's use and the age of each active server's signing key.
+    pub async fn render_metrics(&self) -> String {
+        let pool = self.store.pool_use();
+        self.metrics.set(
+            "authd_database_connections",
+            &[("state", "idle")],
+            f64::from(pool.idle),
+        );
+        self.metrics.set(
+            "authd_database_connections",
+            &[("state", "in_use")],
+            f64::from(pool.open.saturating_sub(pool.idle)),
+        );
+        let now = self.now();
+        match self.store.list_auth_servers().await {
+            Ok(servers) => {
+                for server in servers
+                    .iter()
+                    .filter(|server| server.status == Status::Active)
+                {
+                    let keys = match self.store.list_keys(&server.id).await {
+                        Ok(keys) => keys,
+                        Err(err) => {
+                            tracing::warn!(error = %err, "cannot read signing keys for metrics");
+                            continue;
+                        }
+                    };
+                    if let Some(active) = keys.iter().find(|key| key.state == KeyState::Active) {
+                        let since = active.activated_at.unwrap_or(active.created_at);
+                        self.metrics.set(
+                            "authd_signing_key_age_seconds",
+                            &[("server", server.id.as_str())],
+                            (now.unix() - since.unix()) as f64,
+                        );
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "cannot read the servers for metrics"),
+        }
+        self.metrics.render()
     }
 
     /// OAuth and OpenID Connect: authorize, token, introspect, revoke, userinfo, logout, keys.
@@ -214,6 +269,10 @@ impl Engine {
     pub async fn maintain_keys(&self, server: &AuthServer) -> Result<()> {
         if self.keys.maintain(server).await? {
             self.directory.drop_all();
+            self.metrics.count(
+                "authd_key_rotations_total",
+                &[("server", server.id.as_str())],
+            );
         }
         Ok(())
     }
@@ -223,6 +282,10 @@ impl Engine {
     pub async fn rotate_keys(&self, server: &AuthServer) -> Result<crate::store::RotationOutcome> {
         let outcome = self.keys.rotate_now(server).await?;
         self.directory.drop_all();
+        self.metrics.count(
+            "authd_key_rotations_total",
+            &[("server", server.id.as_str())],
+        );
         Ok(outcome)
     }
 

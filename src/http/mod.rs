@@ -55,7 +55,11 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(browser_api(state.clone()))
         .merge(admin_api(state.clone()))
-        .with_state(state)
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            ops::record_request,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             request_body_timeout,
             server::request_body_deadline,

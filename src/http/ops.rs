@@ -1,9 +1,14 @@
-//! Operations endpoints for orchestrators: liveness and readiness.
+//! Operations endpoints for orchestrators: liveness and readiness on the public port, and
+//! Prometheus metrics on a port of their own.
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::Json;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use serde_json::json;
 
 use crate::app::AppState;
@@ -39,4 +44,49 @@ pub async fn ready(State(app): State<AppState>) -> impl IntoResponse {
             )
         }
     }
+}
+
+/// Counts every request by method, matched route and status, and times it by route. The route,
+/// never the URI: a path can carry a token (DESIGN §6), and series must stay few.
+pub async fn record_request(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "(unmatched)".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let metrics = app.engine.metrics();
+    metrics.count(
+        "authd_http_requests_total",
+        &[
+            ("method", method.as_str()),
+            ("route", &route),
+            ("status", response.status().as_str()),
+        ],
+    );
+    metrics.time(
+        "authd_http_request_duration_seconds",
+        &[("route", &route)],
+        started.elapsed(),
+    );
+    response
+}
+
+/// The router of `AUTHD_METRICS_LISTEN`: `GET /metrics` and nothing else.
+pub fn metrics_router(app: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(app)
+}
+
+/// `GET /metrics`: every series in Prometheus's text format.
+async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        app.engine.render_metrics().await,
+    )
 }

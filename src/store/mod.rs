@@ -76,6 +76,15 @@ pub enum Error {
     Migrate(#[source] sqlx::migrate::MigrateError),
 }
 
+/// How many connections a pool holds, and how many of them wait idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Open connections.
+    pub open: u32,
+    /// Open connections no query is using.
+    pub idle: u32,
+}
+
 /// Results of store operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -105,6 +114,8 @@ pub trait Store:
     async fn migrate(&self) -> Result<()>;
     /// Checks that the database answers.
     async fn ping(&self) -> Result<()>;
+    /// The connection pool's use now.
+    fn pool_use(&self) -> PoolUse;
     /// Checks that the database takes a write: [`Error::Unwritable`] if it is read-only or
     /// full. Writes one small row.
     async fn check_writable(&self, now: Timestamp) -> Result<()>;

@@ -84,6 +84,13 @@ impl crate::store::Store for PostgresStore {
         Ok(())
     }
 
+    fn pool_use(&self) -> crate::store::PoolUse {
+        crate::store::PoolUse {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+        }
+    }
+
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

@@ -36,13 +36,28 @@ const LAYERS: &[Layer] = &[
     },
     Layer {
         module: "engine",
-        may_name: &["engine", "model", "store", "keys", "config", "clock"],
+        may_name: &[
+            "engine", "model", "store", "keys", "config", "clock", "metrics",
+        ],
         must_not_use: &["axum", "hyper", "tower", "tower_http", "sqlx", "http"],
     },
     Layer {
         module: "http",
-        may_name: &["http", "engine", "model", "config", "app", "telemetry"],
+        may_name: &[
+            "http",
+            "engine",
+            "model",
+            "config",
+            "app",
+            "telemetry",
+            "metrics",
+        ],
         must_not_use: &["sqlx"],
+    },
+    Layer {
+        module: "metrics",
+        may_name: &["metrics"],
+        must_not_use: &["axum", "hyper", "tower", "tower_http", "sqlx", "tokio"],
     },
     Layer {
         module: "config",

@@ -24,6 +24,7 @@ mod layout;
 mod login_page;
 mod manifest;
 mod memory;
+mod metrics;
 mod oauth;
 mod ops;
 mod outage;

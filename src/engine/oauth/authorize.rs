@@ -511,6 +511,15 @@ impl OAuth {
                 .await?;
             params.push(("id_token", id_token));
         }
+        if has(ResponseType::Token) || has(ResponseType::IdToken) {
+            self.metrics.count(
+                "authd_tokens_issued_total",
+                &[
+                    ("grant", GrantType::Implicit.as_str()),
+                    ("server", validated.server.id.as_str()),
+                ],
+            );
+        }
         if let Some(state) = state {
             params.push(("state", state));
         }

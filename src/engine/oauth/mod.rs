@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::keys::seal::Sealer;
+use crate::metrics::Metrics;
 use crate::model::{AuthServerId, Document, Timestamp};
 use crate::store::Store;
 
@@ -37,6 +38,7 @@ pub struct OAuth {
     /// Seals a rotated refresh token's successor, kept for the rotation leeway.
     successor_sealer: Arc<Sealer>,
     base_url: String,
+    metrics: Metrics,
 }
 
 /// What the OAuth service is built from.
@@ -57,6 +59,8 @@ pub struct OAuthParts {
     pub successor_sealer: Sealer,
     /// The issuer's base URL.
     pub base_url: String,
+    /// Counts the tokens issued.
+    pub metrics: Metrics,
 }
 
 impl OAuth {
@@ -71,6 +75,7 @@ impl OAuth {
             secret_hasher: parts.secret_hasher,
             successor_sealer: Arc::new(parts.successor_sealer),
             base_url: parts.base_url,
+            metrics: parts.metrics,
         }
     }
 

@@ -91,6 +91,29 @@ impl OAuth {
         endpoint: &str,
         grant: TokenGrant,
     ) -> Result<TokenSet> {
+        let grant_type = grant.grant_type();
+        let issued = self
+            .token_for_grant(server_id, credentials, endpoint, grant)
+            .await;
+        if issued.is_ok() {
+            self.metrics.count(
+                "authd_tokens_issued_total",
+                &[
+                    ("grant", grant_type.as_str()),
+                    ("server", server_id.as_str()),
+                ],
+            );
+        }
+        issued
+    }
+
+    async fn token_for_grant(
+        &self,
+        server_id: &AuthServerId,
+        credentials: ClientCredentials,
+        endpoint: &str,
+        grant: TokenGrant,
+    ) -> Result<TokenSet> {
         // Two independent reads: side by side, they cost the request one database round trip.
         let (server, client) = tokio::join!(
             self.directory.auth_server(server_id),

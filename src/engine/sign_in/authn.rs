@@ -124,11 +124,11 @@ impl SignIn {
         // The IP is checked first, and a caller over its limit is not counted against the
         // username: one client cannot fill the attempts table.
         let by_ip = match ip {
-            Some(ip) => Some(
-                self.per_ip
-                    .hit(&ip.to_string(), now)
-                    .map_err(Error::RateLimited)?,
-            ),
+            Some(ip) => Some(self.per_ip.hit(&ip.to_string(), now).map_err(|info| {
+                self.metrics
+                    .count("authd_rate_limited_total", &[("limit", "ip")]);
+                Error::RateLimited(info)
+            })?),
             None => None,
         };
         let by_username = match username {
@@ -157,7 +157,11 @@ impl SignIn {
             attempts,
             window_start,
         )
-        .map_err(Error::RateLimited)
+        .map_err(|info| {
+            self.metrics
+                .count("authd_rate_limited_total", &[("limit", "username")]);
+            Error::RateLimited(info)
+        })
     }
 
     /// Primary authentication. Unknown user, wrong password, a user who may not sign in and
@@ -229,6 +233,27 @@ impl SignIn {
     /// Authentication API, the sign-in page and the resource-owner password grant.
     pub(crate) async fn verify_credentials(
         &self,
+        permit: SignInPermit,
+        username: &str,
+        password: SecretString,
+        now: Timestamp,
+    ) -> Result<Credentials> {
+        let verified = self
+            .check_credentials(permit, username, password, now)
+            .await;
+        let outcome = match &verified {
+            Ok(Credentials::Valid(_)) => "success",
+            Ok(Credentials::LockedOut) => "locked_out",
+            Err(Error::AuthenticationFailed) => "invalid_credentials",
+            Err(_) => "error",
+        };
+        self.metrics
+            .count("authd_sign_ins_total", &[("outcome", outcome)]);
+        verified
+    }
+
+    async fn check_credentials(
+        &self,
         _permit: SignInPermit,
         username: &str,
         password: SecretString,
@@ -261,6 +286,7 @@ impl SignIn {
                 .record_failed_sign_in(&user.id, now, self.lockout_policy())
                 .await?;
             if user.is_locked(now) {
+                self.metrics.count("authd_lockouts_total", &[]);
                 tracing::warn!(user.id = %user.id, failures = user.failed_sign_ins, "user locked out after repeated failed sign-ins");
                 return Ok(Credentials::LockedOut);
             }

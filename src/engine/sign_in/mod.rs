@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::SignInSettings;
+use crate::metrics::Metrics;
 use crate::model::{LockoutPolicy, Timestamp, User, UserId};
 use crate::store::{self, Store};
 
@@ -31,6 +32,7 @@ pub struct SignIn {
     per_ip: Arc<RateLimiter>,
     /// Keys the per-username attempt counters, so that the database holds no logins in them.
     attempt_key: Arc<ring::hmac::Key>,
+    metrics: Metrics,
 }
 
 impl SignIn {
@@ -42,6 +44,7 @@ impl SignIn {
         settings: SignInSettings,
         lifetimes: Lifetimes,
         attempt_key: ring::hmac::Key,
+        metrics: Metrics,
     ) -> Self {
         Self {
             store,
@@ -51,6 +54,7 @@ impl SignIn {
             settings,
             lifetimes,
             attempt_key: Arc::new(attempt_key),
+            metrics,
         }
     }
 
