@@ -8,7 +8,8 @@
 //! per case: client credentials (RS256 and ES256), the authorization-code flow with PKCE for a
 //! signed-in user (authorize, then token: two JWTs), refresh (rotated; two JWTs) and
 //! introspection. On PostgreSQL it also reports the database transactions per request, read
-//! from `pg_stat_database`. With `AUTHD_BENCH_COMPARE=1` it then loads node-oidc-provider (in
+//! from `pg_stat_database`. `AUTHD_BENCH_METRICS=1` turns authd's Prometheus metrics on, to
+//! measure what they cost. With `AUTHD_BENCH_COMPARE=1` it then loads node-oidc-provider (in
 //! memory, `benches/node-oidc-provider`, installed with npm on first use) the same way for every
 //! case, and prints authd's rate over its.
 
@@ -112,6 +113,10 @@ fn start_server(database_url: Option<&str>) -> Server {
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    // With AUTHD_BENCH_METRICS=1, authd keeps its Prometheus series, at the cost they add.
+    if std::env::var("AUTHD_BENCH_METRICS").is_ok_and(|value| value == "1") {
+        command.env("AUTHD_METRICS_LISTEN", "127.0.0.1:0");
+    }
     if let Some(url) = database_url {
         command
             .env("AUTHD_DATABASE_URL", url)

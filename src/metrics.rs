@@ -27,9 +27,15 @@ const DESCRIPTIONS: &[(&str, &str)] = &[
     ("authd_directory_lookups_total", "Lookups of servers and apps, by cache and result: hit (held) or miss (read from the database)"),
 ];
 
-/// Where the series are kept; cheap to clone.
+/// Where the series are kept; cheap to clone. A server without a metrics listener keeps
+/// none, and counting costs it nothing.
 #[derive(Clone)]
 pub struct Metrics {
+    registry: Option<Registry>,
+}
+
+#[derive(Clone)]
+struct Registry {
     recorder: Arc<PrometheusRecorder>,
     handle: PrometheusHandle,
 }
@@ -37,12 +43,6 @@ pub struct Metrics {
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Metrics")
-    }
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -59,9 +59,8 @@ fn key(name: &'static str, labels: &[(&'static str, &str)]) -> Key {
 const METADATA: Metadata<'static> =
     Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
 
-impl Metrics {
-    /// An empty registry.
-    pub fn new() -> Self {
+impl Registry {
+    fn new() -> Self {
         let recorder = PrometheusBuilder::new()
             .set_buckets(LATENCY_BUCKETS)
             .map_or_else(
@@ -73,7 +72,7 @@ impl Metrics {
             let description = metrics::SharedString::const_str(description);
             if name.as_str().ends_with("_total") {
                 recorder.describe_counter(name, None, description);
-            } else if name.as_str().ends_with("_seconds") && name.as_str().contains("duration") {
+            } else if name.as_str().ends_with("_duration_seconds") {
                 recorder.describe_histogram(name, Some(metrics::Unit::Seconds), description);
             } else {
                 recorder.describe_gauge(name, None, description);
@@ -85,36 +84,66 @@ impl Metrics {
             handle,
         }
     }
+}
+
+impl Metrics {
+    /// An empty registry that keeps what is counted.
+    pub fn recording() -> Self {
+        Self {
+            registry: Some(Registry::new()),
+        }
+    }
+
+    /// Counts nothing: for a server that serves no metrics.
+    pub fn disabled() -> Self {
+        Self { registry: None }
+    }
 
     /// A counter's handle, for a series counted often enough to keep.
     pub fn counter(&self, name: &'static str, labels: &[(&'static str, &str)]) -> metrics::Counter {
-        self.recorder
-            .register_counter(&key(name, labels), &METADATA)
+        match &self.registry {
+            Some(registry) => registry
+                .recorder
+                .register_counter(&key(name, labels), &METADATA),
+            None => metrics::Counter::noop(),
+        }
     }
 
     /// Adds one to a counter.
     pub fn count(&self, name: &'static str, labels: &[(&'static str, &str)]) {
-        self.recorder
-            .register_counter(&key(name, labels), &METADATA)
-            .increment(1);
+        if let Some(registry) = &self.registry {
+            registry
+                .recorder
+                .register_counter(&key(name, labels), &METADATA)
+                .increment(1);
+        }
     }
 
     /// Sets a gauge.
     pub fn set(&self, name: &'static str, labels: &[(&'static str, &str)], value: f64) {
-        self.recorder
-            .register_gauge(&key(name, labels), &METADATA)
-            .set(value);
+        if let Some(registry) = &self.registry {
+            registry
+                .recorder
+                .register_gauge(&key(name, labels), &METADATA)
+                .set(value);
+        }
     }
 
     /// Records a duration in a histogram, in seconds.
     pub fn time(&self, name: &'static str, labels: &[(&'static str, &str)], took: Duration) {
-        self.recorder
-            .register_histogram(&key(name, labels), &METADATA)
-            .record(took.as_secs_f64());
+        if let Some(registry) = &self.registry {
+            registry
+                .recorder
+                .register_histogram(&key(name, labels), &METADATA)
+                .record(took.as_secs_f64());
+        }
     }
 
-    /// Every series in Prometheus's text format.
+    /// Every series in Prometheus's text format; empty when nothing is kept.
     pub fn render(&self) -> String {
-        self.handle.render()
+        self.registry
+            .as_ref()
+            .map(|registry| registry.handle.render())
+            .unwrap_or_default()
     }
 }

@@ -518,7 +518,7 @@ mod tests {
             store.clone(),
             clock.clone(),
             "http://authd.test".into(),
-            &Metrics::new(),
+            &Metrics::disabled(),
         );
         let now = clock.now();
         let server = AuthServer {

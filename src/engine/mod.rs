@@ -67,7 +67,11 @@ impl Engine {
         clock: Arc<dyn Clock>,
         config: &Config,
     ) -> Result<Self> {
-        let metrics = Metrics::new();
+        let metrics = if config.metrics_listen.is_some() {
+            Metrics::recording()
+        } else {
+            Metrics::disabled()
+        };
         let passwords = Passwords::new(config.passwords)?;
         let lifetimes = Lifetimes::new(store.clone(), config.tokens);
         let directory = Arc::new(directory::Directory::new(
