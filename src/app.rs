@@ -56,7 +56,7 @@ impl App {
                  set AUTHD_SECRET_KEY in production",
                 path.display()
             ),
-            SecretKeySource::Ephemeral => tracing::warn!(
+            SecretKeySource::DevFileNotYet(_) | SecretKeySource::Ephemeral => tracing::warn!(
                 "AUTHD_SECRET_KEY is not set: using a secret generated for this process only"
             ),
         }
@@ -184,6 +184,15 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
+    // Bound before anything starts, so that a refused address leaves nothing running.
+    let metrics_listener = match app.config.metrics_listen {
+        Some(address) => Some(
+            TcpListener::bind(address)
+                .await
+                .with_context(|| format!("AUTHD_METRICS_LISTEN: cannot listen on {address}"))?,
+        ),
+        None => None,
+    };
     let maintenance = tokio::spawn(maintain_forever(app.clone()));
     // Start-up's own writes bumped the revision; following it must not drop, for them, what
     // the first requests read.
@@ -191,16 +200,24 @@ pub async fn serve(
         tracing::warn!(error = %err, "cannot read the directory revision; following it from the start");
     }
     let directory = tokio::spawn(app.engine.follow_directory_changes());
-    let metrics = match app.config.metrics_listen {
-        Some(address) => {
-            let listener = TcpListener::bind(address)
-                .await
-                .with_context(|| format!("AUTHD_METRICS_LISTEN: cannot listen on {address}"))?;
-            tracing::info!(address = %address, "metrics on http://{address}/metrics");
+    let metrics = match metrics_listener {
+        Some(listener) => {
+            let metrics_address = listener.local_addr()?;
+            tracing::info!(address = %metrics_address, "metrics on http://{metrics_address}/metrics");
             let router = crate::http::ops::metrics_router(app.clone());
+            let limits = app.config.server_limits;
+            let engine = app.engine.clone();
             Some(tokio::spawn(async move {
-                if let Err(err) = axum::serve(listener, router).await {
-                    tracing::error!(error = %err, "the metrics listener stopped");
+                let upkeep = async {
+                    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+                    loop {
+                        every.tick().await;
+                        engine.metrics().upkeep();
+                    }
+                };
+                tokio::select! {
+                    _ = crate::http::server::serve(listener, router, limits, std::future::pending()) => {}
+                    () = upkeep => {}
                 }
             }))
         }

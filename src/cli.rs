@@ -224,7 +224,16 @@ enum KeysCommand {
 /// Parses the command line and runs it; the process's exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let config = match Config::resolve(
+    let reports_only = matches!(
+        cli.command,
+        Some(Command::Config { .. } | Command::Healthcheck)
+    );
+    let resolve = if reports_only {
+        Config::resolve_without_writing
+    } else {
+        Config::resolve
+    };
+    let config = match resolve(
         cli.settings,
         std::env::var("AUTHD_SECRET_KEY").ok(),
         std::env::var("AUTHD_ADMIN_TOKEN").ok(),

@@ -139,6 +139,14 @@ impl Metrics {
         }
     }
 
+    /// Folds recorded samples into the histograms, so that memory does not grow between
+    /// scrapes; run every few seconds.
+    pub fn upkeep(&self) {
+        if let Some(registry) = &self.registry {
+            registry.handle.run_upkeep();
+        }
+    }
+
     /// Every series in Prometheus's text format; empty when nothing is kept.
     pub fn render(&self) -> String {
         self.registry

@@ -37,8 +37,21 @@ pub enum Error {
         /// The parser's message, which names the key and line.
         message: String,
     },
-    /// The generated development secret could not be stored or read.
-    #[error("AUTHD_SECRET_KEY: cannot keep the generated development secret in {path}: {source}")]
+    /// The directory of the SQLite database cannot be created or written, so neither the
+    /// database nor the development secret beside it can be kept there.
+    #[error(
+        "AUTHD_DATABASE_URL: the data directory {dir} cannot be written: {source} (choose a \
+         writable path in AUTHD_DATABASE_URL)"
+    )]
+    DataDirectoryUnwritable {
+        /// The directory.
+        dir: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The generated development secret could not be read.
+    #[error("AUTHD_SECRET_KEY: cannot read the generated development secret in {path}: {source}")]
     DevSecret {
         /// The file beside the SQLite database.
         path: PathBuf,

@@ -181,6 +181,9 @@ pub enum SecretKeySource {
     Configured,
     /// Generated once and kept in this file beside the SQLite database.
     DevFile(PathBuf),
+    /// Not generated yet: a command that writes nothing found no file, and used a key of its
+    /// own for this process.
+    DevFileNotYet(PathBuf),
     /// Generated for this process only (in-memory SQLite).
     Ephemeral,
 }
@@ -288,6 +291,26 @@ impl Config {
         env_secret: Option<String>,
         env_admin_token: Option<String>,
     ) -> Result<Self, Error> {
+        Self::resolve_with(args, env_secret, env_admin_token, Writes::Allowed)
+    }
+
+    /// As [`Config::resolve`], for a command that only reports (`authd config`, `authd
+    /// healthcheck`): it writes nothing, so the development secret is not generated if it
+    /// does not exist yet.
+    pub fn resolve_without_writing(
+        args: SettingsArgs,
+        env_secret: Option<String>,
+        env_admin_token: Option<String>,
+    ) -> Result<Self, Error> {
+        Self::resolve_with(args, env_secret, env_admin_token, Writes::Forbidden)
+    }
+
+    fn resolve_with(
+        args: SettingsArgs,
+        env_secret: Option<String>,
+        env_admin_token: Option<String>,
+        writes: Writes,
+    ) -> Result<Self, Error> {
         let file = match &args.config {
             Some(path) => FileSettings::read(path)?,
             None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
@@ -349,7 +372,7 @@ impl Config {
         };
 
         let (secret_key, secret_key_source) =
-            resolve_secret_key(layers.secret_key(), &database_url)?;
+            resolve_secret_key(layers.secret_key(), &database_url, writes)?;
 
         let admin_token = layers
             .admin_token()
@@ -561,6 +584,9 @@ impl Config {
                         SecretKeySource::DevFile(path) => {
                             format!("(generated, kept in {})", path.display())
                         }
+                        SecretKeySource::DevFileNotYet(path) => {
+                            format!("(to be generated in {} at the first start)", path.display())
+                        }
                         SecretKeySource::Ephemeral => "(generated for this process)".to_owned(),
                     },
                     (_, Some(_)) if setting.secret => "(set)".to_owned(),
@@ -706,9 +732,17 @@ fn boolean(setting: &'static str, value: Option<String>) -> Result<bool, Error> 
 
 const DEV_SECRET_FILE: &str = "authd.secret";
 
+/// Whether resolving the configuration may create files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writes {
+    Allowed,
+    Forbidden,
+}
+
 fn resolve_secret_key(
     value: Option<String>,
     database_url: &DatabaseUrl,
+    writes: Writes,
 ) -> Result<(SecretKey, SecretKeySource), Error> {
     if let Some(text) = value {
         let key = SecretKey::parse(&text)
@@ -736,12 +770,20 @@ fn resolve_secret_key(
                 path: path.clone(),
                 source,
             };
+            let unwritable = |source| Error::DataDirectoryUnwritable {
+                dir: dir.to_owned(),
+                source,
+            };
             let text = if path.exists() {
                 std::fs::read_to_string(&path).map_err(dev_error)?
+            } else if writes == Writes::Forbidden {
+                let key = SecretKey::parse(&SecretKey::generate_hex())
+                    .map_err(|problem| Error::invalid("AUTHD_SECRET_KEY", problem))?;
+                return Ok((key, SecretKeySource::DevFileNotYet(path)));
             } else {
-                std::fs::create_dir_all(dir).map_err(dev_error)?;
+                std::fs::create_dir_all(dir).map_err(unwritable)?;
                 let text = SecretKey::generate_hex();
-                write_private_file(&path, &text).map_err(dev_error)?;
+                write_private_file(&path, &text).map_err(unwritable)?;
                 text
             };
             let key = SecretKey::parse(&text).map_err(|problem| {

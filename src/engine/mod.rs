@@ -271,8 +271,11 @@ impl Engine {
     /// Brings a server's keys up to date with the schedule (see [`KeyRing::maintain`]); what
     /// the directory holds of them is dropped if they changed.
     pub async fn maintain_keys(&self, server: &AuthServer) -> Result<()> {
-        if self.keys.maintain(server).await? {
+        let maintained = self.keys.maintain(server).await?;
+        if maintained.changed {
             self.directory.drop_all();
+        }
+        if maintained.activated {
             self.metrics.count(
                 "authd_key_rotations_total",
                 &[("server", server.id.as_str())],
@@ -286,10 +289,12 @@ impl Engine {
     pub async fn rotate_keys(&self, server: &AuthServer) -> Result<crate::store::RotationOutcome> {
         let outcome = self.keys.rotate_now(server).await?;
         self.directory.drop_all();
-        self.metrics.count(
-            "authd_key_rotations_total",
-            &[("server", server.id.as_str())],
-        );
+        if outcome == crate::store::RotationOutcome::Applied {
+            self.metrics.count(
+                "authd_key_rotations_total",
+                &[("server", server.id.as_str())],
+            );
+        }
         Ok(outcome)
     }
 

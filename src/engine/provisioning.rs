@@ -41,11 +41,9 @@ impl UserSpec {
     /// its password. An imported hash is taken as it is, as Okta's import does.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        if self
-            .profile
-            .get("login")
-            .is_some_and(|login| login.as_str() != Some(&self.login))
-        {
+        if self.profile.get("login").is_some_and(|login| {
+            login.as_str().map(str::to_lowercase) != Some(self.login.to_lowercase())
+        }) {
             problems.push("profile.login: must be the same as login".to_owned());
         }
         problems.extend(profile_problems(&self.profile_with_login()));

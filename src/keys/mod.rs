@@ -67,6 +67,15 @@ impl ServerKeys {
     }
 }
 
+/// What one pass of key maintenance did to a server's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Maintenance {
+    /// Some key was added, activated or removed.
+    pub changed: bool,
+    /// A key began to sign: the server's first, or a rotation.
+    pub activated: bool,
+}
+
 /// A published public key, ready to verify signatures.
 pub struct Verifier {
     /// Its `kid`.
@@ -178,16 +187,18 @@ impl KeyRing {
     }
 
     /// Brings the server's keys up to date with the schedule: removes expired RETIRED keys,
-    /// creates missing ones, rotates when due. Whether it changed them, so that what holds
-    /// them reads them again. Safe to run on every replica at once.
-    pub async fn maintain(&self, server: &AuthServer) -> Result<bool> {
+    /// creates missing ones, rotates when due. What it changed, so that what holds them reads
+    /// them again. Safe to run on every replica at once.
+    pub async fn maintain(&self, server: &AuthServer) -> Result<Maintenance> {
         let now = self.clock.now();
         let purged = self.store.purge_retired_keys(&server.id, now).await?;
         if purged > 0 {
             tracing::info!(as.id = %server.id, count = purged, "removed retired signing keys from the JWKS");
         }
         let keys = self.store.list_keys(&server.id).await?;
-        let outcome = match rotation::scheduled(&keys, now, &self.settings) {
+        let due = rotation::scheduled(&keys, now, &self.settings);
+        let activates = matches!(due, Due::Bootstrap | Due::Rotate);
+        let outcome = match due {
             Due::Nothing => RotationOutcome::Superseded,
             Due::Bootstrap => {
                 self.apply(&keys, server, self.bootstrap(server).await?)
@@ -200,7 +211,11 @@ impl KeyRing {
             }
             Due::Rotate => self.rotate_from(&keys, server).await?,
         };
-        Ok(purged > 0 || outcome == RotationOutcome::Applied)
+        let applied = outcome == RotationOutcome::Applied;
+        Ok(Maintenance {
+            changed: purged > 0 || applied,
+            activated: activates && applied,
+        })
     }
 
     /// Rotates now, whatever the schedule: NEXT signs at once (as Okta's `keyRotate`), ACTIVE

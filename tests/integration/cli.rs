@@ -266,6 +266,43 @@ fn keys_rotate_names_an_unknown_server() {
 }
 
 #[test]
+fn config_and_healthcheck_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = authd(dir.path(), &["config"], &[]);
+    assert_eq!(
+        effective(&output, "AUTHD_SECRET_KEY"),
+        "(to be generated in data/authd.secret at the first start)"
+    );
+    let output = authd(
+        dir.path(),
+        &["healthcheck"],
+        &[("AUTHD_LISTEN", "127.0.0.1:9")],
+    );
+    assert!(!output.status.success(), "nothing listens there");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "files written: {left:?}");
+}
+
+#[test]
+fn an_unwritable_data_directory_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the directory should be: not writable as a directory, even for root.
+    std::fs::write(dir.path().join("data"), "").unwrap();
+    let output = authd(
+        dir.path(),
+        &["migrate"],
+        &[("AUTHD_DATABASE_URL", "sqlite://data/authd.db")],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("AUTHD_DATABASE_URL: the data directory data cannot be written"),
+        "{message}"
+    );
+    assert!(!message.contains("AUTHD_SECRET_KEY"), "{message}");
+}
+
+#[test]
 fn a_fresh_sqlite_database_keeps_its_generated_secret_beside_it() {
     let dir = tempfile::tempdir().unwrap();
     let output = authd(dir.path(), &["migrate"], &[]);

@@ -129,6 +129,18 @@ async fn metrics_are_served_apart_and_count_requests_tokens_sign_ins_lockouts_an
         404,
         "the public port serves no metrics"
     );
+    // A made-up method and a token in a path become no series of their own.
+    let invented = reqwest::Method::from_bytes(b"BREW").unwrap();
+    http.request(invented, format!("{base_url}/api/v1/users"))
+        .send()
+        .await
+        .unwrap();
+    http.get(format!(
+        "{base_url}/reset_password/secret-reset-token-in-path"
+    ))
+    .send()
+    .await
+    .unwrap();
     let response = http
         .get(format!("http://{metrics_address}/metrics"))
         .send()
@@ -181,5 +193,17 @@ async fn metrics_are_served_apart_and_count_requests_tokens_sign_ins_lockouts_an
     assert!(sample(r#"authd_key_rotations_total{server="default"}"#) >= 1.0);
     let key_age = sample(r#"authd_signing_key_age_seconds{server="default"}"#);
     assert!((0.0..60.0).contains(&key_age), "{key_age}");
-    assert!(sample(r#"authd_database_connections{state="idle"}"#) >= 0.0);
+    assert_eq!(
+        sample(r#"authd_http_requests_total{method="GET",route="(unmatched)",status="404"}"#),
+        1.0
+    );
+    assert!(!exposition.contains("BREW"), "{exposition}");
+    assert!(
+        !exposition.contains("secret-reset-token-in-path"),
+        "{exposition}"
+    );
+    assert!(exposition.contains(r#"route="/reset_password/{token}""#));
+    let open = sample(r#"authd_database_connections{state="idle"}"#)
+        + sample(r#"authd_database_connections{state="in_use"}"#);
+    assert!(open >= 1.0, "{open}");
 }

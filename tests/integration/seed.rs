@@ -269,4 +269,21 @@ async fn a_seeded_user_is_a_users_api_user_with_its_login_in_the_profile() {
     assert_eq!(status, 200, "{user}");
     assert_eq!(user["profile"]["login"], "Alice@Example.com");
     assert_eq!(user["profile"]["nickName"], "Al");
+
+    // A user seeded by an earlier version has its login only in its login column.
+    app.database
+        .execute(
+            r#"UPDATE users SET profile = '{"firstName":"Alice","lastName":"Example","email":"alice@example.com"}'"#,
+        )
+        .await;
+    let (status, user) = app
+        .admin_call(
+            reqwest::Method::POST,
+            &format!("/api/v1/users/{}", stored.id.as_str()),
+            Some(serde_json::json!({"profile": {"nickName": "Ally"}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["profile"]["login"], "Alice@Example.com");
+    assert_eq!(user["profile"]["nickName"], "Ally");
 }

@@ -106,7 +106,7 @@ impl Admin {
                 Ok(())
             })
             .await?;
-        if status == Status::Active && self.keys.maintain(&server).await? {
+        if status == Status::Active && self.keys.maintain(&server).await?.changed {
             self.directory.drop_all();
         }
         Ok(server)
