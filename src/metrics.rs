@@ -99,6 +99,11 @@ impl Metrics {
         Self { registry: None }
     }
 
+    /// Whether anything is kept: callers skip work that only feeds metrics when not.
+    pub fn is_recording(&self) -> bool {
+        self.registry.is_some()
+    }
+
     /// A counter's handle, for a series counted often enough to keep.
     pub fn counter(&self, name: &'static str, labels: &[(&'static str, &str)]) -> metrics::Counter {
         match &self.registry {

@@ -308,16 +308,33 @@ impl Seed {
             if let Some(problem) = server.spec().problems().into_iter().next() {
                 return Err(format!("authorization_servers.{}: {problem}", server.id));
             }
-            for scope in &server.scopes {
-                if let Some(problem) = scope_name_problems(scope).into_iter().next() {
+            for (index, scope) in server.scopes.iter().enumerate() {
+                let mut problems = scope_name_problems(scope);
+                // As the API refuses a second scope of one name on a server.
+                if server.scopes[..index].contains(scope) {
+                    problems.push(format!(
+                        "name: The scope {scope:?} already exists on this authorization server"
+                    ));
+                }
+                if let Some(problem) = problems.into_iter().next() {
                     return Err(format!(
                         "authorization_servers.{}.scopes.{scope}: {problem}",
                         server.id
                     ));
                 }
             }
-            for claim in &server.claims {
-                if let Some(problem) = ClaimSpec::from(claim).problems().into_iter().next() {
+            for (index, claim) in server.claims.iter().enumerate() {
+                let mut problems = ClaimSpec::from(claim).problems();
+                // As the API refuses a second claim of one name and type on a server.
+                if server.claims[..index].iter().any(|earlier| {
+                    earlier.name == claim.name && earlier.claim_type == claim.claim_type
+                }) {
+                    problems.push(format!(
+                        "name: A {} claim named {:?} already exists on this authorization server",
+                        claim.claim_type, claim.name
+                    ));
+                }
+                if let Some(problem) = problems.into_iter().next() {
                     return Err(format!(
                         "authorization_servers.{}.claims.{}: {problem}",
                         server.id, claim.name

@@ -49,6 +49,9 @@ pub async fn ready(State(app): State<AppState>) -> impl IntoResponse {
 /// Counts every request by method, matched route and status, and times it by route. The route,
 /// never the URI: a path can carry a token (DESIGN §6), and series must stay few.
 pub async fn record_request(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    if !app.engine.metrics().is_recording() {
+        return next.run(request).await;
+    }
     let started = Instant::now();
     let route = request
         .extensions()

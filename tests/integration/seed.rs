@@ -221,6 +221,18 @@ async fn seeded_users_and_servers_are_checked_by_the_management_api_rules() {
             "authorization_servers.api: audiences: at least one non-empty audience is required",
         ),
         (
+            "[[authorization_servers]]\nid = \"api\"\nscopes = [\"a.read\", \"a.read\"]\n"
+                .to_owned(),
+            "authorization_servers.api.scopes.a.read: name: The scope \"a.read\" already exists",
+        ),
+        (
+            "[[authorization_servers]]\nid = \"api\"\n\
+             [[authorization_servers.claims]]\nname = \"team\"\nvalue = \"user.login\"\n\
+             [[authorization_servers.claims]]\nname = \"team\"\nvalue = \"user.id\"\n"
+                .to_owned(),
+            "authorization_servers.api.claims.team: name: A RESOURCE claim named \"team\" already exists",
+        ),
+        (
             "[[authorization_servers]]\nid = \"api\"\nname = \"\"\n".to_owned(),
             "authorization_servers.api: name: The field cannot be left blank",
         ),
