@@ -80,6 +80,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// Nothing if a spec's rules found no problem, else a validation error naming each.
+    pub fn refuse(problems: Vec<String>) -> Result<(), Error> {
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(problems))
+        }
+    }
+}
+
+impl Error {
     /// The RFC 6749 / RFC 6750 / OIDC `error` code and `error_description` this error is
     /// answered with, at the token, introspection and revocation endpoints and on the redirect
     /// of an authorization request alike: the one place that decides them.

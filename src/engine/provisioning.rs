@@ -303,10 +303,7 @@ impl Provisioning {
     /// re-hashed only if it differs from the stored one, so applying the same spec twice writes
     /// nothing.
     pub async fn put_user(&self, spec: UserSpec, update: bool) -> Result<Change> {
-        let problems = spec.problems();
-        if !problems.is_empty() {
-            return Err(super::Error::Validation(problems));
-        }
+        super::Error::refuse(spec.problems())?;
         let profile = spec.profile_with_login();
         let existing = match self.store.get_user_by_login(&spec.login).await {
             Ok(user) => Some(user),

@@ -26,6 +26,23 @@ lastName = "Example"
 email = "alice@example.com"
 "#;
 
+/// A server started on [`SEED`], and the seeded user it finds by `login`.
+async fn seeded(login: &str) -> (TestApp, authd::model::User) {
+    let app = TestApp::spawn_with(Options {
+        seed: Some(SEED.into()),
+        ..Default::default()
+    })
+    .await;
+    let user = app
+        .state
+        .engine
+        .sign_in()
+        .user_by_login(login)
+        .await
+        .unwrap();
+    (app, user)
+}
+
 fn seed(dir: &Path, url: &str, file: &Path) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_authd"))
         .current_dir(dir)
@@ -48,18 +65,7 @@ fn seed(dir: &Path, url: &str, file: &Path) -> String {
 
 #[tokio::test]
 async fn applying_the_same_seed_twice_changes_nothing() {
-    let app = TestApp::spawn_with(Options {
-        seed: Some(SEED.into()),
-        ..Default::default()
-    })
-    .await;
-    let user = app
-        .state
-        .engine
-        .sign_in()
-        .user_by_login("alice@example.com")
-        .await
-        .unwrap();
+    let (app, user) = seeded("alice@example.com").await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("seed.toml");
     std::fs::write(&file, SEED).unwrap();
@@ -81,18 +87,7 @@ async fn applying_the_same_seed_twice_changes_nothing() {
 
 #[tokio::test]
 async fn changing_the_seed_updates_the_objects_it_names() {
-    let app = TestApp::spawn_with(Options {
-        seed: Some(SEED.into()),
-        ..Default::default()
-    })
-    .await;
-    let before = app
-        .state
-        .engine
-        .sign_in()
-        .user_by_login("alice@example.com")
-        .await
-        .unwrap();
+    let (app, before) = seeded("alice@example.com").await;
     let changed = SEED
         .replace("lastName = \"Example\"", "lastName = \"Changed\"")
         .replace("Correct-horse-battery-9", "A-new-passw0rd")
@@ -120,18 +115,7 @@ async fn changing_the_seed_updates_the_objects_it_names() {
 
 #[tokio::test]
 async fn seeded_passwords_are_stored_as_argon2id() {
-    let app = TestApp::spawn_with(Options {
-        seed: Some(SEED.into()),
-        ..Default::default()
-    })
-    .await;
-    let user = app
-        .state
-        .engine
-        .sign_in()
-        .user_by_login("ALICE@example.COM")
-        .await
-        .unwrap();
+    let (_app, user) = seeded("ALICE@example.COM").await;
     assert_eq!(user.login, "Alice@Example.com");
     assert!(user.id.as_str().starts_with("00u") && user.id.as_str().len() == 20);
     let hash = user.password_hash.unwrap();
@@ -248,18 +232,7 @@ async fn seeded_users_and_servers_are_checked_by_the_management_api_rules() {
 
 #[tokio::test]
 async fn a_seeded_user_is_a_users_api_user_with_its_login_in_the_profile() {
-    let app = TestApp::spawn_with(Options {
-        seed: Some(SEED.into()),
-        ..Default::default()
-    })
-    .await;
-    let stored = app
-        .state
-        .engine
-        .sign_in()
-        .user_by_login("alice@example.com")
-        .await
-        .unwrap();
+    let (app, stored) = seeded("alice@example.com").await;
     assert_eq!(stored.profile["login"], "Alice@Example.com");
     let (status, user) = app
         .admin_call(

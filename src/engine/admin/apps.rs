@@ -159,16 +159,12 @@ impl AppSpec {
     /// [`AppSpec::problems`] as the Apps API reports them: a validation error whose causes
     /// name the fields as the API does.
     pub fn check(&self) -> Result<()> {
-        let problems = self.problems();
-        if problems.is_empty() {
-            return Ok(());
-        }
-        Err(Error::Validation(
-            problems
+        Error::refuse(
+            self.problems()
                 .into_iter()
                 .map(|(field, problem)| format!("{}: {problem}", field.in_api()))
                 .collect(),
-        ))
+        )
     }
 }
 

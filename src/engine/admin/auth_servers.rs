@@ -26,7 +26,7 @@ pub struct AuthServerSpec {
 impl Admin {
     /// Creates a custom authorization server (`aus…`), with its first signing keys.
     pub async fn create_auth_server(&self, spec: AuthServerSpec) -> Result<AuthServer> {
-        refuse(spec.problems())?;
+        Error::refuse(spec.problems())?;
         let now = self.now();
         let server = AuthServer {
             id: AuthServerId::parse(new_okta_id("aus"))
@@ -86,7 +86,7 @@ impl Admin {
 
     /// Replaces name, description and audiences.
     pub async fn replace_auth_server(&self, id: &str, spec: AuthServerSpec) -> Result<AuthServer> {
-        refuse(spec.problems())?;
+        Error::refuse(spec.problems())?;
         let (server, ()) = self
             .modify_auth_server(id, |server, _| {
                 server.name.clone_from(&spec.name);
@@ -242,7 +242,7 @@ impl Admin {
 
     /// Adds a custom scope; names are unique per server.
     pub async fn create_scope(&self, server_id: &str, spec: ScopeSpec) -> Result<Scope> {
-        refuse(spec.problems())?;
+        Error::refuse(spec.problems())?;
         let (_, scope) = self
             .modify_auth_server(server_id, |server, _| {
                 refuse_taken_scope(server, &spec.name, None)?;
@@ -264,7 +264,7 @@ impl Admin {
         scope_id: &str,
         spec: ScopeSpec,
     ) -> Result<Scope> {
-        refuse(spec.problems())?;
+        Error::refuse(spec.problems())?;
         let (_, scope) = self
             .modify_auth_server(server_id, |server, _| {
                 refuse_taken_scope(server, &spec.name, Some(scope_id))?;
@@ -308,7 +308,7 @@ impl Admin {
 
     /// Adds a custom claim.
     pub async fn create_claim(&self, server_id: &str, spec: ClaimSpec) -> Result<CustomClaim> {
-        refuse(spec.problems())?;
+        Error::refuse(spec.problems())?;
         let (_, claim) = self
             .modify_auth_server(server_id, |server, _| {
                 refuse_taken_claim(server, &spec, None)?;
@@ -330,7 +330,7 @@ impl Admin {
         claim_id: &str,
         spec: ClaimSpec,
     ) -> Result<CustomClaim> {
-        refuse(spec.problems())?;
+        Error::refuse(spec.problems())?;
         let (_, claim) = self
             .modify_auth_server(server_id, |server, _| {
                 refuse_taken_claim(server, &spec, Some(claim_id))?;
@@ -484,14 +484,5 @@ impl ClaimSpec {
             ));
         }
         problems
-    }
-}
-
-/// Problems found by a spec's rules, as the API reports them.
-fn refuse(problems: Vec<String>) -> Result<()> {
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(problems))
     }
 }

@@ -337,19 +337,11 @@ impl Admin {
 
 /// The password policy every new password meets (Okta's default complexity).
 fn check_password(user: &User, password: &SecretString) -> Result<()> {
-    refuse(password_problems(&user.login, password))
+    Error::refuse(password_problems(&user.login, password))
 }
 
 fn check_profile(profile: &Map<String, Value>) -> Result<()> {
-    refuse(profile_problems(profile))
-}
-
-fn refuse(problems: Vec<String>) -> Result<()> {
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(problems))
-    }
+    Error::refuse(profile_problems(profile))
 }
 
 /// Okta's rules for a password a user is given (its default password policy), as the Users API,
