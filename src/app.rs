@@ -9,11 +9,12 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
-use crate::config::{Config, SecretKeySource};
+use crate::config::{Config, SecretKeySource, TlsCertificate};
 use crate::engine::Engine;
 use crate::keys::{Generator, KeyRing, KeySource};
 use crate::seed::Seed;
 use crate::store::{self, Store};
+use crate::tls::{DevCertificate, ReloadingCertificate};
 
 /// Everything a running authd holds.
 pub struct App {
@@ -193,6 +194,10 @@ pub async fn serve(
         ),
         None => None,
     };
+    let certificate = match &app.config.tls {
+        Some(tls) => Some(load_certificate(tls)?),
+        None => None,
+    };
     let maintenance = tokio::spawn(maintain_forever(app.clone()));
     // Start-up's own writes bumped the revision; following it must not drop, for them, what
     // the first requests read.
@@ -216,21 +221,38 @@ pub async fn serve(
                     }
                 };
                 tokio::select! {
-                    _ = crate::http::server::serve(listener, router, limits, std::future::pending()) => {}
+                    _ = crate::http::server::serve(listener, router, limits, None, std::future::pending()) => {}
                     () = upkeep => {}
                 }
             }))
         }
         None => None,
     };
+    let scheme = if certificate.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     tracing::info!(
         issuer = %app.config.base_url,
         address = %address,
-        "authd ready: issuer {}, listening on http://{address}",
+        "authd ready: issuer {}, listening on {scheme}://{address}",
         app.config.base_url
     );
+    let acceptor = certificate.as_ref().map(ReloadingCertificate::acceptor);
+    let reloads = certificate.map(|certificate| tokio::spawn(certificate.watch()));
     let router = crate::http::router(app.clone());
-    crate::http::server::serve(listener, router, app.config.server_limits, shutdown).await;
+    crate::http::server::serve(
+        listener,
+        router,
+        app.config.server_limits,
+        acceptor,
+        shutdown,
+    )
+    .await;
+    if let Some(reloads) = reloads {
+        reloads.abort();
+    }
     maintenance.abort();
     directory.abort();
     if let Some(metrics) = metrics {
@@ -238,6 +260,26 @@ pub async fn serve(
     }
     app.close().await;
     Ok(())
+}
+
+/// The certificate to serve, the development one made first if it is missing.
+fn load_certificate(tls: &TlsCertificate) -> anyhow::Result<Arc<ReloadingCertificate>> {
+    let files = match tls {
+        TlsCertificate::Files(files) => files.clone(),
+        TlsCertificate::Development => {
+            let dev =
+                DevCertificate::ensure(std::path::Path::new(crate::tls::DEV_DIRECTORY), false)
+                    .context("AUTHD_TLS_CERT=dev")?;
+            if dev.new_ca {
+                tracing::warn!(
+                    ca = %dev.ca.display(),
+                    "made a development CA; run `authd dev-cert` to see how to trust it"
+                );
+            }
+            dev.files
+        }
+    };
+    ReloadingCertificate::load(files).context("AUTHD_TLS_CERT")
 }
 
 async fn maintain_forever(app: AppState) {

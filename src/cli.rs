@@ -62,6 +62,17 @@ enum Command {
     Apps(AppsCommand),
     /// Exit 0 if the server on AUTHD_LISTEN reports ready (for container health checks).
     Healthcheck,
+    /// Make a local development CA and a certificate for localhost, 127.0.0.1 and ::1, and
+    /// print where they are and how to trust the CA. The CA is kept; the certificate is made
+    /// again when missing, expiring or asked for.
+    DevCert {
+        /// Where the CA and the certificate are kept (`AUTHD_TLS_CERT=dev` reads the default).
+        #[arg(long, value_name = "DIR", default_value = crate::tls::DEV_DIRECTORY)]
+        dir: PathBuf,
+        /// Make the certificate again even if the current one is still valid.
+        #[arg(long)]
+        renew: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -226,7 +237,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let reports_only = matches!(
         cli.command,
-        Some(Command::Config { .. } | Command::Healthcheck)
+        Some(Command::Config { .. } | Command::Healthcheck | Command::DevCert { .. })
     );
     let resolve = if reports_only {
         Config::resolve_without_writing
@@ -284,6 +295,7 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Healthcheck => healthcheck(config).await,
+        Command::DevCert { dir, renew } => dev_cert(&dir, renew),
         Command::Tokens(command) => tokens(config, command).await,
         Command::Users(command) => users(config, command).await,
         Command::Apps(command) => apps(config, command).await,
@@ -786,21 +798,90 @@ async fn tokens(config: Config, command: TokensCommand) -> anyhow::Result<()> {
     result
 }
 
-/// A plain HTTP/1.0 request to `/health/ready`, so the container image needs no HTTP client.
-async fn healthcheck(config: Config) -> anyhow::Result<()> {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+fn dev_cert(directory: &std::path::Path, renew: bool) -> anyhow::Result<()> {
+    let dev = crate::tls::DevCertificate::ensure(directory, renew)?;
+    let absolute = |path: &std::path::Path| {
+        std::path::absolute(path)
+            .unwrap_or_else(|_| path.to_owned())
+            .display()
+            .to_string()
+    };
+    let ca = absolute(&dev.ca);
+    let cert = absolute(&dev.files.cert);
+    let key = absolute(&dev.files.key);
+    let ca_state = if dev.new_ca {
+        "made now: trust it once, as below"
+    } else {
+        "kept from before"
+    };
+    let serve = if directory == std::path::Path::new(crate::tls::DEV_DIRECTORY) {
+        "  AUTHD_TLS_CERT=dev cargo run\n".to_owned()
+    } else {
+        format!("  AUTHD_TLS_CERT={cert} AUTHD_TLS_KEY={key} cargo run\n")
+    };
+    print_out(&format!(
+        "Development CA:  {ca} ({ca_state})\n\
+         Certificate:     {cert} (localhost, 127.0.0.1, ::1; the CA follows it in the file)\n\
+         Key:             {key}\n\
+         \n\
+         Serve HTTPS with it (the issuer becomes https://localhost:8080):\n\
+         {serve}\
+         \n\
+         Trust the CA where your app runs:\n\
+         \x20 Debian, Ubuntu  sudo cp {ca} /usr/local/share/ca-certificates/authd-dev-ca.crt && sudo update-ca-certificates\n\
+         \x20 Fedora, RHEL    sudo cp {ca} /etc/pki/ca-trust/source/anchors/authd-dev-ca.pem && sudo update-ca-trust\n\
+         \x20 macOS           sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain {ca}\n\
+         \x20 Windows         certutil -user -addstore Root {ca}\n\
+         \x20 Node.js         export NODE_EXTRA_CA_CERTS={ca}\n\
+         \x20 Python          export REQUESTS_CA_BUNDLE={ca} SSL_CERT_FILE={ca}  (these replace the default roots)\n\
+         \x20 Java            keytool -importcert -noprompt -cacerts -storepass changeit -alias authd-dev-ca -file {ca}\n\
+         \x20 .NET            the system store: on Linux as for Debian or Fedora above, on Windows as above\n"
+    ));
+    Ok(())
+}
 
-    let mut address = config.listen;
-    if address.ip().is_unspecified() {
-        address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-    }
-    let check = async {
-        let mut stream = tokio::net::TcpStream::connect(address).await?;
+/// A plain HTTP/1.0 request to `/health/ready`, so the container image needs no HTTP client.
+/// Over HTTPS it trusts exactly the certificate the server is configured with.
+async fn healthcheck(config: Config) -> anyhow::Result<()> {
+    use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+
+    async fn ask<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) -> std::io::Result<Vec<u8>> {
         stream
             .write_all(b"GET /health/ready HTTP/1.0\r\nHost: localhost\r\n\r\n")
             .await?;
         let mut response = Vec::new();
         stream.read_to_end(&mut response).await?;
+        Ok(response)
+    }
+
+    let mut address = config.listen;
+    if address.ip().is_unspecified() {
+        address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let cert = match &config.tls {
+        None => None,
+        Some(crate::config::TlsCertificate::Files(files)) => Some(files.cert.clone()),
+        Some(crate::config::TlsCertificate::Development) => Some(
+            crate::tls::DevCertificate::paths(std::path::Path::new(crate::tls::DEV_DIRECTORY))
+                .files
+                .cert,
+        ),
+    };
+    let connector = cert
+        .map(|cert| {
+            crate::tls::client_pinned_to(&cert)
+                .map(|client| tokio_rustls::TlsConnector::from(Arc::new(client)))
+        })
+        .transpose()?;
+    let check = async {
+        let stream = tokio::net::TcpStream::connect(address).await?;
+        let response = match connector {
+            None => ask(stream).await?,
+            Some(connector) => {
+                let name = rustls::pki_types::ServerName::try_from("localhost")?;
+                ask(connector.connect(name, stream).await?).await?
+            }
+        };
         anyhow::Ok(response)
     };
     let response = tokio::time::timeout(std::time::Duration::from_secs(5), check)

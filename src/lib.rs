@@ -10,6 +10,7 @@
 //! - [`seed`]: the seed-file model, applied idempotently through the engine.
 //! - [`config`]: layered, validated configuration.
 //! - [`telemetry`]: logging and request ids.
+//! - [`tls`]: HTTPS certificates, reloaded when they change, and the development CA.
 //! - [`metrics`]: the Prometheus series each server counts.
 //! - [`model`]: plain domain data shared by every layer.
 //! - [`clock`]: the only source of the current time.
@@ -26,3 +27,4 @@ pub mod model;
 pub mod seed;
 pub mod store;
 pub mod telemetry;
+pub mod tls;

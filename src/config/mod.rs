@@ -227,6 +227,66 @@ pub struct TokenSettings {
     pub refresh_token_max_lifetime: Duration,
 }
 
+/// Where the development CA and certificate are kept, relative to the working directory, as
+/// the default SQLite database is.
+pub const DEV_TLS_DIRECTORY: &str = "data/dev-tls";
+
+/// The two PEM files the public listener serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateFiles {
+    /// The certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// The leaf's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// The certificate the public listener serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsCertificate {
+    /// `AUTHD_TLS_CERT` and `AUTHD_TLS_KEY`.
+    Files(CertificateFiles),
+    /// `AUTHD_TLS_CERT=dev`: the development certificate in [`DEV_TLS_DIRECTORY`].
+    Development,
+}
+
+fn tls_certificate(
+    cert: Option<String>,
+    key: Option<String>,
+) -> Result<Option<TlsCertificate>, Error> {
+    let cert = cert.filter(|cert| !cert.is_empty());
+    let key = key.filter(|key| !key.is_empty());
+    match (cert, key) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(Error::invalid(
+            "AUTHD_TLS_KEY",
+            "is set without AUTHD_TLS_CERT; set both to serve HTTPS",
+        )),
+        (Some(cert), None) if cert == "dev" => Ok(Some(TlsCertificate::Development)),
+        (Some(cert), Some(_)) if cert == "dev" => Err(Error::invalid(
+            "AUTHD_TLS_KEY",
+            "must not be set with AUTHD_TLS_CERT=dev, which has its own key",
+        )),
+        (Some(_), None) => Err(Error::invalid(
+            "AUTHD_TLS_CERT",
+            "needs AUTHD_TLS_KEY, the certificate's private key (or AUTHD_TLS_CERT=dev for the development certificate)",
+        )),
+        (Some(cert), Some(key)) => {
+            for (setting, path) in [("AUTHD_TLS_CERT", &cert), ("AUTHD_TLS_KEY", &key)] {
+                if !Path::new(path).is_file() {
+                    return Err(Error::invalid(
+                        setting,
+                        format!("{path} is not a readable file"),
+                    ));
+                }
+            }
+            Ok(Some(TlsCertificate::Files(CertificateFiles {
+                cert: PathBuf::from(cert),
+                key: PathBuf::from(key),
+            })))
+        }
+    }
+}
+
 /// argon2id cost parameters for new password hashes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PasswordSettings {
@@ -245,6 +305,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// `AUTHD_BASE_URL`, without a trailing slash.
     pub base_url: String,
+    /// `AUTHD_TLS_CERT` and `AUTHD_TLS_KEY`: HTTPS on the public listener, if set.
+    pub tls: Option<TlsCertificate>,
     /// `AUTHD_DATABASE_URL`.
     pub database_url: DatabaseUrl,
     /// `AUTHD_DATABASE_TIMEOUT`: the longest a request waits for the database.
@@ -335,11 +397,14 @@ impl Config {
             )
         })?;
 
+        let tls = tls_certificate(layers.tls_cert(), layers.tls_key())?;
+
         // Unset, the issuer follows the listen port, so that moving the port alone does not
         // leave discovery pointing at a port nothing listens on.
-        let base_url = layers
-            .base_url()
-            .unwrap_or_else(|| format!("http://localhost:{}", listen.port()));
+        let base_url = layers.base_url().unwrap_or_else(|| {
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            format!("{scheme}://localhost:{}", listen.port())
+        });
         let base_url = parse_base_url(&base_url)
             .map_err(|problem| Error::invalid("AUTHD_BASE_URL", problem))?;
 
@@ -604,6 +669,7 @@ impl Config {
             sign_in,
             listen,
             base_url,
+            tls,
             database_url,
             database_timeout,
             api_token_window,
@@ -900,6 +966,45 @@ mod tests {
         })
         .unwrap();
         assert_eq!(config.base_url, "https://id.example.com");
+    }
+
+    #[test]
+    fn tls_takes_a_certificate_with_its_key_or_the_development_one_and_makes_the_issuer_https() {
+        let config = resolve(SettingsArgs {
+            listen: Some("127.0.0.1:8443".into()),
+            tls_cert: Some("dev".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(config.tls, Some(TlsCertificate::Development));
+        assert_eq!(config.base_url, "https://localhost:8443");
+
+        let refused = |args: SettingsArgs| resolve(args).expect_err("refused").to_string();
+        let missing_key = refused(SettingsArgs {
+            tls_cert: Some("cert.pem".into()),
+            ..Default::default()
+        });
+        assert!(
+            missing_key.starts_with("AUTHD_TLS_CERT: needs AUTHD_TLS_KEY"),
+            "{missing_key}"
+        );
+        let missing_cert = refused(SettingsArgs {
+            tls_key: Some("key.pem".into()),
+            ..Default::default()
+        });
+        assert!(
+            missing_cert.starts_with("AUTHD_TLS_KEY: is set without AUTHD_TLS_CERT"),
+            "{missing_cert}"
+        );
+        let absent = refused(SettingsArgs {
+            tls_cert: Some("/nonexistent/cert.pem".into()),
+            tls_key: Some("/nonexistent/key.pem".into()),
+            ..Default::default()
+        });
+        assert_eq!(
+            absent,
+            "AUTHD_TLS_CERT: /nonexistent/cert.pem is not a readable file"
+        );
     }
 
     #[test]

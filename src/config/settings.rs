@@ -156,7 +156,11 @@ settings! {
         listen, "AUTHD_LISTEN", "127.0.0.1:8080",
             "Address to listen on. The container image sets 0.0.0.0:8080";
         base_url, "AUTHD_BASE_URL", none,
-            "Public base URL: the org issuer; a custom server's issuer is this URL followed by /oauth2/ and its id. Unset, it is http://localhost with the port of AUTHD_LISTEN";
+            "Public base URL: the org issuer; a custom server's issuer is this URL followed by /oauth2/ and its id. Unset, it is http://localhost (https://localhost with AUTHD_TLS_CERT) with the port of AUTHD_LISTEN";
+        tls_cert, "AUTHD_TLS_CERT", none,
+            "Serve HTTPS with this certificate chain (PEM, leaf first; with AUTHD_TLS_KEY), reloaded on SIGHUP and when the file changes. `dev`: the development certificate of `authd dev-cert`, made in data/dev-tls if missing";
+        tls_key, "AUTHD_TLS_KEY", none,
+            "The private key (PEM) of AUTHD_TLS_CERT";
         database_url, "AUTHD_DATABASE_URL", "sqlite://data/authd.db",
             "sqlite://PATH (created if missing), sqlite::memory:, or postgres://USER:PASSWORD@HOST/DATABASE; TLS with ?sslmode=require, or verify-full with sslrootcert=CA-FILE (Mozilla's roots when none is given)";
         database_timeout, "AUTHD_DATABASE_TIMEOUT", "2s",

@@ -11,7 +11,8 @@
 //! - a request body must arrive within [`ServerLimits::request_body`] of the request
 //!   ([`request_body_deadline`]), or the request is answered `408`;
 //! - after the shutdown signal, connections get [`ServerLimits::shutdown`] to finish, then
-//!   they are dropped and the server returns.
+//!   they are dropped and the server returns;
+//! - with TLS, the handshake must complete within [`ServerLimits::header_read`] too.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -27,21 +28,23 @@ use axum::response::{IntoResponse as _, Response};
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
 use crate::config::ServerLimits;
 
-/// Serves `router` on `listener` until `shutdown` completes, then drains the connections
-/// within `limits.shutdown`. Returns how many connections were still open at the deadline and
-/// were dropped.
+/// Serves `router` on `listener` (over TLS when given an acceptor) until `shutdown`
+/// completes, then drains the connections within `limits.shutdown`. Returns how many
+/// connections were still open at the deadline and were dropped.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ServerLimits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) -> usize {
     let (closing, closing_seen) = watch::channel(false);
@@ -52,13 +55,27 @@ pub async fn serve(
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, remote)) => {
-                    connections.spawn(serve_connection(
-                        stream,
-                        remote,
-                        router.clone(),
-                        limits,
-                        closing_seen.clone(),
-                    ));
+                    let router = router.clone();
+                    let closing = closing_seen.clone();
+                    match &tls {
+                        None => {
+                            connections.spawn(serve_connection(stream, remote, router, limits, closing));
+                        }
+                        Some(acceptor) => {
+                            let handshake = acceptor.accept(stream);
+                            connections.spawn(async move {
+                                match tokio::time::timeout(limits.header_read, handshake).await {
+                                    Ok(Ok(stream)) => {
+                                        serve_connection(stream, remote, router, limits, closing).await;
+                                    }
+                                    Ok(Err(err)) => {
+                                        tracing::debug!(%remote, error = %err, "TLS handshake failed");
+                                    }
+                                    Err(_) => tracing::debug!(%remote, "TLS handshake too slow; connection dropped"),
+                                }
+                            });
+                        }
+                    }
                 }
                 // Out of file descriptors, typically: pause instead of spinning on the error.
                 Err(err) => {
@@ -203,13 +220,15 @@ fn judge(activity: &Activity, limits: &ServerLimits) -> Verdict {
     }
 }
 
-async fn serve_connection(
-    stream: TcpStream,
+async fn serve_connection<S>(
+    stream: S,
     remote: SocketAddr,
     router: Router,
     limits: ServerLimits,
     mut closing: watch::Receiver<bool>,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(WatchedIo {
         inner: stream,
@@ -276,13 +295,14 @@ impl Drop for RequestAnswered {
     }
 }
 
-/// A TCP stream that reports its reads and writes to the connection's watchdog.
-struct WatchedIo {
-    inner: TcpStream,
+/// A stream (TCP, or TLS over TCP) that reports its reads and writes to the connection's
+/// watchdog.
+struct WatchedIo<S> {
+    inner: S,
     activity: Arc<Activity>,
 }
 
-impl AsyncRead for WatchedIo {
+impl<S: AsyncRead + Unpin> AsyncRead for WatchedIo<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -297,7 +317,7 @@ impl AsyncRead for WatchedIo {
     }
 }
 
-impl AsyncWrite for WatchedIo {
+impl<S: AsyncWrite + Unpin> AsyncWrite for WatchedIo<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

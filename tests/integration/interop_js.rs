@@ -33,6 +33,11 @@ pub fn install_test_deps() {
 }
 
 pub async fn node(script: &str, args: Vec<String>) -> Value {
+    node_with_env(script, args, Vec::new()).await
+}
+
+/// [`node`], with these environment variables set.
+pub async fn node_with_env(script: &str, args: Vec<String>, env: Vec<(String, String)>) -> Value {
     tokio::task::spawn_blocking(install_test_deps)
         .await
         .unwrap();
@@ -43,6 +48,7 @@ pub async fn node(script: &str, args: Vec<String>) -> Value {
             .current_dir(&dir)
             .arg(&script)
             .args(&args)
+            .envs(env)
             .output()
             .expect("node runs")
     })

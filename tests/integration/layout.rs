@@ -60,6 +60,11 @@ const LAYERS: &[Layer] = &[
         must_not_use: &["axum", "hyper", "tower", "tower_http", "sqlx", "tokio"],
     },
     Layer {
+        module: "tls",
+        may_name: &["tls", "config"],
+        must_not_use: &["axum", "sqlx"],
+    },
+    Layer {
         module: "config",
         may_name: &["config", "model"],
         must_not_use: &["axum", "sqlx"],

@@ -11,13 +11,14 @@ const authn = await fetch(`${baseUrl}/api/v1/authn`, {
   body: JSON.stringify({ username, password }),
 }).then((response) => response.json());
 
-// Plain http is only ever localhost here.
+// Plain http is only ever localhost here; an https issuer is trusted as any other (with
+// NODE_EXTRA_CA_CERTS naming authd's development CA).
 const config = await client.discovery(
   new URL(`${baseUrl}/oauth2/default`),
   clientId,
   clientSecret,
   undefined,
-  { execute: [client.allowInsecureRequests] },
+  baseUrl.startsWith('http:') ? { execute: [client.allowInsecureRequests] } : undefined,
 );
 const verifier = client.randomPKCECodeVerifier();
 const state = client.randomState();
