@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 
 use crate::app::{self, App};
@@ -131,7 +132,7 @@ enum AppsCommand {
         label: String,
         /// web (confidential, signs users in), service (confidential, no users), browser or
         /// native (public, PKCE).
-        #[arg(long = "type", value_name = "TYPE")]
+        #[arg(long = "type", value_name = "TYPE", value_parser = clap::builder::PossibleValuesParser::new(["web", "service", "browser", "native"]).try_map(|value| value.parse::<ApplicationType>()))]
         application_type: ApplicationType,
         /// A redirect URI; repeat for more.
         #[arg(long = "redirect-uri", value_name = "URI")]
@@ -139,14 +140,14 @@ enum AppsCommand {
         /// A grant type; repeat for more [default: by type: authorization_code and
         /// refresh_token for web, authorization_code for browser and native,
         /// client_credentials for service].
-        #[arg(long = "grant-type", value_name = "GRANT")]
+        #[arg(long = "grant-type", value_name = "GRANT", value_parser = clap::builder::PossibleValuesParser::new(["authorization_code", "refresh_token", "implicit", "password", "client_credentials"]).try_map(|value| value.parse::<GrantType>()))]
         grant_types: Vec<GrantType>,
         /// A fixed client id instead of a generated one.
         #[arg(long)]
         client_id: Option<String>,
         /// Refresh token rotation: ROTATE (a new token on every use) or STATIC (Okta's
         /// `rotation_type`).
-        #[arg(long, value_name = "TYPE", default_value = "ROTATE")]
+        #[arg(long, value_name = "TYPE", default_value = "ROTATE", value_parser = clap::builder::PossibleValuesParser::new(["ROTATE", "STATIC"]).try_map(|value| value.parse::<RotationType>()))]
         refresh_rotation: RotationType,
         /// Seconds a rotated refresh token still works, returning the same successor, 0 to 60
         /// (Okta's `leeway`).
@@ -456,6 +457,7 @@ async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
                 } else {
                     None
                 };
+                let email_given = email.is_some();
                 let mut profile = serde_json::Map::new();
                 profile.insert(
                     "email".into(),
@@ -468,7 +470,26 @@ async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
                     .engine
                     .admin()
                     .create_user(profile, password, true)
-                    .await?;
+                    .await
+                    .map_err(|err| {
+                        named_by_flags(
+                            err,
+                            &[
+                                ("login", "--login"),
+                                ("firstName", "--first-name"),
+                                ("lastName", "--last-name"),
+                                (
+                                    "email",
+                                    if email_given {
+                                        "--email"
+                                    } else {
+                                        "--login (the email when --email is not given)"
+                                    },
+                                ),
+                                ("password", "the password on standard input"),
+                            ],
+                        )
+                    })?;
                 if json {
                     print_out(&format!("{}\n", user_json(&user)));
                 } else {
@@ -899,6 +920,28 @@ async fn healthcheck(config: Config) -> anyhow::Result<()> {
     } else {
         anyhow::bail!("not ready: {status_line}")
     }
+}
+
+/// A validation error of the management API's rules, its fields named by the flags that set
+/// them: `--first-name: The field cannot be left blank`, not `firstName: …`.
+fn named_by_flags(err: crate::engine::Error, flags: &[(&str, &str)]) -> anyhow::Error {
+    let (crate::engine::Error::Validation(causes)
+    | crate::engine::Error::CredentialsUpdateFailed(causes)) = &err
+    else {
+        return err.into();
+    };
+    let renamed: Vec<String> = causes
+        .iter()
+        .map(|cause| {
+            let (field, problem) = cause.split_once(": ").unwrap_or(("", cause));
+            let field = field.trim_start_matches("profile.");
+            match flags.iter().find(|(name, _)| *name == field) {
+                Some((_, flag)) => format!("{flag}: {problem}"),
+                None => cause.clone(),
+            }
+        })
+        .collect();
+    anyhow::anyhow!(renamed.join("; "))
 }
 
 /// An error and its causes on one line. A cause that its error's own message already ends

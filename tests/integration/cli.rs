@@ -472,3 +472,69 @@ async fn apps_are_created_listed_and_their_secrets_rotated_from_the_command_line
         stderr(&refused)
     );
 }
+
+#[test]
+fn command_line_mistakes_name_the_flag_and_list_the_allowed_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}/authd.db", dir.path().display());
+    let env = [("AUTHD_DATABASE_URL", database.as_str())];
+    let blank = authd(
+        dir.path(),
+        &[
+            "users",
+            "create",
+            "--login",
+            "a@example.com",
+            "--first-name",
+            "",
+            "--last-name",
+            "B",
+        ],
+        &env,
+    );
+    assert!(!blank.status.success());
+    assert!(
+        stderr(&blank).contains("authd: --first-name: The field cannot be left blank"),
+        "{}",
+        stderr(&blank)
+    );
+    let no_email = authd(
+        dir.path(),
+        &[
+            "users",
+            "create",
+            "--login",
+            "not-an-email",
+            "--first-name",
+            "A",
+            "--last-name",
+            "B",
+        ],
+        &env,
+    );
+    assert!(
+        stderr(&no_email).contains("--login (the email when --email is not given): "),
+        "{}",
+        stderr(&no_email)
+    );
+    let bad_type = authd(
+        dir.path(),
+        &["apps", "create", "--label", "X", "--type", "spa"],
+        &env,
+    );
+    assert_eq!(bad_type.status.code(), Some(2));
+    assert!(
+        stderr(&bad_type).contains("[possible values: web, service, browser, native]"),
+        "{}",
+        stderr(&bad_type)
+    );
+    let help = authd(dir.path(), &["apps", "create", "--help"], &env);
+    let help = stdout(&help);
+    for listed in [
+        "[possible values: web, service, browser, native]",
+        "[possible values: authorization_code, refresh_token, implicit, password, client_credentials]",
+        "[possible values: ROTATE, STATIC]",
+    ] {
+        assert!(help.contains(listed), "{listed} missing from:\n{help}");
+    }
+}
