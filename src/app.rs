@@ -148,6 +148,20 @@ impl App {
             first_failure =
                 Some(anyhow::Error::new(err).context("removing expired sign-in state and grants"));
         }
+        match self
+            .engine
+            .system_log()
+            .prune(self.config.system_log_retention)
+            .await
+        {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "System Log events past their retention deleted"),
+            Err(err) => {
+                first_failure.get_or_insert(
+                    anyhow::Error::new(err).context("deleting System Log events past retention"),
+                );
+            }
+        }
         let servers = self.engine.auth_servers().await?;
         // Inactive servers answer nothing, so their keys are neither rotated nor cached.
         for server in servers

@@ -9,6 +9,12 @@ use crate::model::Timestamp;
 pub trait Clock: Send + Sync + 'static {
     /// The current time, in whole seconds since the Unix epoch.
     fn now(&self) -> Timestamp;
+
+    /// The current time in milliseconds since the Unix epoch, for what records when, not what
+    /// expires: the System Log.
+    fn now_millis(&self) -> i64 {
+        self.now().unix().saturating_mul(1000)
+    }
 }
 
 /// The system's wall clock.
@@ -25,6 +31,17 @@ impl Clock for SystemClock {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
         Timestamp::from_unix(since_epoch.as_secs() as i64)
+    }
+
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "this is the one place that reads the system time"
+    )]
+    fn now_millis(&self) -> i64 {
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
     }
 }
 

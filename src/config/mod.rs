@@ -324,6 +324,8 @@ pub struct Config {
     pub admin_token: Option<SecretString>,
     /// `AUTHD_SEED_FILE`.
     pub seed_file: Option<PathBuf>,
+    /// `AUTHD_SYSTEM_LOG_RETENTION`: how long System Log events are kept.
+    pub system_log_retention: Duration,
     /// `AUTHD_METRICS_LISTEN`: where `/metrics` is served, if anywhere.
     pub metrics_listen: Option<SocketAddr>,
     /// `AUTHD_LOG_FORMAT`.
@@ -453,6 +455,14 @@ impl Config {
         }
 
         let seed_file = layers.seed_file().map(PathBuf::from);
+        let system_log_retention =
+            duration("AUTHD_SYSTEM_LOG_RETENTION", layers.system_log_retention())?;
+        if system_log_retention.is_zero() {
+            return Err(Error::invalid(
+                "AUTHD_SYSTEM_LOG_RETENTION",
+                "must be longer than zero",
+            ));
+        }
         let metrics_listen = layers
             .metrics_listen()
             .map(|text| {
@@ -678,6 +688,7 @@ impl Config {
             secret_key_source,
             admin_token,
             seed_file,
+            system_log_retention,
             metrics_listen,
             log_format,
             keys: KeySettings {

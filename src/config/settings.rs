@@ -177,6 +177,8 @@ settings! {
             "After SIGTERM, open connections get this long to finish before the process exits";
         seed_file, "AUTHD_SEED_FILE", none,
             "Seed file (TOML: authorization servers, apps, users, trusted origins) applied at every start";
+        system_log_retention, "AUTHD_SYSTEM_LOG_RETENTION", "90d",
+            "System Log events older than this are deleted (checked every AUTHD_KEY_CHECK_INTERVAL), as Okta keeps 90 days";
         metrics_listen, "AUTHD_METRICS_LISTEN", none,
             "Address to serve GET /metrics (Prometheus text format) on, apart from the public port; unset, there is no metrics endpoint";
         log_format, "AUTHD_LOG_FORMAT", "human",

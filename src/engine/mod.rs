@@ -18,6 +18,7 @@ pub mod lifetimes;
 pub mod oauth;
 pub mod provisioning;
 pub mod sign_in;
+pub mod system_log;
 
 use std::sync::Arc;
 
@@ -57,6 +58,7 @@ pub struct Engine {
     directory: Arc<directory::Directory>,
     oauth: oauth::OAuth,
     metrics: Metrics,
+    system_log: system_log::SystemLog,
 }
 
 impl Engine {
@@ -73,6 +75,7 @@ impl Engine {
             Metrics::disabled()
         };
         let passwords = Passwords::new(config.passwords)?;
+        let system_log = system_log::SystemLog::new(store.clone(), clock.clone());
         let lifetimes = Lifetimes::new(store.clone(), config.tokens);
         let directory = Arc::new(directory::Directory::new(
             keys.clone(),
@@ -86,15 +89,16 @@ impl Engine {
             secret,
             b"authd client secret hash v1",
         )));
-        let sign_in = SignIn::new(
-            store.clone(),
-            clock.clone(),
-            passwords.clone(),
-            config.sign_in,
-            lifetimes.clone(),
-            derived_key(secret, b"authd sign-in attempt key v1"),
-            metrics.clone(),
-        );
+        let sign_in = SignIn::new(sign_in::SignInParts {
+            store: store.clone(),
+            clock: clock.clone(),
+            passwords: passwords.clone(),
+            settings: config.sign_in,
+            lifetimes: lifetimes.clone(),
+            attempt_key: derived_key(secret, b"authd sign-in attempt key v1"),
+            metrics: metrics.clone(),
+            log: system_log.clone(),
+        });
         let admin = admin::Admin::new(admin::AdminParts {
             store: store.clone(),
             clock: clock.clone(),
@@ -136,8 +140,10 @@ impl Engine {
             ))?,
             base_url: config.base_url.clone(),
             metrics: metrics.clone(),
+            system_log: system_log.clone(),
         });
         Ok(Self {
+            system_log,
             metrics,
             directory,
             oauth,
@@ -149,6 +155,11 @@ impl Engine {
             clock,
             lifetimes,
         })
+    }
+
+    /// The System Log.
+    pub fn system_log(&self) -> &system_log::SystemLog {
+        &self.system_log
     }
 
     /// What this server counts, for `/metrics`.

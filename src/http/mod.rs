@@ -57,6 +57,10 @@ pub fn router(state: AppState) -> Router {
         .merge(admin_api(state.clone()))
         .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            within_request_context,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             state,
             ops::record_request,
         ))
@@ -353,4 +357,33 @@ fn admin_api(state: AppState) -> Router<AppState> {
             state,
             admin::authenticate_and_audit,
         ))
+}
+
+/// Middleware: whatever the request records in the System Log names its client (IP through
+/// trusted proxies, user agent) and its request id.
+async fn within_request_context(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let Ok(extract::ClientIp(ip)) = <extract::ClientIp as axum::extract::FromRequestParts<
+        AppState,
+    >>::from_request_parts(&mut parts, &app)
+    .await;
+    let context = crate::model::RequestContext {
+        ip,
+        user_agent: parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(|agent| agent.chars().take(512).collect()),
+        request_id: parts
+            .extensions
+            .get::<tower_http::request_id::RequestId>()
+            .and_then(|id| id.header_value().to_str().ok())
+            .map(str::to_owned),
+    };
+    let request = axum::extract::Request::from_parts(parts, body);
+    crate::engine::system_log::in_request(context, next.run(request)).await
 }

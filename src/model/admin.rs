@@ -21,39 +21,3 @@ pub struct Actor {
     /// Its name.
     pub name: String,
 }
-
-/// What an admin call was about.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct AuditTarget {
-    /// The object's id.
-    pub id: String,
-    /// Its Okta type (`User`, `AppInstance`, `AuthorizationServer`, `ApiToken`, …).
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// A name for people.
-    #[serde(rename = "displayName")]
-    pub display_name: String,
-}
-
-/// One audit event (never holds a secret).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditEvent {
-    /// Unique id.
-    pub uuid: String,
-    /// When it happened.
-    pub published: Timestamp,
-    /// Okta's event type, e.g. `system.api_token.revoke`.
-    pub event_type: String,
-    /// What happened, for people.
-    pub display_message: String,
-    /// `SUCCESS` or `FAILURE`.
-    pub outcome: String,
-    /// Who.
-    pub actor: Actor,
-    /// On what.
-    pub targets: Vec<AuditTarget>,
-    /// From where.
-    pub client_ip: Option<String>,
-    /// The request id.
-    pub request_id: Option<String>,
-}

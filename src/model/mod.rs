@@ -12,6 +12,7 @@ mod document;
 mod grant;
 mod ids;
 mod key;
+mod log_event;
 mod policy;
 mod scope;
 mod session;
@@ -20,7 +21,7 @@ mod token;
 mod trusted_origin;
 mod user;
 
-pub use admin::{Actor, ApiToken, AuditEvent, AuditTarget};
+pub use admin::{Actor, ApiToken};
 pub use auth_server::{
     issuer_url, AuthServer, ClaimType, Consent, CustomClaim, IssuerMode, MetadataPublish, Scope,
     TokenLifetimes,
@@ -39,10 +40,14 @@ pub use ids::{
     derived_okta_id, new_okta_id, AuthServerId, ClientId, InvalidId, Kid, SessionId, UserId,
 };
 pub use key::{KeyState, SigningAlg, SigningKey};
+pub use log_event::{
+    AuthenticationContext, DebugContext, LogActor, LogClient, LogEvent, LogOutcome, LogRange,
+    LogTarget, LogTransaction, RequestContext, StoredLogEvent, UserAgent,
+};
 pub use policy::{governing_rule, AccessPolicy, PolicyRule, ALL_CLIENTS, ALL_SCOPES};
 pub use scope::{InvalidScope, ScopeSet, OIDC_SCOPES};
 pub use session::Session;
-pub use time::Timestamp;
+pub use time::{okta_time_millis, Timestamp};
 pub use token::{PlainToken, TokenHash};
 pub use trusted_origin::{normalize_origin, OriginScope, TrustedOrigin};
 pub use user::{User, UserQuery, UserStatus};

@@ -25,6 +25,13 @@ impl Timestamp {
     }
 }
 
+/// `millis` after the Unix epoch in ISO 8601 with milliseconds: `2015-11-03T10:15:57.123Z`.
+pub fn okta_time_millis(millis: i64) -> String {
+    let millis = u64::try_from(millis).unwrap_or(0);
+    humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + Duration::from_millis(millis))
+        .to_string()
+}
+
 impl Timestamp {
     /// ISO 8601 in UTC with milliseconds, as Okta writes times: `2015-11-03T10:15:57.000Z`.
     pub fn to_okta_string(self) -> String {

@@ -2,12 +2,11 @@
 
 use async_trait::async_trait;
 
-use crate::model::{Actor, ApiToken, AuditEvent, Timestamp, TokenHash};
+use crate::model::{ApiToken, LogRange, StoredLogEvent, Timestamp, TokenHash};
 
-use super::query::json_list;
 use super::{Error, Result};
 
-/// API tokens and the audit log.
+/// API tokens and the System Log.
 #[async_trait]
 pub trait AdminStore: Send + Sync {
     /// Stores a new API token by its hash.
@@ -24,15 +23,13 @@ pub trait AdminStore: Send + Sync {
     async fn list_api_tokens(&self) -> Result<Vec<ApiToken>>;
     /// Deletes an API token; whether there was one.
     async fn delete_api_token(&self, id: &str) -> Result<bool>;
-    /// Appends an audit event.
-    async fn insert_audit_event(&self, event: &AuditEvent) -> Result<()>;
-    /// Audit events published in `[since, until)`, oldest first, at most `limit`.
-    async fn list_audit_events(
-        &self,
-        since: Timestamp,
-        until: Timestamp,
-        limit: u32,
-    ) -> Result<Vec<AuditEvent>>;
+    /// Appends a System Log event (its `sequence` is given by the store).
+    async fn append_log_event(&self, published_ms: i64, event_type: &str, json: &str)
+        -> Result<()>;
+    /// System Log events in `range`, in the order they were written (or its reverse).
+    async fn log_events(&self, range: &LogRange) -> Result<Vec<StoredLogEvent>>;
+    /// Deletes the events published before `before_ms`; how many.
+    async fn prune_log_events(&self, before_ms: i64) -> Result<u64>;
 }
 
 pub(super) const INSERT_API_TOKEN: &str =
@@ -46,13 +43,16 @@ pub(super) const USE_API_TOKEN: &str =
 pub(super) const LIST_API_TOKENS: &str =
     "SELECT id, name, created_at, last_used_at FROM api_tokens ORDER BY created_at, id";
 pub(super) const DELETE_API_TOKEN: &str = "DELETE FROM api_tokens WHERE id = $1";
-pub(super) const INSERT_AUDIT_EVENT: &str =
-    "INSERT INTO audit_events (uuid, published, event_type, \
-     display_message, outcome, actor_id, actor_name, targets, client_ip, request_id) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-pub(super) const LIST_AUDIT_EVENTS: &str = "SELECT uuid, published, event_type, display_message, \
-     outcome, actor_id, actor_name, targets, client_ip, request_id FROM audit_events \
-     WHERE published >= $1 AND published < $2 ORDER BY published, uuid LIMIT $3";
+pub(super) const APPEND_LOG_EVENT: &str =
+    "INSERT INTO system_log (published_ms, event_type, event) VALUES ($1, $2, $3)";
+pub(super) const LOG_EVENTS_ASCENDING: &str = "SELECT seq, published_ms, event_type, event \
+     FROM system_log WHERE published_ms >= $1 AND published_ms < $2 \
+     AND ($3 IS NULL OR event_type = $3) AND seq > COALESCE($4, -1) ORDER BY seq LIMIT $5";
+pub(super) const LOG_EVENTS_DESCENDING: &str = "SELECT seq, published_ms, event_type, event \
+     FROM system_log WHERE published_ms >= $1 AND published_ms < $2 \
+     AND ($3 IS NULL OR event_type = $3) AND seq < COALESCE($4, 9223372036854775807) \
+     ORDER BY seq DESC LIMIT $5";
+pub(super) const PRUNE_LOG_EVENTS: &str = "DELETE FROM system_log WHERE published_ms < $1";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct ApiTokenRow {
@@ -76,36 +76,22 @@ impl TryFrom<ApiTokenRow> for ApiToken {
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct AuditEventRow {
-    uuid: String,
-    published: i64,
+pub(super) struct LogEventRow {
+    seq: i64,
+    published_ms: i64,
     event_type: String,
-    display_message: String,
-    outcome: String,
-    actor_id: String,
-    actor_name: String,
-    targets: String,
-    client_ip: Option<String>,
-    request_id: Option<String>,
+    event: String,
 }
 
-impl TryFrom<AuditEventRow> for AuditEvent {
+impl TryFrom<LogEventRow> for StoredLogEvent {
     type Error = Error;
 
-    fn try_from(row: AuditEventRow) -> Result<Self, Error> {
-        Ok(AuditEvent {
-            uuid: row.uuid,
-            published: Timestamp::from_unix(row.published),
+    fn try_from(row: LogEventRow) -> Result<Self, Error> {
+        Ok(StoredLogEvent {
+            sequence: row.seq,
+            published_ms: row.published_ms,
             event_type: row.event_type,
-            display_message: row.display_message,
-            outcome: row.outcome,
-            actor: Actor {
-                id: row.actor_id,
-                name: row.actor_name,
-            },
-            targets: json_list(&row.targets)?,
-            client_ip: row.client_ip,
-            request_id: row.request_id,
+            json: row.event,
         })
     }
 }
@@ -113,9 +99,9 @@ impl TryFrom<AuditEventRow> for AuditEvent {
 /// Implements [`AdminStore`] for a backend, in [`super::portable::portable_stores`].
 macro_rules! implement {
     ($store:ty) => {
-        use $crate::model::{ApiToken, AuditEvent, Timestamp, TokenHash};
-        use $crate::store::admin::{self as sql, AdminStore, ApiTokenRow, AuditEventRow};
-        use $crate::store::query::{json, Fetch, Run};
+        use $crate::model::{ApiToken, LogRange, StoredLogEvent, Timestamp, TokenHash};
+        use $crate::store::admin::{self as sql, AdminStore, ApiTokenRow, LogEventRow};
+        use $crate::store::query::{Fetch, Run};
         use $crate::store::Result;
 
         #[async_trait::async_trait]
@@ -159,34 +145,41 @@ macro_rules! implement {
                 Ok(deleted > 0)
             }
 
-            async fn insert_audit_event(&self, event: &AuditEvent) -> Result<()> {
-                sqlx::query(sql::INSERT_AUDIT_EVENT)
-                    .bind(&event.uuid)
-                    .bind(event.published.unix())
-                    .bind(&event.event_type)
-                    .bind(&event.display_message)
-                    .bind(&event.outcome)
-                    .bind(&event.actor.id)
-                    .bind(&event.actor.name)
-                    .bind(json(&event.targets))
-                    .bind(event.client_ip.as_deref())
-                    .bind(event.request_id.as_deref())
+            async fn append_log_event(
+                &self,
+                published_ms: i64,
+                event_type: &str,
+                json: &str,
+            ) -> Result<()> {
+                sqlx::query(sql::APPEND_LOG_EVENT)
+                    .bind(published_ms)
+                    .bind(event_type)
+                    .bind(json)
                     .run(&self.pool)
                     .await?;
                 Ok(())
             }
 
-            async fn list_audit_events(
-                &self,
-                since: Timestamp,
-                until: Timestamp,
-                limit: u32,
-            ) -> Result<Vec<AuditEvent>> {
-                sqlx::query_as::<_, AuditEventRow>(sql::LIST_AUDIT_EVENTS)
-                    .bind(since.unix())
-                    .bind(until.unix())
-                    .bind(i64::from(limit))
+            async fn log_events(&self, range: &LogRange) -> Result<Vec<StoredLogEvent>> {
+                let query = if range.descending {
+                    sql::LOG_EVENTS_DESCENDING
+                } else {
+                    sql::LOG_EVENTS_ASCENDING
+                };
+                sqlx::query_as::<_, LogEventRow>(query)
+                    .bind(range.since_ms)
+                    .bind(range.until_ms)
+                    .bind(range.event_type.as_deref())
+                    .bind(range.after)
+                    .bind(i64::from(range.limit))
                     .all(&self.pool)
+                    .await
+            }
+
+            async fn prune_log_events(&self, before_ms: i64) -> Result<u64> {
+                sqlx::query(sql::PRUNE_LOG_EVENTS)
+                    .bind(before_ms)
+                    .run(&self.pool)
                     .await
             }
         }

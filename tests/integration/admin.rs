@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::common::{TestApp, TEST_ADMIN_TOKEN, TEST_SECRET};
 
@@ -105,26 +105,61 @@ async fn admin_calls_without_a_valid_token_are_401_e0000011() {
 }
 
 #[tokio::test]
-async fn every_admin_call_is_in_the_system_log_without_secrets() {
+async fn every_admin_change_is_in_the_system_log_as_okta_names_it_without_secrets() {
     let app = TestApp::spawn().await;
     let created = create_token_with_cli(&app, "auditor").await;
     let token = created["token"].as_str().unwrap().to_owned();
     let id = created["id"].as_str().unwrap().to_owned();
-    let tokens_url = format!("{}/api/v1/api-tokens/{id}", app.base_url);
-    with_token(app.http.get(&tokens_url), &token)
-        .send()
-        .await
-        .unwrap();
-    with_token(
-        app.http.get(format!(
-            "{}/api/v1/sessions/102nosuchsession0000",
-            app.base_url
-        )),
-        &token,
+    let call = |method: reqwest::Method, path: &str, body: Option<Value>| {
+        let request = with_token(
+            app.http.request(method, format!("{}{path}", app.base_url)),
+            &token,
+        );
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let user = json!({
+        "profile": {
+            "firstName": "Eve", "lastName": "Audit",
+            "email": "eve@example.com", "login": "eve@example.com",
+        },
+        "credentials": { "password": { "value": "Audit-passw0rd-1" } },
+    });
+    let (status, eve) = call(reqwest::Method::POST, "/api/v1/users", Some(user)).await;
+    assert_eq!(status, 200, "{eve}");
+    let eve_id = eve["id"].as_str().unwrap().to_owned();
+    // A read is not an event; a refused change is one, with the reason.
+    call(
+        reqwest::Method::GET,
+        &format!("/api/v1/users/{eve_id}"),
+        None,
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
+    let (status, _) = call(
+        reqwest::Method::POST,
+        "/api/v1/users",
+        Some(json!({ "profile": { "login": "incomplete@example.com" } })),
+    )
+    .await;
+    assert_eq!(status, 400);
+    // An id written percent-encoded in the path is recorded as the id it names.
+    let (status, _) = call(
+        reqwest::Method::POST,
+        "/api/v1/users/eve%40example.com/lifecycle/deactivate",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
 
     let logs = |query: &'static str| {
         let app = &app;
@@ -144,35 +179,61 @@ async fn every_admin_call_is_in_the_system_log_without_secrets() {
     let (status, text) = logs("").await;
     assert_eq!(status, 200);
     assert!(
-        !text.contains(&token) && !text.contains(TEST_ADMIN_TOKEN),
+        !text.contains(&token)
+            && !text.contains(TEST_ADMIN_TOKEN)
+            && !text.contains("Audit-passw0rd-1"),
         "no secret is logged"
     );
     let events: Value = serde_json::from_str(&text).unwrap();
     let events = events.as_array().unwrap();
-    let read = events
+    let types: Vec<&str> = events
         .iter()
-        .find(|event| event["eventType"] == "system.api_token.read")
-        .expect("the token read is logged");
-    assert_eq!(read["actor"]["id"], id.as_str());
-    assert_eq!(read["actor"]["displayName"], "auditor");
-    assert_eq!(read["outcome"]["result"], "SUCCESS");
-    assert_eq!(read["target"][0]["id"], id.as_str());
-    assert_eq!(read["target"][0]["type"], "ApiToken");
-    assert!(read["published"].as_str().unwrap().ends_with('Z'));
-    assert!(read["transaction"]["id"].as_str().is_some());
-    let missing = events
-        .iter()
-        .find(|event| event["eventType"] == "user.session.read")
-        .expect("the failed session read is logged");
-    assert_eq!(missing["outcome"]["result"], "FAILURE");
+        .filter_map(|event| event["eventType"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "user.lifecycle.create",
+            "user.lifecycle.create",
+            "user.lifecycle.deactivate"
+        ],
+        "in order, reads left out"
+    );
+    let create = &events[0];
+    assert_eq!(create["actor"]["id"], id.as_str());
+    assert_eq!(create["actor"]["displayName"], "auditor");
+    assert_eq!(create["outcome"]["result"], "SUCCESS");
+    assert_eq!(create["target"][0]["id"], eve_id.as_str());
+    assert_eq!(create["target"][0]["type"], "User");
+    assert_eq!(create["target"][0]["alternateId"], "eve@example.com");
+    assert_eq!(
+        create["authenticationContext"]["credentialType"],
+        "API_TOKEN"
+    );
+    let published = create["published"].as_str().unwrap();
+    assert_eq!(
+        published.len(),
+        "2026-12-02T05:00:00.123Z".len(),
+        "{published}"
+    );
+    assert!(published.ends_with('Z'));
+    assert!(create["transaction"]["id"].as_str().is_some());
+    assert!(create["client"]["ipAddress"].as_str().is_some());
+    let refused = &events[1];
+    assert_eq!(refused["outcome"]["result"], "FAILURE");
+    assert!(
+        refused["outcome"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Api validation failed"),
+        "{refused}"
+    );
+    assert_eq!(refused["severity"], "WARN");
+    assert_eq!(events[2]["target"][0]["id"], "eve@example.com");
 
-    let (_, text) = logs("?q=user.session").await;
+    let (_, text) = logs("?q=deactivate").await;
     let filtered: Value = serde_json::from_str(&text).unwrap();
-    assert!(filtered
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|event| event["eventType"] == "user.session.read"));
+    assert_eq!(filtered.as_array().unwrap().len(), 1, "{filtered}");
     let (_, text) = logs("?limit=1").await;
     assert_eq!(
         serde_json::from_str::<Value>(&text)

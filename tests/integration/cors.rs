@@ -296,11 +296,11 @@ async fn trusted_origins_are_managed_through_oktas_api_and_take_effect_at_once()
         .unwrap()
         .iter()
         .filter_map(|event| event["eventType"].as_str())
-        .filter(|kind| kind.starts_with("trusted_origins."))
+        .filter(|kind| kind.starts_with("trusted_origin."))
         .collect();
-    assert!(types.contains(&"trusted_origins.create"), "{types:?}");
-    assert!(types.contains(&"trusted_origins.deactivate"), "{types:?}");
-    assert!(types.contains(&"trusted_origins.delete"), "{types:?}");
+    assert!(types.contains(&"trusted_origin.create"), "{types:?}");
+    assert!(types.contains(&"trusted_origin.deactivate"), "{types:?}");
+    assert!(types.contains(&"trusted_origin.delete"), "{types:?}");
 }
 
 fn names(list: &Value) -> Vec<&str> {

@@ -42,5 +42,6 @@ mod snapshots;
 mod spa;
 mod storage;
 mod store_conformance;
+mod system_log;
 mod token_families;
 mod users;

@@ -7,12 +7,10 @@ pub mod api_tokens;
 pub mod apps;
 pub mod auth_servers;
 pub mod policies;
-pub mod system_log;
 pub mod trusted_origins;
 pub mod users;
 
 pub use api_tokens::BOOTSTRAP_ACTOR;
-pub use system_log::AuditEntry;
 
 use std::sync::Arc;
 use std::time::Duration;

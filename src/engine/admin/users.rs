@@ -297,9 +297,7 @@ impl Admin {
             .await?
             .matches
         {
-            self.store
-                .record_failed_sign_in(&user.id, now, self.sign_in.lockout_policy())
-                .await?;
+            self.sign_in.count_failed_password(&user.id, now).await?;
             return Err(Error::CredentialsUpdateFailed(vec![
                 "oldPassword: The credentials provided were incorrect.".to_owned(),
             ]));

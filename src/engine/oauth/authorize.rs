@@ -8,13 +8,14 @@ use std::sync::Arc;
 
 use crate::model::{
     AuthServer, AuthServerId, AuthorizationCode, Client, CodeChallengeMethod, GrantContext,
-    GrantType, PlainToken, ResponseMode, ResponseType, ScopeSet, Session, TokenEndpointAuthMethod,
-    User,
+    GrantType, LogActor, PlainToken, ResponseMode, ResponseType, ScopeSet, Session,
+    TokenEndpointAuthMethod, User,
 };
 
 use super::mint::{new_grant_id, Subject};
 use super::{pkce, scope, OAuth};
 use crate::engine::sign_in::sessions::NewSession;
+use crate::engine::system_log::Event;
 use crate::engine::{Error, Result};
 
 /// Okta's authorization code lifetime.
@@ -177,9 +178,26 @@ impl OAuth {
                 new_session: None,
             })
         };
+        let (server_target, app_target) = (LogActor::auth_server(&server), LogActor::app(&client));
         let validated = match self.validate(server, client, redirect_uri.clone(), &request) {
             Ok(validated) => validated,
-            Err(err) => return Ok(respond_error(fallback_mode, err)),
+            Err(err) => {
+                let (code, description) = err.oauth_error();
+                self.log
+                    .record(
+                        Event::new(
+                            "app.oauth2.as.authorize",
+                            format!("Authorization request refused: {description}"),
+                            app_target.clone(),
+                        )
+                        .failed(code)
+                        .target(app_target)
+                        .target(server_target)
+                        .debug("errorDescription", description),
+                    )
+                    .await;
+                return Ok(respond_error(fallback_mode, err));
+            }
         };
         let mode = validated.mode;
 
@@ -241,7 +259,26 @@ impl OAuth {
                 reauthenticate: true,
             });
         }
-        match self.grant(&validated, &session, &user, state.clone()).await {
+        let granted = self.grant(&validated, &session, &user, state.clone()).await;
+        let sso = Event::new(
+            "user.authentication.sso",
+            format!("User single sign on to app {}", validated.client.label),
+            LogActor::user(&user),
+        )
+        .target(LogActor::app(&validated.client))
+        .target(LogActor::auth_server(&validated.server))
+        .session(session.id.as_str());
+        match &granted {
+            Ok(_) => self.log.record(sso).await,
+            Err(Error::Internal(_)) => {}
+            Err(err) => {
+                let (code, description) = err.oauth_error();
+                self.log
+                    .record(sso.failed(code).debug("errorDescription", description))
+                    .await;
+            }
+        }
+        match granted {
             Ok(mut params) => Ok(AuthorizeOutcome::Respond(ClientResponse {
                 params: {
                     params.push(("iss", issuer));

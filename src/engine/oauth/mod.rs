@@ -24,6 +24,7 @@ use super::client_secrets::SecretHasher;
 use super::directory::Directory;
 use super::lifetimes::Lifetimes;
 use super::sign_in::SignIn;
+use super::system_log::SystemLog;
 use super::Result;
 
 /// The OAuth service.
@@ -39,6 +40,7 @@ pub struct OAuth {
     successor_sealer: Arc<Sealer>,
     base_url: String,
     metrics: Metrics,
+    log: SystemLog,
 }
 
 /// What the OAuth service is built from.
@@ -61,6 +63,8 @@ pub struct OAuthParts {
     pub base_url: String,
     /// Counts the tokens issued.
     pub metrics: Metrics,
+    /// Records failed token requests and policy denials.
+    pub system_log: SystemLog,
 }
 
 impl OAuth {
@@ -76,6 +80,7 @@ impl OAuth {
             successor_sealer: Arc::new(parts.successor_sealer),
             base_url: parts.base_url,
             metrics: parts.metrics,
+            log: parts.system_log,
         }
     }
 

@@ -3,7 +3,8 @@
 
 use secrecy::SecretString;
 
-use crate::model::{AuthServerId, GrantType, ScopeSet};
+use crate::engine::system_log::Event;
+use crate::model::{AuthServerId, ClientId, GrantType, LogActor, ScopeSet};
 
 use super::client_auth::ClientCredentials;
 use super::OAuth;
@@ -92,19 +93,70 @@ impl OAuth {
         grant: TokenGrant,
     ) -> Result<TokenSet> {
         let grant_type = grant.grant_type();
+        let claimed_client = credentials
+            .basic
+            .as_ref()
+            .map(|(id, _)| id.clone())
+            .or_else(|| credentials.client_id.clone())
+            .unwrap_or_default();
         let issued = self
             .token_for_grant(server_id, credentials, endpoint, grant)
             .await;
-        if issued.is_ok() {
-            self.metrics.count(
+        match &issued {
+            Ok(_) => self.metrics.count(
                 "authd_tokens_issued_total",
                 &[
                     ("grant", grant_type.as_str()),
                     ("server", server_id.as_str()),
                 ],
-            );
+            ),
+            // The database's failures are the operator's to see in the logs, not a client's
+            // doing.
+            Err(Error::Unavailable | Error::Unwritable | Error::Internal(_)) => {}
+            Err(err) => {
+                self.record_token_failure(server_id, &claimed_client, grant_type, err)
+                    .await
+            }
         }
         issued
+    }
+
+    /// A refused token request in the System Log, with its OAuth error as the reason; a
+    /// refusal by the access policy is the policy denial Okta records here too.
+    async fn record_token_failure(
+        &self,
+        server_id: &AuthServerId,
+        claimed_client: &str,
+        grant_type: GrantType,
+        err: &Error,
+    ) {
+        let known = match ClientId::parse(claimed_client) {
+            Ok(id) => self.directory.client(&id).await.ok().flatten(),
+            Err(_) => None,
+        };
+        let actor = known.map_or_else(
+            || LogActor::unknown_client(claimed_client),
+            |client| LogActor::client(&client),
+        );
+        let (code, description) = err.oauth_error();
+        self.log
+            .record(
+                Event::new(
+                    "app.oauth2.as.token.grant",
+                    format!("OAuth2 token request refused: {description}"),
+                    actor,
+                )
+                .failed(code)
+                .target(LogActor::new(
+                    server_id.as_str(),
+                    "AuthorizationServer",
+                    server_id.as_str(),
+                    server_id.as_str(),
+                ))
+                .debug("grantType", grant_type.as_str())
+                .debug("errorDescription", description),
+            )
+            .await;
     }
 
     async fn token_for_grant(

@@ -7,9 +7,11 @@ use std::net::IpAddr;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::engine::system_log::Event;
 use crate::engine::{Error, Result};
 use crate::model::{
-    PendingAuthn, PlainToken, SessionTokenGrant, Timestamp, TransactionState, User, UserStatus,
+    LogActor, PendingAuthn, PlainToken, SessionTokenGrant, Timestamp, TransactionState, User,
+    UserId, UserStatus,
 };
 use crate::store;
 
@@ -266,14 +268,23 @@ impl SignIn {
         };
         let Some(user) = user.filter(|user| user.may_sign_in(now) || user.is_locked(now)) else {
             self.passwords.verify_decoy(password).await?;
+            self.record_sign_in(
+                LogActor::unknown_user(username),
+                Some("INVALID_CREDENTIALS"),
+            )
+            .await;
             return Err(Error::AuthenticationFailed);
         };
         if user.is_locked(now) {
             self.passwords.verify_decoy(password).await?;
+            self.record_sign_in(LogActor::user(&user), Some("LOCKED_OUT"))
+                .await;
             return Ok(Credentials::LockedOut);
         }
         let Some(stored_hash) = user.password_hash.clone() else {
             self.passwords.verify_decoy(password).await?;
+            self.record_sign_in(LogActor::user(&user), Some("INVALID_CREDENTIALS"))
+                .await;
             return Err(Error::AuthenticationFailed);
         };
         let verified = self
@@ -281,13 +292,10 @@ impl SignIn {
             .verify(stored_hash.clone(), password.clone())
             .await?;
         if !verified.matches {
-            let user = self
-                .store
-                .record_failed_sign_in(&user.id, now, self.lockout_policy())
-                .await?;
+            self.record_sign_in(LogActor::user(&user), Some("INVALID_CREDENTIALS"))
+                .await;
+            let user = self.count_failed_password(&user.id, now).await?;
             if user.is_locked(now) {
-                self.metrics.count("authd_lockouts_total", &[]);
-                tracing::warn!(user.id = %user.id, failures = user.failed_sign_ins, "user locked out after repeated failed sign-ins");
                 return Ok(Credentials::LockedOut);
             }
             return Err(Error::AuthenticationFailed);
@@ -302,11 +310,76 @@ impl SignIn {
             .record_successful_sign_in(&user.id, now, &stored_hash, rehashed.as_deref())
             .await?
         {
+            self.record_sign_in(LogActor::user(&user), Some("LOCKED_OUT"))
+                .await;
             return Ok(Credentials::LockedOut);
         }
-        Ok(Credentials::Valid(Box::new(
-            self.store.get_user(&user.id).await?,
-        )))
+        let user = self.store.get_user(&user.id).await?;
+        self.log
+            .record(
+                Event::new(
+                    "policy.evaluate_sign_on",
+                    "Evaluation of sign-on policy",
+                    LogActor::user(&user),
+                )
+                .outcome(
+                    "ALLOW",
+                    Some("Sign-on policy evaluation resulted in ALLOW".to_owned()),
+                )
+                .target(LogActor::new(
+                    "default",
+                    "PolicyEntity",
+                    "Default Policy",
+                    "Default Policy",
+                ))
+                .credential("PASSWORD"),
+            )
+            .await;
+        self.record_sign_in(LogActor::user(&user), None).await;
+        Ok(Credentials::Valid(Box::new(user)))
+    }
+
+    /// Counts a wrong password towards lockout, wherever one was given (sign-in, a password
+    /// change); the user as it now is. The attempt that locks the user out is counted,
+    /// logged and recorded as `user.account.lock`.
+    pub(crate) async fn count_failed_password(
+        &self,
+        user_id: &UserId,
+        now: Timestamp,
+    ) -> Result<User> {
+        let user = self
+            .store
+            .record_failed_sign_in(user_id, now, self.lockout_policy())
+            .await?;
+        if user.is_locked(now) {
+            self.metrics.count("authd_lockouts_total", &[]);
+            tracing::warn!(user.id = %user.id, failures = user.failed_sign_ins, "user locked out after repeated failed sign-ins");
+            self.log
+                .record(
+                    Event::new(
+                        "user.account.lock",
+                        "Max sign in attempts exceeded",
+                        LogActor::user(&user),
+                    )
+                    .target(LogActor::user(&user))
+                    .debug("failedSignIns", user.failed_sign_ins.to_string()),
+                )
+                .await;
+        }
+        Ok(user)
+    }
+
+    /// A password sign-in in the System Log: Okta's `user.session.start`, failed for `reason`
+    /// (`INVALID_CREDENTIALS`, `LOCKED_OUT`) or not.
+    async fn record_sign_in(&self, actor: LogActor, failure: Option<&str>) {
+        let event = Event::new("user.session.start", "User login to Okta", actor.clone())
+            .target(actor)
+            .credential("PASSWORD");
+        let event = match failure {
+            Some(reason) => event.failed(reason),
+            None => event,
+        };
+        self.log.record(event).await;
     }
 
     /// Whether the user's password has expired (or must be changed).
@@ -372,9 +445,19 @@ impl SignIn {
             .await?
             .matches
         {
-            self.store
-                .record_failed_sign_in(&user.id, now, self.lockout_policy())
-                .await?;
+            self.count_failed_password(&user.id, now).await?;
+            self.log
+                .record(
+                    Event::new(
+                        "user.account.update_password",
+                        "User update password for Okta",
+                        LogActor::user(&user),
+                    )
+                    .failed("INVALID_CREDENTIALS")
+                    .target(LogActor::user(&user))
+                    .credential("PASSWORD"),
+                )
+                .await;
             return Err(Error::CredentialsUpdateFailed(vec![
                 "oldPassword: The credentials provided were incorrect.".to_owned(),
             ]));
@@ -397,6 +480,17 @@ impl SignIn {
         self.end_access_after_password_change(&user.id, now).await?;
         tracing::info!(user.id = %user.id, "password changed during sign-in");
         let user = self.store.get_user(&user.id).await?;
+        self.log
+            .record(
+                Event::new(
+                    "user.account.update_password",
+                    "User update password for Okta",
+                    LogActor::user(&user),
+                )
+                .target(LogActor::user(&user))
+                .credential("PASSWORD"),
+            )
+            .await;
         self.succeed(user, now, pending.relay_state).await
     }
 
@@ -503,6 +597,17 @@ impl SignIn {
         }
         self.end_access_after_password_change(&user.id, now).await?;
         tracing::info!(user.id = %user.id, "password reset through a recovery token");
+        self.log
+            .record(
+                Event::new(
+                    "user.account.reset_password",
+                    "User reset password for Okta (by recovery token)",
+                    LogActor::user(&user),
+                )
+                .target(LogActor::user(&user))
+                .credential("RECOVERY_TOKEN"),
+            )
+            .await;
         self.succeed(user, now, pending.relay_state).await
     }
 

@@ -17,6 +17,7 @@ use crate::model::{LockoutPolicy, Timestamp, User, UserId};
 use crate::store::{self, Store};
 
 use super::lifetimes::Lifetimes;
+use super::system_log::SystemLog;
 use super::{Error, Result};
 use passwords::Passwords;
 use rate_limit::RateLimiter;
@@ -33,28 +34,42 @@ pub struct SignIn {
     /// Keys the per-username attempt counters, so that the database holds no logins in them.
     attempt_key: Arc<ring::hmac::Key>,
     metrics: Metrics,
+    log: SystemLog,
+}
+
+/// What the sign-in service is built from.
+pub struct SignInParts {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Password hashing.
+    pub passwords: Passwords,
+    /// The configured rules.
+    pub settings: SignInSettings,
+    /// Session token lifetimes.
+    pub lifetimes: Lifetimes,
+    /// Keys the per-username attempt counters.
+    pub attempt_key: ring::hmac::Key,
+    /// Counts sign-ins, lockouts and rate limits.
+    pub metrics: Metrics,
+    /// Records sign-ins, lockouts, sessions and password changes.
+    pub log: SystemLog,
 }
 
 impl SignIn {
-    /// The service over the store, with the configured rules.
-    pub fn new(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        passwords: Passwords,
-        settings: SignInSettings,
-        lifetimes: Lifetimes,
-        attempt_key: ring::hmac::Key,
-        metrics: Metrics,
-    ) -> Self {
+    /// The service over its parts.
+    pub fn new(parts: SignInParts) -> Self {
         Self {
-            store,
-            clock,
-            passwords,
-            per_ip: Arc::new(RateLimiter::new(settings.rate_limit_per_ip)),
-            settings,
-            lifetimes,
-            attempt_key: Arc::new(attempt_key),
-            metrics,
+            store: parts.store,
+            clock: parts.clock,
+            passwords: parts.passwords,
+            per_ip: Arc::new(RateLimiter::new(parts.settings.rate_limit_per_ip)),
+            settings: parts.settings,
+            lifetimes: parts.lifetimes,
+            attempt_key: Arc::new(parts.attempt_key),
+            metrics: parts.metrics,
+            log: parts.log,
         }
     }
 

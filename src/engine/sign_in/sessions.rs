@@ -1,8 +1,9 @@
 //! Browser sessions (Okta's Sessions API): created from a one-time session token or by the
 //! sign-in page, named by an Okta id in the API and by a separate secret in the `sid` cookie.
 
+use crate::engine::system_log::Event;
 use crate::engine::{Error, Result};
-use crate::model::{PlainToken, Session, SessionId, Timestamp, User};
+use crate::model::{LogActor, PlainToken, Session, SessionId, Timestamp, User};
 use crate::store;
 
 use super::SignIn;
@@ -108,8 +109,25 @@ impl SignIn {
 
     /// Ends an active session.
     pub async fn end_session(&self, id: &SessionId) -> Result<()> {
-        if self.store.delete_session(id, self.now()).await? {
+        let now = self.now();
+        let ending = self.store.get_session(id, now).await?;
+        if self.store.delete_session(id, now).await? {
             tracing::info!(session.id = %id, "session ended");
+            if let Some(session) = ending {
+                let user = LogActor::new(
+                    session.user_id.as_str(),
+                    "User",
+                    session.login.as_str(),
+                    session.login.as_str(),
+                );
+                self.log
+                    .record(
+                        Event::new("user.session.end", "User logout from Okta", user.clone())
+                            .target(user)
+                            .session(session.id.as_str()),
+                    )
+                    .await;
+            }
             Ok(())
         } else {
             Err(session_not_found(id.as_str()))

@@ -2,18 +2,17 @@
 //! session administration of the Sessions API. One middleware authenticates every call and
 //! records it in the audit log.
 
-use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::extract::{MatchedPath, Path, Query, RawPathParams, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tower_http::request_id::RequestId;
 
 use crate::app::AppState;
-use crate::engine::admin::AuditEntry;
-use crate::model::{Actor, ApiToken, AuditEvent, AuditTarget, Timestamp};
+use crate::engine::system_log::{Event, Filter, LogQuery};
+use crate::model::{Actor, ApiToken, LogActor};
 
 use super::error::OktaError;
 
@@ -24,10 +23,13 @@ pub mod scopes_and_claims;
 pub mod trusted_origins;
 pub mod users;
 
-/// Authenticates `SSWS` (`401 E0000011` otherwise), then records the call in the audit log:
-/// who, what (method, route, path ids), when, and whether it succeeded. Never a secret: the
-/// route is recorded, not the URI, and no body. A wrong token is recorded too, and an IP that
-/// keeps presenting wrong ones is refused for the rest of the minute (`429 E0000047`).
+/// Authenticates `SSWS` (`401 E0000011` otherwise), then records each change in the System Log
+/// as Okta names it (`user.lifecycle.create`, `application.lifecycle.update`,
+/// `oauth2.scope.created`…): who, on what (the path's ids, decoded; a created object's id and
+/// name from the response), and whether it worked (with the error's summary when not). Reads
+/// are not recorded, as in Okta. Never a secret: no body is recorded. A wrong token is recorded
+/// too, and an IP that keeps presenting wrong ones is refused for the rest of the minute
+/// (`429 E0000047`).
 pub async fn authenticate_and_audit(
     State(app): State<AppState>,
     request: Request,
@@ -35,7 +37,18 @@ pub async fn authenticate_and_audit(
 ) -> Response {
     let (mut parts, body) = request.into_parts();
     let Ok(super::extract::ClientIp(ip)) = <super::extract::ClientIp as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &app).await;
-    let mut request = Request::from_parts(parts, body);
+    let params: Vec<(String, String)> = match <RawPathParams as axum::extract::FromRequestParts<
+        AppState,
+    >>::from_request_parts(&mut parts, &app)
+    .await
+    {
+        Ok(params) => params
+            .iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let request = Request::from_parts(parts, body);
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -45,6 +58,7 @@ pub async fn authenticate_and_audit(
     let Some(presented) = presented else {
         return OktaError::invalid_token().into_response();
     };
+    let mut request = request;
     let actor = match app
         .engine
         .admin()
@@ -57,28 +71,21 @@ pub async fn authenticate_and_audit(
                 .extensions()
                 .get::<MatchedPath>()
                 .map_or_else(|| "(unmatched)".to_owned(), |path| path.as_str().to_owned());
-            let entry = AuditEntry {
-                event_type: "system.api_token.authenticate".to_owned(),
-                display_message: format!(
-                    "{} {route}: an invalid or expired API token was presented",
-                    request.method()
-                ),
-                success: false,
-                actor: Actor {
-                    id: "unknown".to_owned(),
-                    name: "unknown".to_owned(),
-                },
-                targets: vec![],
-                client_ip: ip.map(|ip| ip.to_string()),
-                request_id: request
-                    .extensions()
-                    .get::<RequestId>()
-                    .and_then(|id| id.header_value().to_str().ok())
-                    .map(str::to_owned),
-            };
-            if let Err(err) = app.engine.admin().audit(entry).await {
-                tracing::error!(error = %super::error::error_chain(&err), "cannot record an audit event");
-            }
+            app.engine
+                .system_log()
+                .record(
+                    Event::new(
+                        "system.api_token.authenticate",
+                        format!(
+                            "{} {route}: an invalid or expired API token was presented",
+                            request.method()
+                        ),
+                        LogActor::new("unknown", "SystemPrincipal", "unknown", "unknown"),
+                    )
+                    .failed("INVALID_CREDENTIALS")
+                    .credential("API_TOKEN"),
+                )
+                .await;
             return OktaError::invalid_token().into_response();
         }
         Err(err) => return OktaError::from(err).into_response(),
@@ -86,100 +93,360 @@ pub async fn authenticate_and_audit(
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "(unmatched)".to_owned(), |path| path.as_str().to_owned());
-    let method = request.method().clone();
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .and_then(|id| id.header_value().to_str().ok())
-        .map(str::to_owned);
-    let client_ip = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string());
-    let request_path = request.uri().path().to_owned();
-    let targets = target_of(&route, &request_path);
+        .map_or_else(String::new, |path| path.as_str().to_owned());
+    let change = change_of(request.method(), &route, &params);
     request.extensions_mut().insert(actor.clone());
     let response = next.run(request).await;
-    let status = response.status();
-    let entry = AuditEntry {
-        event_type: event_type(&method, &route, request_path.as_str()),
-        display_message: format!("{method} {route} → {}", status.as_u16()),
-        success: status.is_success(),
-        actor,
-        targets,
-        client_ip,
-        request_id,
+    let Some(change) = change else {
+        return response;
     };
-    if let Err(err) = app.engine.admin().audit(entry).await {
-        // The call itself is done; a lost audit entry is logged, not turned into a failure.
-        tracing::error!(error = %super::error::error_chain(&err), "cannot record an audit event");
+    let status = response.status();
+    // A created object is known by the response; an error by its summary. Both are small
+    // JSON bodies.
+    let read_body = change.creates || !status.is_success();
+    let (response, body) = if read_body {
+        let (parts, body) = response.into_parts();
+        match axum::body::to_bytes(body, 1 << 20).await {
+            Ok(bytes) => {
+                let json = serde_json::from_slice::<Value>(&bytes).ok();
+                (
+                    Response::from_parts(parts, axum::body::Body::from(bytes)),
+                    json,
+                )
+            }
+            Err(_) => (Response::from_parts(parts, axum::body::Body::empty()), None),
+        }
+    } else {
+        (response, None)
+    };
+    let mut targets = change.targets;
+    if change.creates {
+        if let Some(body) = body.as_ref().filter(|_| status.is_success()) {
+            let id = body["id"].as_str().unwrap_or_default();
+            let name = ["label", "name", "origin"]
+                .iter()
+                .find_map(|key| body[*key].as_str())
+                .or_else(|| body["profile"]["login"].as_str())
+                .unwrap_or(id);
+            let alternate_id = body["profile"]["login"].as_str().unwrap_or(name);
+            targets.push(LogActor::new(id, change.created_kind, alternate_id, name));
+        }
     }
+    let display_message = format!(
+        "{} {}",
+        change.summary,
+        targets.last().map_or("", |t| t.display_name.as_str())
+    );
+    let mut event = Event::new(
+        change.event_type,
+        display_message.trim_end(),
+        LogActor::new(
+            actor.id.as_str(),
+            "SystemPrincipal",
+            actor.name.as_str(),
+            actor.name.as_str(),
+        ),
+    )
+    .credential("API_TOKEN")
+    .debug("requestUri", route.as_str())
+    .debug("status", status.as_u16().to_string());
+    for target in targets {
+        event = event.target(target);
+    }
+    if !status.is_success() {
+        let reason = body
+            .as_ref()
+            .and_then(|body| body["errorSummary"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| status.to_string());
+        event = event.failed(reason);
+    }
+    app.engine.system_log().record(event).await;
     response
 }
 
-/// Okta-like event types: `system.api_token.revoke`, `user.session.end`, … by route and method.
-fn event_type(method: &axum::http::Method, route: &str, path: &str) -> String {
-    let action = match *method {
-        axum::http::Method::GET => "read",
-        // The operation is the path's last segment (`…/lifecycle/deactivate`), not the route's
-        // `{operation}` placeholder.
-        axum::http::Method::POST if route.contains("/lifecycle/") => {
-            path.rsplit('/').next().unwrap_or("lifecycle")
-        }
-        axum::http::Method::POST => "create",
-        axum::http::Method::PUT => "update",
-        axum::http::Method::DELETE => "delete",
-        _ => "call",
-    };
-    let resource = if route.starts_with("/api/v1/api-tokens") {
-        "system.api_token"
-    } else if route.starts_with("/api/v1/users") {
-        "user.lifecycle"
-    } else if route.starts_with("/api/v1/apps") {
-        "application.lifecycle"
-    } else if route.starts_with("/api/v1/authorizationServers") {
-        "oauth2.as"
-    } else if route.starts_with("/api/v1/sessions") {
-        "user.session"
-    } else if route.starts_with("/api/v1/trustedOrigins") {
-        "trusted_origins"
-    } else if route.starts_with("/api/v1/logs") {
-        "system.log"
-    } else {
-        "system.api"
-    };
-    format!("{resource}.{action}")
+/// What an admin call changes, as the System Log records it.
+struct Change {
+    event_type: &'static str,
+    summary: &'static str,
+    /// The objects the path names.
+    targets: Vec<LogActor>,
+    /// It creates an object, of this type, named by the response.
+    creates: bool,
+    created_kind: &'static str,
 }
 
-/// The object a call names by the id segment of its route.
-fn target_of(route: &str, path: &str) -> Vec<AuditTarget> {
-    let kind = if route.starts_with("/api/v1/api-tokens") {
-        "ApiToken"
-    } else if route.starts_with("/api/v1/sessions") {
-        "Session"
-    } else if route.starts_with("/api/v1/users") {
-        "User"
-    } else if route.starts_with("/api/v1/apps") {
-        "AppInstance"
-    } else if route.starts_with("/api/v1/authorizationServers") {
-        "AuthorizationServer"
-    } else if route.starts_with("/api/v1/trustedOrigins") {
-        "TrustedOrigin"
-    } else {
-        return vec![];
+/// The change a call makes, by method and route; `None` for reads and for what the engine
+/// records itself (sessions).
+fn change_of(
+    method: &axum::http::Method,
+    route: &str,
+    params: &[(String, String)],
+) -> Option<Change> {
+    use axum::http::Method;
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     };
-    route
-        .split('/')
-        .zip(path.split('/'))
-        .find(|(pattern, _)| *pattern == "{id}")
-        .map(|(_, id)| AuditTarget {
-            id: id.to_owned(),
-            kind: kind.to_owned(),
-            display_name: id.to_owned(),
-        })
-        .into_iter()
-        .collect()
+    let target = |name: &str, kind: &str| param(name).map(|id| LogActor::new(id, kind, id, id));
+    let operation = param("operation").unwrap_or_default();
+    let segments: Vec<&str> = route.trim_start_matches("/api/v1/").split('/').collect();
+    let (event_type, summary, kind, created_kind): (&'static str, &'static str, _, &'static str) =
+        match (method.clone(), segments.as_slice()) {
+            (Method::GET, _) => return None,
+            (_, ["sessions", ..]) => return None,
+            (Method::DELETE, ["api-tokens", ..]) => (
+                "system.api_token.revoke",
+                "Revoke API token",
+                Some(("id", "ApiToken")),
+                "",
+            ),
+            (Method::POST, ["users"]) => {
+                ("user.lifecycle.create", "Create Okta user", None, "User")
+            }
+            (Method::POST | Method::PUT, ["users", "{id}"]) => (
+                "user.account.update_profile",
+                "Update user profile for Okta",
+                Some(("id", "User")),
+                "",
+            ),
+            (Method::DELETE, ["users", "{id}"]) => (
+                "user.lifecycle.delete.initiated",
+                "Delete Okta user",
+                Some(("id", "User")),
+                "",
+            ),
+            (Method::POST, ["users", "{id}", "lifecycle", "{operation}"]) => {
+                let (event_type, summary) = match operation {
+                    "activate" => ("user.lifecycle.activate", "Activate Okta user"),
+                    "reactivate" => ("user.lifecycle.reactivate", "Reactivate Okta user"),
+                    "deactivate" => ("user.lifecycle.deactivate", "Deactivate Okta user"),
+                    "suspend" => ("user.lifecycle.suspend", "Suspend Okta user"),
+                    "unsuspend" => ("user.lifecycle.unsuspend", "Unsuspend Okta user"),
+                    "unlock" => ("user.account.unlock", "Unlock user account"),
+                    "reset_password" => (
+                        "user.account.reset_password",
+                        "Reset password for Okta user",
+                    ),
+                    "expire_password" => (
+                        "user.account.expire_password",
+                        "Expire password for Okta user",
+                    ),
+                    _ => ("user.lifecycle.update", "Change Okta user"),
+                };
+                (event_type, summary, Some(("id", "User")), "")
+            }
+            (Method::POST, ["users", "{id}", "credentials", "change_password"]) => (
+                "user.account.update_password",
+                "Update password for Okta user",
+                Some(("id", "User")),
+                "",
+            ),
+            (Method::POST, ["authorizationServers"]) => (
+                "oauth2.as.created",
+                "Create authorization server",
+                None,
+                "AuthorizationServer",
+            ),
+            (Method::POST | Method::PUT, ["authorizationServers", "{id}"]) => (
+                "oauth2.as.updated",
+                "Update authorization server",
+                Some(("id", "AuthorizationServer")),
+                "",
+            ),
+            (Method::DELETE, ["authorizationServers", "{id}"]) => (
+                "oauth2.as.deleted",
+                "Delete authorization server",
+                Some(("id", "AuthorizationServer")),
+                "",
+            ),
+            (Method::POST, ["authorizationServers", "{id}", "lifecycle", "{operation}"]) => {
+                let (event_type, summary) = if operation == "activate" {
+                    ("oauth2.as.activated", "Activate authorization server")
+                } else {
+                    ("oauth2.as.deactivated", "Deactivate authorization server")
+                };
+                (event_type, summary, Some(("id", "AuthorizationServer")), "")
+            }
+            (
+                Method::POST,
+                ["authorizationServers", "{id}", "credentials", "lifecycle", "keyRotate"],
+            ) => (
+                "oauth2.as.key.rollover",
+                "Rotate authorization server signing key",
+                Some(("id", "AuthorizationServer")),
+                "",
+            ),
+            (method, ["authorizationServers", "{id}", "scopes", rest @ ..]) => {
+                let (event_type, summary) = match (method, rest.is_empty()) {
+                    (Method::POST, true) => ("oauth2.scope.created", "Create OAuth2 scope"),
+                    (Method::DELETE, _) => ("oauth2.scope.deleted", "Delete OAuth2 scope"),
+                    _ => ("oauth2.scope.updated", "Update OAuth2 scope"),
+                };
+                (
+                    event_type,
+                    summary,
+                    Some(("scope_id", "OAuth2Scope")),
+                    if rest.is_empty() { "OAuth2Scope" } else { "" },
+                )
+            }
+            (method, ["authorizationServers", "{id}", "claims", rest @ ..]) => {
+                let (event_type, summary) = match (method, rest.is_empty()) {
+                    (Method::POST, true) => ("oauth2.claim.created", "Create OAuth2 claim"),
+                    (Method::DELETE, _) => ("oauth2.claim.deleted", "Delete OAuth2 claim"),
+                    _ => ("oauth2.claim.updated", "Update OAuth2 claim"),
+                };
+                (
+                    event_type,
+                    summary,
+                    Some(("claim_id", "OAuth2Claim")),
+                    if rest.is_empty() { "OAuth2Claim" } else { "" },
+                )
+            }
+            (
+                method,
+                ["authorizationServers", "{id}", "policies", "{policy_id}", "rules", rest @ ..],
+            ) => {
+                let (event_type, summary) = match (method, rest) {
+                    (Method::POST, []) => ("policy.rule.add", "Add policy rule"),
+                    (Method::DELETE, _) => ("policy.rule.delete", "Delete policy rule"),
+                    (_, [_, "lifecycle", _]) if operation == "activate" => {
+                        ("policy.rule.activate", "Activate policy rule")
+                    }
+                    (_, [_, "lifecycle", _]) => {
+                        ("policy.rule.deactivate", "Deactivate policy rule")
+                    }
+                    _ => ("policy.rule.update", "Update policy rule"),
+                };
+                (
+                    event_type,
+                    summary,
+                    Some(("rule_id", "PolicyRule")),
+                    if rest.is_empty() { "PolicyRule" } else { "" },
+                )
+            }
+            (method, ["authorizationServers", "{id}", "policies", rest @ ..]) => {
+                let (event_type, summary) = match (method, rest) {
+                    (Method::POST, []) => ("policy.lifecycle.create", "Create policy"),
+                    (Method::DELETE, _) => ("policy.lifecycle.delete", "Delete policy"),
+                    (_, [_, "lifecycle", _]) if operation == "activate" => {
+                        ("policy.lifecycle.activate", "Activate policy")
+                    }
+                    (_, [_, "lifecycle", _]) => {
+                        ("policy.lifecycle.deactivate", "Deactivate policy")
+                    }
+                    _ => ("policy.lifecycle.update", "Update policy"),
+                };
+                (
+                    event_type,
+                    summary,
+                    Some(("policy_id", "Policy")),
+                    if rest.is_empty() { "Policy" } else { "" },
+                )
+            }
+            (Method::POST, ["apps"]) => (
+                "application.lifecycle.create",
+                "Add application",
+                None,
+                "AppInstance",
+            ),
+            (Method::POST | Method::PUT, ["apps", "{id}"]) => (
+                "application.lifecycle.update",
+                "Update application",
+                Some(("id", "AppInstance")),
+                "",
+            ),
+            (Method::DELETE, ["apps", "{id}"]) => (
+                "application.lifecycle.delete",
+                "Delete application",
+                Some(("id", "AppInstance")),
+                "",
+            ),
+            (Method::POST, ["apps", "{id}", "lifecycle", "{operation}"]) => {
+                let (event_type, summary) = if operation == "activate" {
+                    ("application.lifecycle.activate", "Activate application")
+                } else {
+                    ("application.lifecycle.deactivate", "Deactivate application")
+                };
+                (event_type, summary, Some(("id", "AppInstance")), "")
+            }
+            (method, ["apps", "{id}", "credentials", "secrets", rest @ ..]) => {
+                let (event_type, summary) = match (method, rest) {
+                    (Method::POST, []) => {
+                        ("app.oauth2.client_secret.create", "Create client secret")
+                    }
+                    (Method::DELETE, _) => {
+                        ("app.oauth2.client_secret.delete", "Delete client secret")
+                    }
+                    (_, [_, "lifecycle", _]) if operation == "activate" => (
+                        "app.oauth2.client_secret.activate",
+                        "Activate client secret",
+                    ),
+                    _ => (
+                        "app.oauth2.client_secret.deactivate",
+                        "Deactivate client secret",
+                    ),
+                };
+                (
+                    event_type,
+                    summary,
+                    Some(("id", "AppInstance")),
+                    if rest.is_empty() { "ClientSecret" } else { "" },
+                )
+            }
+            (Method::POST, ["trustedOrigins"]) => (
+                "trusted_origin.create",
+                "Create trusted origin",
+                None,
+                "TrustedOrigin",
+            ),
+            (Method::POST | Method::PUT, ["trustedOrigins", "{id}"]) => (
+                "trusted_origin.update",
+                "Update trusted origin",
+                Some(("id", "TrustedOrigin")),
+                "",
+            ),
+            (Method::DELETE, ["trustedOrigins", "{id}"]) => (
+                "trusted_origin.delete",
+                "Delete trusted origin",
+                Some(("id", "TrustedOrigin")),
+                "",
+            ),
+            (Method::POST, ["trustedOrigins", "{id}", "lifecycle", "{operation}"]) => {
+                let (event_type, summary) = if operation == "activate" {
+                    ("trusted_origin.activate", "Activate trusted origin")
+                } else {
+                    ("trusted_origin.deactivate", "Deactivate trusted origin")
+                };
+                (event_type, summary, Some(("id", "TrustedOrigin")), "")
+            }
+            _ => ("system.api.call", "Management API call", None, ""),
+        };
+    // The resource a nested object belongs to comes first, as Okta lists targets.
+    let mut targets = Vec::new();
+    if let Some(server) = target("id", "AuthorizationServer")
+        .filter(|_| route.starts_with("/api/v1/authorizationServers/"))
+    {
+        if kind.is_some_and(|(name, _)| name != "id") {
+            targets.push(server);
+        }
+    }
+    if let Some(policy) =
+        target("policy_id", "Policy").filter(|_| kind.is_some_and(|(name, _)| name == "rule_id"))
+    {
+        targets.push(policy);
+    }
+    if let Some((name, kind)) = kind {
+        targets.extend(target(name, kind));
+    }
+    Some(Change {
+        event_type,
+        summary,
+        targets,
+        creates: !created_kind.is_empty(),
+        created_kind,
+    })
 }
 
 /// The status an `activate` or `deactivate` lifecycle operation sets; any other is unknown.
@@ -327,16 +594,21 @@ fn render_token(app: &AppState, token: &ApiToken) -> Value {
     })
 }
 
-/// `GET /api/v1/logs` query (Okta's System Log basics).
+/// `GET /api/v1/logs` query, as Okta's System Log API takes it.
 #[derive(Debug, Deserialize)]
 pub struct LogsQuery {
     since: Option<String>,
     until: Option<String>,
     limit: Option<String>,
     q: Option<String>,
+    filter: Option<String>,
+    #[serde(rename = "sortOrder")]
+    sort_order: Option<String>,
+    after: Option<String>,
 }
 
-/// `GET /api/v1/logs`: audit events in Okta's LogEvent shape, oldest first.
+/// `GET /api/v1/logs`: System Log events in Okta's LogEvent shape, oldest first (or newest
+/// first with `sortOrder=DESCENDING`), `filter`ed, with a `next` link while pages are full.
 pub async fn get_logs(
     State(app): State<AppState>,
     Query(query): Query<LogsQuery>,
@@ -349,15 +621,15 @@ pub async fn get_logs(
                 Ok(at) => at
                     .duration_since(std::time::UNIX_EPOCH)
                     .ok()
-                    .map(|since_epoch| Timestamp::from_unix(since_epoch.as_secs() as i64)),
+                    .and_then(|since_epoch| i64::try_from(since_epoch.as_millis()).ok()),
                 Err(_) => {
                     causes.push(format!("{name}: {text:?} is not an ISO 8601 time"));
                     None
                 }
             })
     };
-    let since = time("since", &query.since);
-    let until = time("until", &query.until);
+    let since_ms = time("since", &query.since);
+    let until_ms = time("until", &query.until);
     let limit = match query.limit.as_deref() {
         None => 100,
         Some(text) => match text.parse::<u32>() {
@@ -368,39 +640,68 @@ pub async fn get_logs(
             }
         },
     };
+    let descending = match query.sort_order.as_deref() {
+        None | Some("ASCENDING") => false,
+        Some("DESCENDING") => true,
+        Some(other) => {
+            causes.push(format!(
+                "sortOrder: {other:?} is neither \"ASCENDING\" nor \"DESCENDING\""
+            ));
+            false
+        }
+    };
+    let filter = match query
+        .filter
+        .as_deref()
+        .filter(|text| !text.trim().is_empty())
+    {
+        None => None,
+        Some(text) => match Filter::parse(text) {
+            Ok(filter) => Some(filter),
+            Err(err) => {
+                causes.push(format!("filter: {err}"));
+                None
+            }
+        },
+    };
+    let after = match query.after.as_deref() {
+        None => None,
+        Some(text) => match text.parse::<i64>() {
+            Ok(after) => Some(after),
+            Err(_) => {
+                causes.push(format!("after: {text:?} is not a cursor from a next link"));
+                None
+            }
+        },
+    };
     if !causes.is_empty() {
         return Err(OktaError::validation(causes));
     }
-    let events = app
+    let page = app
         .engine
-        .admin()
-        .audit_events(since, until, limit, query.q.as_deref())
+        .system_log()
+        .query(LogQuery {
+            since_ms,
+            until_ms,
+            filter,
+            q: query.q.clone(),
+            descending,
+            limit,
+            after,
+        })
         .await?;
-    let body: Vec<Value> = events.iter().map(render_event).collect();
-    Ok((
-        [(header::CONTENT_TYPE, "application/json")],
-        Json(Value::Array(body)),
-    )
-        .into_response())
-}
-
-fn render_event(event: &AuditEvent) -> Value {
-    json!({
-        "uuid": event.uuid,
-        "published": event.published.to_okta_string(),
-        "eventType": event.event_type,
-        "version": "0",
-        "severity": if event.outcome == "SUCCESS" { "INFO" } else { "WARN" },
-        "displayMessage": event.display_message,
-        "actor": {
-            "id": event.actor.id,
-            "type": "PublicClientApp",
-            "alternateId": event.actor.name,
-            "displayName": event.actor.name,
-        },
-        "client": { "ipAddress": event.client_ip },
-        "outcome": { "result": event.outcome },
-        "target": event.targets,
-        "transaction": { "type": "WEB", "id": event.request_id },
-    })
+    let next_after = page.next_after.map(|after| after.to_string());
+    Ok(paged(
+        page.events,
+        &format!("{}/api/v1/logs", app.config.base_url),
+        &[
+            ("since", query.since.as_deref()),
+            ("until", query.until.as_deref()),
+            ("filter", query.filter.as_deref()),
+            ("q", query.q.as_deref()),
+            ("sortOrder", query.sort_order.as_deref()),
+        ],
+        limit as usize,
+        next_after.as_deref(),
+    ))
 }

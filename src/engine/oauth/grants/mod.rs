@@ -165,6 +165,23 @@ impl OAuth {
         what: &str,
     ) -> Result<()> {
         tracing::warn!(client.id = %client.id, "{what} used again; revoking its grant");
+        let event_type = if what.contains("refresh") {
+            "app.oauth2.as.token.detect_reuse"
+        } else {
+            "app.oauth2.as.authorize.code.detect_reuse"
+        };
+        self.log
+            .record(
+                crate::engine::system_log::Event::new(
+                    event_type,
+                    format!("A {what} was used again: every token of its grant is revoked"),
+                    crate::model::LogActor::client(client),
+                )
+                .outcome("DENY", Some("REUSED_TOKEN".to_owned()))
+                .target(crate::model::LogActor::auth_server(server))
+                .debug("grantId", grant_id),
+            )
+            .await;
         self.revoke_grant(server, grant_id).await
     }
 }
