@@ -411,19 +411,20 @@ async fn list_keys(config: Config, auth_server: Option<&str>, json: bool) -> any
             .collect();
         print_out(&format!("{}\n", serde_json::Value::from(listed)));
     } else {
-        let mut text = format!("{:<12} {:<8} {:<6} {}\n", "SERVER", "STATE", "ALG", "KID");
-        for key in &rows {
+        let rows = rows.iter().map(|key| {
             let state = match key.state {
                 KeyState::Active => "ACTIVE",
                 KeyState::Next => "NEXT",
                 KeyState::Retired => "RETIRED",
             };
-            text.push_str(&format!(
-                "{:<12} {:<8} {:<6} {}\n",
-                key.auth_server_id, state, key.alg, key.kid
-            ));
-        }
-        print_out(&text);
+            vec![
+                key.auth_server_id.to_string(),
+                state.to_owned(),
+                key.alg.to_string(),
+                key.kid.to_string(),
+            ]
+        });
+        print_out(&table(&["SERVER", "STATE", "ALG", "KID"], rows));
     }
     Ok(())
 }
@@ -525,14 +526,14 @@ async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
                     let listed: Vec<_> = users.iter().map(user_json).collect();
                     print_out(&format!("{}\n", serde_json::Value::from(listed)));
                 } else {
-                    let mut text = format!("{:<22} {:<16} {}\n", "ID", "STATUS", "LOGIN");
-                    for user in &users {
-                        text.push_str(&format!(
-                            "{:<22} {:<16} {}\n",
-                            user.id, user.status, user.login
-                        ));
-                    }
-                    print_out(&text);
+                    let rows = users.iter().map(|user| {
+                        vec![
+                            user.id.to_string(),
+                            user.status.to_string(),
+                            user.login.clone(),
+                        ]
+                    });
+                    print_out(&table(&["ID", "STATUS", "LOGIN"], rows));
                 }
             }
             UsersCommand::Deactivate { user, json } => {
@@ -659,15 +660,15 @@ async fn apps(config: Config, command: AppsCommand) -> anyhow::Result<()> {
                         .collect();
                     print_out(&format!("{}\n", serde_json::Value::from(listed)));
                 } else {
-                    let mut text =
-                        format!("{:<22} {:<10} {:<9} {}\n", "CLIENT ID", "STATUS", "TYPE", "LABEL");
-                    for client in &clients {
-                        text.push_str(&format!(
-                            "{:<22} {:<10} {:<9} {}\n",
-                            client.id, client.status, client.application_type, client.label
-                        ));
-                    }
-                    print_out(&text);
+                    let rows = clients.iter().map(|client| {
+                        vec![
+                            client.id.to_string(),
+                            client.status.to_string(),
+                            client.application_type.to_string(),
+                            client.label.clone(),
+                        ]
+                    });
+                    print_out(&table(&["CLIENT ID", "STATUS", "TYPE", "LABEL"], rows));
                 }
             }
             AppsCommand::RotateSecret { app: id, json } => {
@@ -788,16 +789,14 @@ async fn tokens(config: Config, command: TokensCommand) -> anyhow::Result<()> {
                         .collect();
                     print_out(&format!("{}\n", serde_json::Value::from(listed)));
                 } else {
-                    let mut text = format!("{:<22} {:<25} {}\n", "ID", "CREATED", "NAME");
-                    for token in &tokens {
-                        text.push_str(&format!(
-                            "{:<22} {:<25} {}\n",
-                            token.id,
+                    let rows = tokens.iter().map(|token| {
+                        vec![
+                            token.id.clone(),
                             token.created_at.to_okta_string(),
-                            token.name
-                        ));
-                    }
-                    print_out(&text);
+                            token.name.clone(),
+                        ]
+                    });
+                    print_out(&table(&["ID", "CREATED", "NAME"], rows));
                 }
             }
             TokensCommand::Revoke { id, json } => {
@@ -922,6 +921,39 @@ async fn healthcheck(config: Config) -> anyhow::Result<()> {
     }
 }
 
+/// Rows under their headers, each column as wide as its widest cell.
+fn table(headers: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
+    let rows: Vec<Vec<String>> = rows.collect();
+    let mut widths: Vec<usize> = headers
+        .iter()
+        .map(|header| header.chars().count())
+        .collect();
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut line = String::new();
+        for (column, cell) in cells.iter().enumerate() {
+            if column + 1 == cells.len() {
+                line.push_str(cell);
+            } else {
+                let padding = widths[column] - cell.chars().count();
+                line.push_str(cell);
+                line.push_str(&" ".repeat(padding + 2));
+            }
+        }
+        line.push('\n');
+        line
+    };
+    let mut text = line(headers.to_vec());
+    for row in &rows {
+        text.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    text
+}
+
 /// A validation error of the management API's rules, its fields named by the flags that set
 /// them: `--first-name: The field cannot be left blank`, not `firstName: …`.
 fn named_by_flags(err: crate::engine::Error, flags: &[(&str, &str)]) -> anyhow::Error {
@@ -988,6 +1020,32 @@ mod tests {
         assert_eq!(
             causes(&err),
             "cannot connect: error returned from database: no encryption"
+        );
+    }
+
+    #[test]
+    fn tables_align_every_column_to_its_widest_cell() {
+        let text = table(
+            &["ID", "STATUS", "LOGIN"],
+            [
+                vec![
+                    "00u1".to_owned(),
+                    "ACTIVE".to_owned(),
+                    "a@example.com".to_owned(),
+                ],
+                vec![
+                    "00u22222".to_owned(),
+                    "DEPROVISIONED".to_owned(),
+                    "b".to_owned(),
+                ],
+            ]
+            .into_iter(),
+        );
+        assert_eq!(
+            text,
+            "ID        STATUS         LOGIN\n\
+             00u1      ACTIVE         a@example.com\n\
+             00u22222  DEPROVISIONED  b\n"
         );
     }
 
