@@ -32,6 +32,7 @@ mod outage;
 mod policies;
 mod postgres_tls;
 mod protocol;
+mod readme;
 mod replicas;
 mod revocation;
 mod rotation;
