@@ -448,14 +448,8 @@ impl SignIn {
             self.count_failed_password(&user.id, now).await?;
             self.log
                 .record(
-                    Event::new(
-                        "user.account.update_password",
-                        "User update password for Okta",
-                        LogActor::user(&user),
-                    )
-                    .failed("INVALID_CREDENTIALS")
-                    .target(LogActor::user(&user))
-                    .credential("PASSWORD"),
+                    password_changed(&user, "user.account.update_password", "PASSWORD")
+                        .failed("INVALID_CREDENTIALS"),
                 )
                 .await;
             return Err(Error::CredentialsUpdateFailed(vec![
@@ -481,15 +475,11 @@ impl SignIn {
         tracing::info!(user.id = %user.id, "password changed during sign-in");
         let user = self.store.get_user(&user.id).await?;
         self.log
-            .record(
-                Event::new(
-                    "user.account.update_password",
-                    "User update password for Okta",
-                    LogActor::user(&user),
-                )
-                .target(LogActor::user(&user))
-                .credential("PASSWORD"),
-            )
+            .record(password_changed(
+                &user,
+                "user.account.update_password",
+                "PASSWORD",
+            ))
             .await;
         self.succeed(user, now, pending.relay_state).await
     }
@@ -598,15 +588,11 @@ impl SignIn {
         self.end_access_after_password_change(&user.id, now).await?;
         tracing::info!(user.id = %user.id, "password reset through a recovery token");
         self.log
-            .record(
-                Event::new(
-                    "user.account.reset_password",
-                    "User reset password for Okta (by recovery token)",
-                    LogActor::user(&user),
-                )
-                .target(LogActor::user(&user))
-                .credential("RECOVERY_TOKEN"),
-            )
+            .record(password_changed(
+                &user,
+                "user.account.reset_password",
+                "RECOVERY_TOKEN",
+            ))
             .await;
         self.succeed(user, now, pending.relay_state).await
     }
@@ -801,4 +787,17 @@ fn check_complexity(user: &User, old: &SecretString, new_password: &SecretString
         ]));
     }
     Ok(())
+}
+
+/// A user's own password change (`user.account.update_password`) or reset
+/// (`user.account.reset_password`), proven with `credential`.
+fn password_changed(user: &User, event_type: &'static str, credential: &str) -> Event {
+    let message = if event_type == "user.account.reset_password" {
+        "User reset password for Okta (by recovery token)"
+    } else {
+        "User update password for Okta"
+    };
+    Event::new(event_type, message, LogActor::user(user))
+        .target(LogActor::user(user))
+        .credential(credential)
 }
