@@ -235,7 +235,11 @@ enum KeysCommand {
 
 /// Parses the command line and runs it; the process's exit code.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = command().get_matches();
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
     let reports_only = matches!(
         cli.command,
         Some(Command::Config { .. } | Command::Healthcheck | Command::DevCert { .. })
@@ -921,6 +925,139 @@ async fn healthcheck(config: Config) -> anyhow::Result<()> {
     }
 }
 
+/// The settings each command reads, by environment variable, listed in its help; `serve` and
+/// `config` read every one, `dev-cert` none.
+const COMMAND_SETTINGS: &[(&str, &[&str])] = &[
+    (
+        "migrate",
+        &[
+            "AUTHD_DATABASE_URL",
+            "AUTHD_DATABASE_TIMEOUT",
+            "AUTHD_SECRET_KEY",
+        ],
+    ),
+    (
+        "keys",
+        &[
+            "AUTHD_DATABASE_URL",
+            "AUTHD_DATABASE_TIMEOUT",
+            "AUTHD_SECRET_KEY",
+            "AUTHD_KEY_ROTATION_INTERVAL",
+            "AUTHD_JWKS_CACHE_LIFETIME",
+            "AUTHD_KEY_CHECK_INTERVAL",
+            "AUTHD_ACCESS_TOKEN_LIFETIME",
+            "AUTHD_ID_TOKEN_LIFETIME",
+        ],
+    ),
+    (
+        "seed",
+        &[
+            "AUTHD_DATABASE_URL",
+            "AUTHD_DATABASE_TIMEOUT",
+            "AUTHD_SECRET_KEY",
+            "AUTHD_BASE_URL",
+            "AUTHD_ARGON2_MEMORY_KIB",
+            "AUTHD_ARGON2_ITERATIONS",
+            "AUTHD_ARGON2_PARALLELISM",
+        ],
+    ),
+    (
+        "tokens",
+        &[
+            "AUTHD_DATABASE_URL",
+            "AUTHD_DATABASE_TIMEOUT",
+            "AUTHD_SECRET_KEY",
+            "AUTHD_API_TOKEN_WINDOW",
+        ],
+    ),
+    (
+        "users",
+        &[
+            "AUTHD_DATABASE_URL",
+            "AUTHD_DATABASE_TIMEOUT",
+            "AUTHD_SECRET_KEY",
+            "AUTHD_ARGON2_MEMORY_KIB",
+            "AUTHD_ARGON2_ITERATIONS",
+            "AUTHD_ARGON2_PARALLELISM",
+        ],
+    ),
+    (
+        "apps",
+        &[
+            "AUTHD_DATABASE_URL",
+            "AUTHD_DATABASE_TIMEOUT",
+            "AUTHD_SECRET_KEY",
+        ],
+    ),
+    (
+        "healthcheck",
+        &["AUTHD_LISTEN", "AUTHD_TLS_CERT", "AUTHD_TLS_KEY"],
+    ),
+    ("dev-cert", &[]),
+];
+
+/// `authd`'s command line, each command's help listing the settings it reads.
+fn command() -> clap::Command {
+    use clap::CommandFactory as _;
+
+    let every: Vec<&str> = crate::config::SETTINGS
+        .iter()
+        .map(|setting| setting.env)
+        .collect();
+    let mut command = Cli::command().after_long_help(settings_help(&every));
+    for name in ["serve", "config"] {
+        command = command.mut_subcommand(name, |sub| sub.after_long_help(settings_help(&every)));
+    }
+    for (name, settings) in COMMAND_SETTINGS {
+        let help = settings_help(settings);
+        command = command.mut_subcommand(*name, |sub| {
+            let subcommands: Vec<String> = sub
+                .get_subcommands()
+                .map(|nested| nested.get_name().to_owned())
+                .collect();
+            let mut sub = sub.after_long_help(help.clone());
+            for nested in subcommands {
+                let help = help.clone();
+                sub = sub.mut_subcommand(nested, move |nested| nested.after_long_help(help));
+            }
+            sub
+        });
+    }
+    command
+}
+
+/// The settings `envs` names, as a help section: the flag, the variable, the default, what
+/// it does. Secrets are variables only.
+fn settings_help(envs: &[&str]) -> String {
+    if envs.is_empty() {
+        return "Settings: none; only --config and AUTHD_LOG_FORMAT apply.".to_owned();
+    }
+    let mut text = String::from(
+        "Settings (a flag, its AUTHD_ environment variable, or the config file's key; \
+         `authd config` shows them all):\n",
+    );
+    for setting in crate::config::SETTINGS
+        .iter()
+        .filter(|setting| envs.contains(&setting.env))
+    {
+        let name = if setting.secret {
+            format!("  {} (environment only)", setting.env)
+        } else {
+            format!(
+                "  --{} [env: {}]",
+                setting.key.replace('_', "-"),
+                setting.env
+            )
+        };
+        text.push_str(&name);
+        if let Some(default) = setting.default {
+            text.push_str(&format!(" [default: {default}]"));
+        }
+        text.push_str(&format!("\n      {}\n", setting.doc));
+    }
+    text
+}
+
 /// Rows under their headers, each column as wide as its widest cell.
 fn table(headers: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
     let rows: Vec<Vec<String>> = rows.collect();
@@ -1052,5 +1189,22 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+        command().debug_assert();
+    }
+
+    #[test]
+    fn each_command_listed_with_its_settings_exists_and_names_real_settings() {
+        let cli = Cli::command();
+        for (name, settings) in COMMAND_SETTINGS {
+            assert!(cli.find_subcommand(name).is_some(), "{name}");
+            for env in *settings {
+                assert!(
+                    crate::config::SETTINGS
+                        .iter()
+                        .any(|setting| setting.env == *env),
+                    "{env}"
+                );
+            }
+        }
     }
 }

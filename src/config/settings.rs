@@ -62,7 +62,9 @@ macro_rules! settings {
             )*
             $(
                 #[doc = $doc]
-                #[arg(long, env = $env, global = true, help = help_of!($doc, $default))]
+                // Listed in each command's help by `authd`'s own section, with only the settings
+                // that command reads.
+                #[arg(long, env = $env, global = true, hide = true, help = help_of!($doc, $default))]
                 pub $field: Option<String>,
             )*
         }

@@ -538,3 +538,52 @@ fn command_line_mistakes_name_the_flag_and_list_the_allowed_values() {
         assert!(help.contains(listed), "{listed} missing from:\n{help}");
     }
 }
+
+#[test]
+fn each_command_help_lists_only_the_settings_it_reads_and_flags_still_work_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |args: &[&str]| stdout(&authd(dir.path(), args, &[]));
+    let users = help(&["users", "list", "--help"]);
+    assert!(
+        users.contains("--database-url [env: AUTHD_DATABASE_URL]"),
+        "{users}"
+    );
+    assert!(
+        users.contains("AUTHD_SECRET_KEY (environment only)"),
+        "{users}"
+    );
+    assert!(users.contains("--argon2-memory-kib"), "{users}");
+    assert!(!users.contains("metrics-listen"), "{users}");
+    assert!(!users.contains("tls-cert"), "{users}");
+    let health = help(&["healthcheck", "--help"]);
+    assert!(
+        health.contains("--tls-cert [env: AUTHD_TLS_CERT]"),
+        "{health}"
+    );
+    assert!(!health.contains("database-url"), "{health}");
+    let dev_cert = help(&["dev-cert", "--help"]);
+    assert!(dev_cert.contains("Settings: none"), "{dev_cert}");
+    assert!(
+        !dev_cert.contains("AUTHD_DATABASE_URL") && !dev_cert.contains("AUTHD_LISTEN"),
+        "{dev_cert}"
+    );
+    for every in [help(&["serve", "--help"]), help(&["--help"])] {
+        for setting in authd::config::SETTINGS {
+            assert!(
+                every.contains(setting.env),
+                "{} missing from:\n{every}",
+                setting.env
+            );
+        }
+    }
+    // Hidden from help, the flags still parse before or after the command.
+    let database = format!("sqlite://{}/authd.db", dir.path().display());
+    for args in [
+        vec!["--database-url", database.as_str(), "users", "list"],
+        vec!["users", "list", "--database-url", database.as_str()],
+    ] {
+        let listed = authd(dir.path(), &args, &[]);
+        assert!(listed.status.success(), "{args:?}: {}", stderr(&listed));
+        assert!(stdout(&listed).starts_with("ID"), "{}", stdout(&listed));
+    }
+}
