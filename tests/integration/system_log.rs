@@ -33,10 +33,17 @@ async fn sign_in(app: &TestApp, username: &str, password: &str) -> (u16, Value) 
 }
 
 async fn logs(app: &TestApp, query: &[(&str, &str)]) -> (u16, Value, Option<String>) {
-    let response = app
-        .http
-        .get(format!("{}/api/v1/logs", app.base_url))
-        .query(query)
+    read_logs(
+        app.http
+            .get(format!("{}/api/v1/logs", app.base_url))
+            .query(query),
+    )
+    .await
+}
+
+/// A page of the System Log: its status, events and `next` link.
+async fn read_logs(request: reqwest::RequestBuilder) -> (u16, Value, Option<String>) {
+    let response = request
         .header(
             "authorization",
             format!("SSWS {}", crate::common::TEST_ADMIN_TOKEN),
@@ -203,24 +210,7 @@ async fn sign_ins_lockouts_sessions_and_token_failures_are_logged_and_filtered_a
                 .map(|event| event["uuid"].clone()),
         );
         let Some(url) = next.take() else { break };
-        let response = app
-            .http
-            .get(url)
-            .header(
-                "authorization",
-                format!("SSWS {}", crate::common::TEST_ADMIN_TOKEN),
-            )
-            .send()
-            .await
-            .unwrap();
-        next = response
-            .headers()
-            .get_all("link")
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .find(|value| value.ends_with("rel=\"next\""))
-            .map(|value| value[1..value.find('>').unwrap()].to_owned());
-        page = response.json().await.unwrap();
+        (_, page, next) = read_logs(app.http.get(url)).await;
     }
     let uuids: Vec<Value> = all
         .as_array()
