@@ -19,6 +19,7 @@ pub mod oauth;
 pub mod provisioning;
 pub mod sign_in;
 pub mod system_log;
+mod timed_store;
 
 use std::sync::Arc;
 
@@ -74,6 +75,7 @@ impl Engine {
         } else {
             Metrics::disabled()
         };
+        let store = timed_store::TimedStore::wrap(store, &metrics);
         let passwords = Passwords::new(config.passwords)?;
         let system_log = system_log::SystemLog::new(store.clone(), clock.clone());
         let lifetimes = Lifetimes::new(store.clone(), config.tokens);

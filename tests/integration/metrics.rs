@@ -65,7 +65,7 @@ fn free_address() -> std::net::SocketAddr {
 }
 
 #[tokio::test]
-async fn metrics_are_served_apart_and_count_requests_tokens_sign_ins_lockouts_and_limits() {
+async fn metrics_are_served_apart_and_count_requests_tokens_sign_ins_lockouts_limits_and_queries() {
     let dir = tempfile::tempdir().unwrap();
     let seed = dir.path().join("seed.toml");
     std::fs::write(&seed, SEED).unwrap();
@@ -203,6 +203,24 @@ async fn metrics_are_served_apart_and_count_requests_tokens_sign_ins_lockouts_an
         "{exposition}"
     );
     assert!(exposition.contains(r#"route="/reset_password/{token}""#));
+    // Each store operation is timed under its own name: the two wrong passwords were counted
+    // against Alice, the third attempt found her locked and counted nothing.
+    let failures =
+        r#"authd_database_query_duration_seconds_count{operation="record_failed_sign_in"}"#;
+    assert_eq!(sample(failures), 2.0);
+    assert_eq!(
+        sample(
+            r#"authd_database_query_duration_seconds_bucket{operation="record_failed_sign_in",le="+Inf"}"#
+        ),
+        2.0
+    );
+    assert!(
+        sample(r#"authd_database_query_duration_seconds_sum{operation="record_failed_sign_in"}"#)
+            > 0.0
+    );
+    assert!(
+        sample(r#"authd_database_query_duration_seconds_count{operation="get_client"}"#) >= 1.0
+    );
     let open = sample(r#"authd_database_connections{state="idle"}"#)
         + sample(r#"authd_database_connections{state="in_use"}"#);
     assert!(open >= 1.0, "{open}");
