@@ -611,6 +611,7 @@ async fn apps(config: Config, command: AppsCommand) -> anyhow::Result<()> {
                     token_endpoint_auth_method,
                     jwks: None,
                     refresh_token: Some(refresh_token),
+                    groups_claim: None,
                 };
                 if let Some((field, problem)) = spec.problems().into_iter().next() {
                     let flag = match field {
@@ -621,7 +622,8 @@ async fn apps(config: Config, command: AppsCommand) -> anyhow::Result<()> {
                         // Not set from the command line.
                         AppField::PostLogoutRedirectUris
                         | AppField::Jwks
-                        | AppField::ClientSecret => field.in_api(),
+                        | AppField::ClientSecret
+                        | AppField::GroupsClaim => field.in_api(),
                     };
                     anyhow::bail!("{flag}: {problem}");
                 }

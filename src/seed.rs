@@ -9,13 +9,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::admin::apps::{AppField, AppSpec};
 use crate::engine::admin::auth_servers::{scope_name_problems, AuthServerSpec, ClaimSpec};
+use crate::engine::admin::groups::GroupSpec;
 use crate::engine::admin::trusted_origins::OriginSpec;
 use crate::engine::provisioning::UserSpec;
 use crate::engine::{self, Change, Engine};
 use crate::model::{
-    ApplicationType, AuthServer, AuthServerId, Client, ClientId, CustomClaim, GrantType,
-    IssuerMode, OriginScope, RefreshTokenSettings, ResponseType, RotationType, SigningAlg, Status,
-    Timestamp, TokenEndpointAuthMethod, TokenLifetimes, UserStatus,
+    AppGroupsClaim, ApplicationType, AuthServer, AuthServerId, Client, ClientId, CustomClaim,
+    GrantType, IssuerMode, OriginScope, RefreshTokenSettings, ResponseType, RotationType,
+    SigningAlg, Status, Timestamp, TokenEndpointAuthMethod, TokenLifetimes, UserStatus, EVERYONE,
 };
 
 /// Why a seed file cannot be applied.
@@ -61,6 +62,26 @@ pub struct Seed {
     users: Vec<SeedUser>,
     #[serde(default)]
     trusted_origins: Vec<SeedTrustedOrigin>,
+    #[serde(default)]
+    groups: Vec<SeedGroup>,
+}
+
+/// A group (Okta's `OKTA_GROUP`), keyed by name, with exactly these members.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct SeedGroup {
+    name: String,
+    description: Option<String>,
+    /// Logins of its members.
+    #[serde(default)]
+    members: Vec<String>,
+}
+
+/// Who is assigned to an app: the seed file's `assigned_users` and `assigned_groups`.
+#[derive(Debug, Serialize)]
+struct SeedAssignments {
+    users: Vec<String>,
+    groups: Vec<String>,
 }
 
 /// An origin trusted beyond the apps' redirect URIs (Okta's Trusted Origins), keyed by name.
@@ -180,6 +201,13 @@ struct SeedApp {
     refresh_token_rotation: Option<RotationType>,
     /// Okta's `leeway`, seconds (0 to 60, default 30).
     refresh_token_leeway: Option<u32>,
+    /// The groups claim in the org server's ID tokens, for the `groups` scope.
+    groups_claim: Option<AppGroupsClaim>,
+    /// Logins of the users assigned to the app directly.
+    assigned_users: Option<Vec<String>>,
+    /// Names of the groups assigned to the app (`Everyone` for every user). With neither
+    /// this nor `assigned_users`, the app is assigned to `Everyone`.
+    assigned_groups: Option<Vec<String>>,
 }
 
 impl SeedApp {
@@ -197,6 +225,7 @@ impl SeedApp {
             token_endpoint_auth_method: app_auth_method(self),
             jwks: self.jwks.clone(),
             refresh_token: Some(self.refresh_token()),
+            groups_claim: Some(self.groups_claim.clone()),
         }
     }
 
@@ -376,6 +405,7 @@ impl Seed {
                     AppField::Jwks => "jwks",
                     AppField::ClientSecret => "client_secret",
                     AppField::RefreshTokenLeeway => "refresh_token_leeway",
+                    AppField::GroupsClaim => "groups_claim",
                 };
                 return Err(format!("apps.{}: {field}: {problem}", app.client_id));
             }
@@ -466,8 +496,24 @@ impl Seed {
                 .map_err(apply_error)?;
             report.count(change);
         }
+        let mut assignments = Vec::new();
         for app in self.apps {
             let key = app.client_id.to_string();
+            assignments.push((
+                key.clone(),
+                match (&app.assigned_users, &app.assigned_groups) {
+                    // An app the seed file says nothing about is open to every user, as apps
+                    // were before assignments existed.
+                    (None, None) => SeedAssignments {
+                        users: Vec::new(),
+                        groups: vec![EVERYONE.to_owned()],
+                    },
+                    (users, groups) => SeedAssignments {
+                        users: users.clone().unwrap_or_default(),
+                        groups: groups.clone().unwrap_or_default(),
+                    },
+                },
+            ));
             let digest = changed(engine, "app", &key, &app)
                 .await
                 .map_err(apply_error)?;
@@ -495,6 +541,7 @@ impl Seed {
                 updated_at: placeholder,
                 tokens_valid_after: None,
                 refresh_token,
+                groups_claim: app.groups_claim,
             };
             let change = engine
                 .provisioning()
@@ -541,6 +588,42 @@ impl Seed {
                 .await
                 .map_err(apply_error)?;
             report.count(change);
+        }
+        // After the users, whom memberships name.
+        for group in self.groups {
+            let key = group.name.to_lowercase();
+            let digest = changed(engine, "group", &key, &group)
+                .await
+                .map_err(apply_error)?;
+            let spec = GroupSpec {
+                name: group.name,
+                description: group.description,
+            };
+            let change = engine
+                .admin()
+                .put_group(spec, &group.members, digest.is_some())
+                .await
+                .map_err(apply_error)?;
+            record(engine, "group", &key, digest)
+                .await
+                .map_err(apply_error)?;
+            report.count(change);
+        }
+        // After the apps, users and groups they name.
+        for (app_id, assigned) in assignments {
+            let digest = changed(engine, "app_assignments", &app_id, &assigned)
+                .await
+                .map_err(apply_error)?;
+            if digest.is_some() {
+                engine
+                    .admin()
+                    .set_app_assignments(&app_id, &assigned.users, &assigned.groups)
+                    .await
+                    .map_err(apply_error)?;
+            }
+            record(engine, "app_assignments", &app_id, digest)
+                .await
+                .map_err(apply_error)?;
         }
         Ok(report)
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::keys::ServerKeys;
-use crate::model::{AuthServer, Document, MetadataPublish, OIDC_SCOPES};
+use crate::model::{AuthServer, Document, MetadataPublish, OIDC_SCOPES, ORG_GROUPS_SCOPE};
 
 /// An authorization server as the directory holds it: parsed, with its documents serialized
 /// and its keys opened, read together and replaced together.
@@ -53,6 +53,9 @@ impl ServerDocuments {
     pub fn build(server: &AuthServer, base_url: &str) -> Self {
         let endpoints = server.endpoint_base(base_url);
         let mut scopes: Vec<&str> = OIDC_SCOPES.to_vec();
+        if server.id.is_org() {
+            scopes.push(ORG_GROUPS_SCOPE);
+        }
         scopes.extend(
             server
                 .scopes

@@ -68,6 +68,22 @@ pub enum Error {
     /// RFC 6750 §3.1 `insufficient_scope`.
     #[error("insufficient_scope: {0}")]
     InsufficientScope(String),
+    /// Okta refuses the operation on this object, with its own code: `E0000006` (a group
+    /// Okta manages), `E0000046` (an app user a group assigns), `E0000060` (`Everyone`'s
+    /// members).
+    #[error("{summary}")]
+    Refused {
+        /// Okta's `errorCode`.
+        code: &'static str,
+        /// Okta's `errorSummary`.
+        summary: String,
+        /// The one cause, if Okta gives one.
+        cause: Option<String>,
+    },
+    /// A groups claim matches more groups than Okta's 100: the token request fails, as
+    /// Okta's does.
+    #[error("the groups claim matched too many groups")]
+    TooManyGroups,
     /// The database did not answer in time: try again later (503).
     #[error("the database is unavailable")]
     Unavailable,
@@ -108,7 +124,7 @@ impl Error {
             Error::LoginRequired(d) => ("login_required", d.clone()),
             Error::InvalidAccessToken(d) => ("invalid_token", d.clone()),
             Error::InsufficientScope(d) => ("insufficient_scope", d.clone()),
-            Error::NotFound { .. } | Error::OperationNotAllowed => {
+            Error::NotFound { .. } | Error::OperationNotAllowed | Error::Refused { .. } => {
                 ("invalid_request", self.to_string())
             }
             Error::CredentialsUpdateFailed(_) => ("invalid_request", self.to_string()),
@@ -116,6 +132,12 @@ impl Error {
                 ("invalid_grant", self.to_string())
             }
             Error::RateLimited(_) => ("slow_down", self.to_string()),
+            Error::TooManyGroups => (
+                "server_error",
+                "The groups claim matched too many groups and must be configured to match fewer \
+                 groups."
+                    .to_owned(),
+            ),
             Error::Unavailable => (
                 "temporarily_unavailable",
                 "The server cannot reach its database; try again later.".to_owned(),

@@ -11,15 +11,15 @@ use async_trait::async_trait;
 
 use crate::metrics::Metrics;
 use crate::model::{
-    ApiToken, AuthServer, AuthServerId, AuthorizationCode, Client, ClientId, ClientSecret,
-    LockoutPolicy, LogRange, PendingAuthn, Presented, RefreshTokenRecord, Session, SessionId,
-    SessionTokenGrant, SigningKey, Status, StoredLogEvent, Timestamp, TokenHash, TrustedOrigin,
-    User, UserId, UserQuery,
+    ApiToken, AppGroupAssignment, AppUserAssignment, AuthServer, AuthServerId, AuthorizationCode,
+    Client, ClientId, ClientSecret, Group, LockoutPolicy, LogRange, PendingAuthn, Presented,
+    RefreshTokenRecord, Session, SessionId, SessionTokenGrant, SigningKey, Status, StoredLogEvent,
+    Timestamp, TokenHash, TrustedOrigin, User, UserId, UserQuery,
 };
 use crate::store::{
-    AdminStore, AuthServerStore, AuthnStore, ClientStore, DirectoryNotices, GrantStore, KeyStore,
-    PoolUse, Result, RotatedSuccessor, RotationOutcome, RotationPlan, SeedStore, SessionStore,
-    Store, TrustedOriginStore, UserStore,
+    AdminStore, AssignmentStore, AuthServerStore, AuthnStore, ClientStore, DirectoryNotices,
+    GrantStore, GroupStore, KeyStore, PoolUse, Result, RotatedSuccessor, RotationOutcome,
+    RotationPlan, SeedStore, SessionStore, Store, TrustedOriginStore, UserStore,
 };
 
 /// A store whose operations are timed.
@@ -723,5 +723,132 @@ impl UserStore for TimedStore {
             self.inner.end_user_access(id, now, until),
         )
         .await
+    }
+}
+#[async_trait]
+impl GroupStore for TimedStore {
+    async fn insert_group(&self, group: &Group) -> Result<()> {
+        self.timed("insert_group", self.inner.insert_group(group))
+            .await
+    }
+
+    async fn get_group(&self, id: &str) -> Result<Group> {
+        self.timed("get_group", self.inner.get_group(id)).await
+    }
+
+    async fn everyone_group(&self) -> Result<Group> {
+        self.timed("everyone_group", self.inner.everyone_group())
+            .await
+    }
+
+    async fn list_groups(&self) -> Result<Vec<Group>> {
+        self.timed("list_groups", self.inner.list_groups()).await
+    }
+
+    async fn update_group(&self, group: &Group) -> Result<()> {
+        self.timed("update_group", self.inner.update_group(group))
+            .await
+    }
+
+    async fn delete_group(&self, id: &str) -> Result<bool> {
+        self.timed("delete_group", self.inner.delete_group(id))
+            .await
+    }
+
+    async fn add_group_member(&self, group_id: &str, user_id: &str, now: Timestamp) -> Result<()> {
+        self.timed(
+            "add_group_member",
+            self.inner.add_group_member(group_id, user_id, now),
+        )
+        .await
+    }
+
+    async fn remove_group_member(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        self.timed(
+            "remove_group_member",
+            self.inner.remove_group_member(group_id, user_id, now),
+        )
+        .await
+    }
+
+    async fn list_group_members(
+        &self,
+        group_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<User>> {
+        self.timed(
+            "list_group_members",
+            self.inner.list_group_members(group_id, after, limit),
+        )
+        .await
+    }
+
+    async fn list_user_groups(&self, user_id: &str) -> Result<Vec<Group>> {
+        self.timed("list_user_groups", self.inner.list_user_groups(user_id))
+            .await
+    }
+}
+
+#[async_trait]
+impl AssignmentStore for TimedStore {
+    async fn put_app_user(&self, assignment: &AppUserAssignment) -> Result<bool> {
+        self.timed("put_app_user", self.inner.put_app_user(assignment))
+            .await
+    }
+
+    async fn get_app_user(&self, app_id: &str, user_id: &str) -> Result<Option<AppUserAssignment>> {
+        self.timed("get_app_user", self.inner.get_app_user(app_id, user_id))
+            .await
+    }
+
+    async fn list_app_users(&self, app_id: &str) -> Result<Vec<AppUserAssignment>> {
+        self.timed("list_app_users", self.inner.list_app_users(app_id))
+            .await
+    }
+
+    async fn delete_app_user(&self, app_id: &str, user_id: &str) -> Result<bool> {
+        self.timed(
+            "delete_app_user",
+            self.inner.delete_app_user(app_id, user_id),
+        )
+        .await
+    }
+
+    async fn put_app_group(&self, assignment: &AppGroupAssignment) -> Result<()> {
+        self.timed("put_app_group", self.inner.put_app_group(assignment))
+            .await
+    }
+
+    async fn get_app_group(
+        &self,
+        app_id: &str,
+        group_id: &str,
+    ) -> Result<Option<AppGroupAssignment>> {
+        self.timed("get_app_group", self.inner.get_app_group(app_id, group_id))
+            .await
+    }
+
+    async fn list_app_groups(&self, app_id: &str) -> Result<Vec<AppGroupAssignment>> {
+        self.timed("list_app_groups", self.inner.list_app_groups(app_id))
+            .await
+    }
+
+    async fn delete_app_group(&self, app_id: &str, group_id: &str) -> Result<bool> {
+        self.timed(
+            "delete_app_group",
+            self.inner.delete_app_group(app_id, group_id),
+        )
+        .await
+    }
+
+    async fn is_assigned(&self, app_id: &str, user_id: &str) -> Result<bool> {
+        self.timed("is_assigned", self.inner.is_assigned(app_id, user_id))
+            .await
     }
 }

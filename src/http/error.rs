@@ -118,6 +118,19 @@ impl From<engine::Error> for OktaError {
                 OktaError::new(StatusCode::FORBIDDEN, "E0000079", summary)
                     .with_causes(vec![summary.to_owned()])
             }
+            engine::Error::Refused {
+                code,
+                summary,
+                cause,
+            } => {
+                // Okta answers an operation it does not support with 501, a refused one 403.
+                let status = if code == "E0000060" {
+                    StatusCode::NOT_IMPLEMENTED
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                OktaError::new(status, code, summary).with_causes(cause.into_iter().collect())
+            }
             engine::Error::CredentialsUpdateFailed(causes) => OktaError::new(
                 StatusCode::FORBIDDEN,
                 "E0000014",

@@ -19,7 +19,7 @@ pub mod sessions;
 use std::time::Duration;
 
 use axum::http::{header, HeaderName, Method};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -307,6 +307,52 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route(
             "/api/v1/authorizationServers/{id}/policies/{policy_id}/rules/{rule_id}/lifecycle/{operation}",
             post(admin::policies::rule_lifecycle),
+        )
+        .route(
+            "/api/v1/groups",
+            get(admin::groups::list_groups).post(admin::groups::create_group),
+        )
+        .route(
+            "/api/v1/groups/{id}",
+            get(admin::groups::get_group)
+                .put(admin::groups::replace_group)
+                .delete(admin::groups::delete_group),
+        )
+        .route(
+            "/api/v1/groups/{id}/users",
+            get(admin::groups::list_group_members),
+        )
+        .route(
+            "/api/v1/groups/{id}/users/{user_id}",
+            put(admin::groups::add_group_member).delete(admin::groups::remove_group_member),
+        )
+        .route(
+            "/api/v1/groups/{id}/apps",
+            get(admin::assignments::list_group_apps),
+        )
+        .route(
+            "/api/v1/users/{id}/groups",
+            get(admin::groups::list_user_groups),
+        )
+        .route(
+            "/api/v1/apps/{id}/users",
+            get(admin::assignments::list_app_users).post(admin::assignments::assign_user),
+        )
+        .route(
+            "/api/v1/apps/{id}/users/{user_id}",
+            get(admin::assignments::get_app_user)
+                .post(admin::assignments::update_app_user)
+                .delete(admin::assignments::unassign_user),
+        )
+        .route(
+            "/api/v1/apps/{id}/groups",
+            get(admin::assignments::list_app_groups),
+        )
+        .route(
+            "/api/v1/apps/{id}/groups/{group_id}",
+            get(admin::assignments::get_app_group)
+                .put(admin::assignments::assign_group)
+                .delete(admin::assignments::unassign_group),
         )
         .route(
             "/api/v1/apps",

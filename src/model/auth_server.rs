@@ -100,9 +100,18 @@ impl<'de> serde::Deserialize<'de> for Scope {
     }
 }
 
-/// A claim an authorization server adds to its tokens. The value is an expression limited to
-/// `user.profile.<attribute>`, `user.id`, `user.login`, `app.id`, `app.label`, or a quoted
-/// string literal.
+wire_enum!(
+    /// What a custom claim's value is (Okta's `valueType`).
+    ClaimValueType, "claim value type" {
+        /// An expression in Okta Expression Language.
+        Expression = "EXPRESSION",
+        /// The names of the user's groups that a filter picks.
+        Groups = "GROUPS",
+    }
+);
+
+/// A claim an authorization server adds to its tokens: an expression (Okta Expression
+/// Language, see `engine::expression`), or the user's groups that a filter picks.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CustomClaim {
     /// Okta-style id (`ocl…`); claims stored before claims had ids get one derived from their
@@ -114,8 +123,14 @@ pub struct CustomClaim {
     pub status: Status,
     /// The claim's name in the token.
     pub name: String,
-    /// The value expression.
+    /// The expression, or for `GROUPS` the filter's value.
     pub value: String,
+    /// What `value` is.
+    #[serde(default = "expression")]
+    pub value_type: ClaimValueType,
+    /// For `GROUPS`: how `value` picks groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_filter_type: Option<super::GroupFilterType>,
     /// Which token it goes into.
     #[serde(rename = "claim_type", default = "resource")]
     pub claim_type: ClaimType,
@@ -126,6 +141,10 @@ pub struct CustomClaim {
     /// scopes allow.
     #[serde(default = "yes")]
     pub always_include_in_token: bool,
+}
+
+fn expression() -> ClaimValueType {
+    ClaimValueType::Expression
 }
 
 /// Token lifetimes an authorization server sets for itself, in seconds; unset ones follow the

@@ -155,6 +155,10 @@ pub struct Client {
     pub tokens_valid_after: Option<Timestamp>,
     /// How its refresh tokens rotate.
     pub refresh_token: RefreshTokenSettings,
+    /// Its groups claim in the org server's ID tokens, for the `groups` scope: Okta's "Groups
+    /// claim" setting of an app, which Okta's public Apps API does not carry (authd's own
+    /// `authd.groupsClaim`).
+    pub groups_claim: Option<super::AppGroupsClaim>,
 }
 
 impl Client {
@@ -278,6 +282,7 @@ mod tests {
             updated_at: crate::model::Timestamp::from_unix(0),
             tokens_valid_after: None,
             refresh_token: Default::default(),
+            groups_claim: None,
         }
     }
 

@@ -10,6 +10,7 @@ mod authn;
 mod client;
 mod document;
 mod grant;
+mod group;
 mod ids;
 mod key;
 mod log_event;
@@ -23,8 +24,8 @@ mod user;
 
 pub use admin::{Actor, ApiToken};
 pub use auth_server::{
-    issuer_url, AuthServer, ClaimType, Consent, CustomClaim, IssuerMode, MetadataPublish, Scope,
-    TokenLifetimes,
+    issuer_url, AuthServer, ClaimType, ClaimValueType, Consent, CustomClaim, IssuerMode,
+    MetadataPublish, Scope, TokenLifetimes,
 };
 pub use authn::{LockoutPolicy, PendingAuthn, SessionTokenGrant, TransactionState};
 pub use client::{
@@ -36,6 +37,10 @@ pub use document::Document;
 pub use grant::{
     AuthorizationCode, CodeChallengeMethod, GrantContext, Presented, RefreshTokenRecord,
 };
+pub use group::{
+    AppGroupAssignment, AppGroupsClaim, AppUserAssignment, AssignmentScope, Group, GroupFilter,
+    GroupFilterType, GroupType, EVERYONE, MAX_GROUPS_IN_CLAIM,
+};
 pub use ids::{
     derived_okta_id, new_okta_id, AuthServerId, ClientId, InvalidId, Kid, SessionId, UserId,
 };
@@ -45,7 +50,7 @@ pub use log_event::{
     LogTarget, LogTransaction, RequestContext, StoredLogEvent, UserAgent,
 };
 pub use policy::{governing_rule, AccessPolicy, PolicyRule, ALL_CLIENTS, ALL_SCOPES};
-pub use scope::{InvalidScope, ScopeSet, OIDC_SCOPES};
+pub use scope::{InvalidScope, ScopeSet, OIDC_SCOPES, ORG_GROUPS_SCOPE};
 pub use session::Session;
 pub use time::{okta_time_millis, Timestamp};
 pub use token::{PlainToken, TokenHash};

@@ -1,6 +1,10 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+/// The org authorization server's scope for the app's groups claim in ID tokens (Okta's
+/// "Groups claim" setting of an app, `authd.groupsClaim` here).
+pub const ORG_GROUPS_SCOPE: &str = "groups";
+
 /// The scopes OpenID Connect defines, which every authorization server knows.
 pub const OIDC_SCOPES: [&str; 6] = [
     "openid",

@@ -62,6 +62,7 @@ macro_rules! client_columns {
         "id, label, application_type, redirect_uris, post_logout_redirect_uris, grant_types, \
          response_types, token_endpoint_auth_method, allow_plain_pkce, jwks, status, created_at, \
          updated_at, tokens_valid_after, refresh_rotation_type, refresh_leeway_seconds, \
+         groups_claim, \
          (SELECT MIN(secret_hash) FROM client_secrets s WHERE s.client_id = clients.id \
              AND s.status = 'ACTIVE') AS secret_hash, \
          (SELECT CASE WHEN COUNT(*) > 1 THEN MAX(secret_hash) END FROM client_secrets s \
@@ -76,13 +77,13 @@ pub(super) const DELETE_CLIENT: &str = "DELETE FROM clients WHERE id = $1";
 pub(super) const INSERT_CLIENT: &str = "INSERT INTO clients (id, label, application_type, \
      redirect_uris, post_logout_redirect_uris, grant_types, response_types, \
      token_endpoint_auth_method, status, created_at, updated_at, allow_plain_pkce, jwks, \
-     refresh_rotation_type, refresh_leeway_seconds) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+     refresh_rotation_type, refresh_leeway_seconds, groups_claim) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
 pub(super) const UPDATE_CLIENT: &str = "UPDATE clients SET label = $2, application_type = $3, \
      redirect_uris = $4, post_logout_redirect_uris = $5, grant_types = $6, response_types = $7, \
      token_endpoint_auth_method = $8, status = $9, created_at = $10, updated_at = $11, \
      allow_plain_pkce = $12, jwks = $13, refresh_rotation_type = $14, \
-     refresh_leeway_seconds = $15 WHERE id = $1";
+     refresh_leeway_seconds = $15, groups_claim = $16 WHERE id = $1";
 // Taken first in a secret-changing transaction: it serialises changes to one app's secrets.
 pub(super) const TOUCH_CLIENT: &str = "UPDATE clients SET updated_at = $2 WHERE id = $1";
 pub(super) const LIST_CLIENT_SECRETS: &str =
@@ -149,6 +150,7 @@ pub(super) struct ClientRow {
     tokens_valid_after: Option<i64>,
     refresh_rotation_type: String,
     refresh_leeway_seconds: i64,
+    groups_claim: Option<String>,
     secret_hash: Option<String>,
     second_secret_hash: Option<String>,
 }
@@ -182,6 +184,11 @@ impl TryFrom<ClientRow> for Client {
                 leeway_seconds: u32::try_from(row.refresh_leeway_seconds)
                     .map_err(Error::corrupt)?,
             },
+            groups_claim: row
+                .groups_claim
+                .map(|text| serde_json::from_str(&text))
+                .transpose()
+                .map_err(Error::corrupt)?,
         })
     }
 }
@@ -393,6 +400,7 @@ macro_rules! implement {
                 .bind(client.jwks.as_deref())
                 .bind(client.refresh_token.rotation_type.as_str())
                 .bind(i64::from(client.refresh_token.leeway_seconds))
+                .bind(client.groups_claim.as_ref().map(|claim| json(claim)))
                 .run(executor)
                 .await?;
             found(written)

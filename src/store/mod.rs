@@ -7,10 +7,12 @@
 
 mod access;
 mod admin;
+mod assignments;
 mod auth_servers;
 mod authn;
 mod clients;
 mod grants;
+mod groups;
 mod keys;
 mod portable;
 mod postgres;
@@ -22,10 +24,12 @@ mod trusted_origins;
 mod users;
 
 pub use admin::AdminStore;
+pub use assignments::AssignmentStore;
 pub use auth_servers::AuthServerStore;
 pub use authn::AuthnStore;
 pub use clients::ClientStore;
 pub use grants::{GrantStore, RotatedSuccessor};
+pub use groups::GroupStore;
 pub use keys::{KeyChange, KeyStore, RotationOutcome, RotationPlan};
 pub use seed_entries::SeedStore;
 pub use sessions::SessionStore;
@@ -106,6 +110,8 @@ pub trait Store:
     + GrantStore
     + AdminStore
     + TrustedOriginStore
+    + GroupStore
+    + AssignmentStore
     + KeyStore
     + Send
     + Sync

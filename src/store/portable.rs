@@ -52,6 +52,14 @@ macro_rules! portable_stores {
             use super::*;
             $crate::store::trusted_origins::implement!($store);
         }
+        mod groups {
+            use super::*;
+            $crate::store::groups::implement!($store);
+        }
+        mod assignments {
+            use super::*;
+            $crate::store::assignments::implement!($store);
+        }
         mod seed_entries {
             use super::*;
             $crate::store::seed_entries::implement!($store);

@@ -144,3 +144,14 @@ pub(super) fn parse_id<T: TryFrom<String, Error = crate::model::InvalidId>>(
 ) -> Result<T> {
     T::try_from(text).map_err(Error::corrupt)
 }
+
+/// [`Error::NotFound`] for a row that names one that is not there (a foreign key violation:
+/// the user or group went meanwhile); any other error as it is.
+pub(super) fn missing_reference(err: Error) -> Error {
+    match &err {
+        Error::Database(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
+            Error::NotFound
+        }
+        _ => err,
+    }
+}

@@ -158,6 +158,7 @@ async fn okta_sdk_nodejs_sets_up_a_tenant_gets_tokens_and_tears_it_down() {
     assert_eq!(seen["paged"], 2);
     assert_eq!(seen["nickName"], "sdk");
     assert_eq!(seen["keptLastName"], "User");
+    assert_eq!(seen["appUserScope"], "USER");
     assert_eq!(seen["appClass"], "OpenIdConnectApplication");
     assert_eq!(seen["listedApps"], serde_json::json!(["SDK app renamed"]));
     assert_eq!(seen["secretsLeft"], 1);

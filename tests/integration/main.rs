@@ -18,6 +18,7 @@ mod client_assertions;
 mod cors;
 mod discovery;
 mod engine;
+mod groups;
 mod https;
 mod interop_js;
 mod jwks;

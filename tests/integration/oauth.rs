@@ -1370,8 +1370,9 @@ fn out_of_range_lifetimes_and_unknown_claim_expressions_are_refused_by_the_seed(
     .unwrap_err();
     assert!(err.contains("token_lifetimes.access_token"), "{err}");
     let err = authd::seed::Seed::parse(
-        "[[authorization_servers]]\nid = \"x\"\n[[authorization_servers.claims]]\nname = \"c\"\nvalue = \"user.password\"\n",
+        "[[authorization_servers]]\nid = \"x\"\n[[authorization_servers.claims]]\nname = \"c\"\nvalue = \"String.reverse(user.email)\"\n",
     )
     .unwrap_err();
     assert!(err.contains("claims.c"), "{err}");
+    assert!(err.contains("unknown function \"String.reverse\""), "{err}");
 }

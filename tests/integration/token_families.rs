@@ -343,6 +343,16 @@ async fn app_with_rotation(app: &TestApp, refresh_token: Value) -> (String, Stri
         )
         .await;
     assert_eq!(status, 200, "{created}");
+    // As on Okta, a new app has no users until they are assigned.
+    let app_id = text(&created["id"]);
+    let (status, assigned) = app
+        .admin_call(
+            reqwest::Method::POST,
+            &format!("/api/v1/apps/{app_id}/users"),
+            Some(serde_json::json!({ "id": "alice@example.com", "scope": "USER" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{assigned}");
     let credentials = &created["credentials"]["oauthClient"];
     (
         text(&credentials["client_id"]).to_owned(),

@@ -68,6 +68,12 @@ const app = await client.applicationApi.createApplication({
 });
 seen.appClass = app.constructor.name;
 const clientId = app.credentials.oauthClient.client_id;
+// As on Okta, a new app has no users until they are assigned.
+const appUser = await client.applicationApi.assignUserToApplication({
+  appId: app.id,
+  appUser: { id: user.id, scope: 'USER' },
+});
+seen.appUserScope = appUser.scope;
 const fetched = await client.applicationApi.getApplication({ appId: app.id });
 fetched.label = 'SDK app renamed';
 await client.applicationApi.replaceApplication({ appId: app.id, application: fetched });

@@ -2,8 +2,8 @@
 
 use crate::engine::client_secrets::check_secret;
 use crate::model::{
-    ApplicationType, Client, ClientId, ClientSecret, GrantType, PlainToken, RefreshTokenSettings,
-    ResponseType, Status, TokenEndpointAuthMethod, MAX_CLIENT_SECRETS,
+    AppGroupsClaim, ApplicationType, Client, ClientId, ClientSecret, GrantType, PlainToken,
+    RefreshTokenSettings, ResponseType, Status, TokenEndpointAuthMethod, MAX_CLIENT_SECRETS,
 };
 use crate::store;
 
@@ -36,6 +36,9 @@ pub struct AppSpec {
     /// How its refresh tokens rotate; `None` keeps what a replaced app had (Okta's defaults
     /// for a new one).
     pub refresh_token: Option<RefreshTokenSettings>,
+    /// Its groups claim in the org server's ID tokens: `None` keeps what a replaced app had,
+    /// `Some(None)` removes it.
+    pub groups_claim: Option<Option<AppGroupsClaim>>,
 }
 
 /// A field of an app, as a failed check names it: the Apps API and the seed file spell their
@@ -56,6 +59,8 @@ pub enum AppField {
     ClientSecret,
     /// The refresh token rotation leeway.
     RefreshTokenLeeway,
+    /// The groups claim in the org server's ID tokens.
+    GroupsClaim,
 }
 
 impl AppField {
@@ -69,6 +74,7 @@ impl AppField {
             AppField::Jwks => "settings.oauthClient.jwks",
             AppField::ClientSecret => "credentials.oauthClient.client_secret",
             AppField::RefreshTokenLeeway => "settings.oauthClient.refresh_token.leeway",
+            AppField::GroupsClaim => "authd.groupsClaim",
         }
     }
 }
@@ -153,6 +159,24 @@ impl AppSpec {
         if let Some(problem) = self.client_secret.as_deref().and_then(check_secret) {
             problems.push((AppField::ClientSecret, problem));
         }
+        if let Some(Some(claim)) = &self.groups_claim {
+            if claim.name.trim().is_empty() {
+                problems.push((
+                    AppField::GroupsClaim,
+                    "name: The field cannot be left blank".to_owned(),
+                ));
+            }
+            problems.extend(
+                super::auth_servers::claim_value_problems(
+                    &claim.name,
+                    claim.value_type,
+                    claim.group_filter_type,
+                    &claim.value,
+                )
+                .into_iter()
+                .map(|problem| (AppField::GroupsClaim, problem)),
+            );
+        }
         problems
     }
 
@@ -206,6 +230,7 @@ impl Admin {
             updated_at: now,
             tokens_valid_after: None,
             refresh_token: spec.refresh_token.unwrap_or_default(),
+            groups_claim: spec.groups_claim.flatten(),
         };
         let first_secret = hash.map(|hash| ClientSecret::new(client.id.clone(), hash, now));
         self.store
@@ -249,6 +274,7 @@ impl Admin {
             token_endpoint_auth_method: spec.token_endpoint_auth_method,
             jwks: spec.jwks.or(existing.jwks.clone()),
             refresh_token: spec.refresh_token.unwrap_or(existing.refresh_token),
+            groups_claim: spec.groups_claim.unwrap_or(existing.groups_claim.clone()),
             updated_at: self.now(),
             ..existing
         };
@@ -444,7 +470,7 @@ impl Admin {
     }
 }
 
-fn app_not_found(id: &str) -> Error {
+pub(super) fn app_not_found(id: &str) -> Error {
     Error::NotFound {
         kind: "AppInstance",
         id: id.to_owned(),

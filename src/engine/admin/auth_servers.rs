@@ -1,10 +1,12 @@
 //! Okta's Authorization Servers API: create, read, update, activate/deactivate, delete, and
 //! the signing keys of each server.
 
+use crate::engine::expression::Expression;
 use crate::engine::{find, taken, Error, Result};
 use crate::model::{
-    new_okta_id, AuthServer, AuthServerId, ClaimType, Consent, CustomClaim, IssuerMode,
-    MetadataPublish, Scope, SigningAlg, SigningKey, Status, Timestamp, TokenLifetimes, OIDC_SCOPES,
+    new_okta_id, AuthServer, AuthServerId, ClaimType, ClaimValueType, Consent, CustomClaim,
+    GroupFilter, GroupFilterType, IssuerMode, MetadataPublish, Scope, SigningAlg, SigningKey,
+    Status, Timestamp, TokenLifetimes, OIDC_SCOPES,
 };
 use crate::store::{self, RotationOutcome};
 
@@ -219,8 +221,12 @@ pub struct ClaimSpec {
     pub status: Status,
     /// Which token it goes into.
     pub claim_type: ClaimType,
-    /// The value expression.
+    /// The expression, or for `GROUPS` the filter's value.
     pub value: String,
+    /// What `value` is.
+    pub value_type: ClaimValueType,
+    /// For `GROUPS`: how `value` picks groups.
+    pub group_filter_type: Option<GroupFilterType>,
     /// Added only with one of these scopes; always when empty.
     pub scopes: Vec<String>,
     /// Okta's flag, kept as given: authd adds an active claim whenever its scopes allow.
@@ -380,9 +386,39 @@ fn claim_from(spec: &ClaimSpec) -> CustomClaim {
         status: spec.status,
         name: spec.name.clone(),
         value: spec.value.clone(),
+        value_type: spec.value_type,
+        group_filter_type: spec.group_filter_type,
         claim_type: spec.claim_type,
         scopes: spec.scopes.clone(),
         always_include_in_token: spec.always_include_in_token,
+    }
+}
+
+/// What is wrong with a claim's value, naming the claim: an expression that does not parse,
+/// a `GROUPS` claim without a filter type or with a regular expression that does not compile.
+pub fn claim_value_problems(
+    name: &str,
+    value_type: ClaimValueType,
+    group_filter_type: Option<GroupFilterType>,
+    value: &str,
+) -> Vec<String> {
+    match (value_type, group_filter_type) {
+        (ClaimValueType::Expression, _) => match Expression::parse(value) {
+            Ok(_) => Vec::new(),
+            Err(err) => vec![format!(
+                "value: the expression of claim {name:?} is invalid: {err}"
+            )],
+        },
+        (ClaimValueType::Groups, None) => vec![format!(
+            "group_filter_type: claim {name:?} has valueType GROUPS and needs one of \
+             STARTS_WITH, EQUALS, CONTAINS or REGEX"
+        )],
+        (ClaimValueType::Groups, Some(kind)) => match GroupFilter::new(kind, value) {
+            Ok(_) => Vec::new(),
+            Err(err) => vec![format!(
+                "value: the group filter of claim {name:?} is invalid: {err}"
+            )],
+        },
     }
 }
 
@@ -463,6 +499,8 @@ impl From<&CustomClaim> for ClaimSpec {
             status: claim.status,
             claim_type: claim.claim_type,
             value: claim.value.clone(),
+            value_type: claim.value_type,
+            group_filter_type: claim.group_filter_type,
             scopes: claim.scopes.clone(),
             always_include_in_token: claim.always_include_in_token,
         }
@@ -476,13 +514,12 @@ impl ClaimSpec {
         if self.name.trim().is_empty() {
             problems.push("name: The field cannot be left blank".to_owned());
         }
-        if !crate::engine::oauth::mint::is_valid_expression(&self.value) {
-            problems.push(format!(
-                "value: {:?} is not user.profile.<attribute>, user.id, user.login, app.id, \
-                 app.label or a quoted string",
-                self.value
-            ));
-        }
+        problems.extend(claim_value_problems(
+            &self.name,
+            self.value_type,
+            self.group_filter_type,
+            &self.value,
+        ));
         problems
     }
 }

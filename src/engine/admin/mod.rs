@@ -5,7 +5,9 @@
 
 pub mod api_tokens;
 pub mod apps;
+pub mod assignments;
 pub mod auth_servers;
+pub mod groups;
 pub mod policies;
 pub mod trusted_origins;
 pub mod users;

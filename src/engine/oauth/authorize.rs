@@ -488,6 +488,17 @@ impl OAuth {
         user: &User,
         state: Option<String>,
     ) -> Result<Vec<(&'static str, String)>> {
+        if !self.is_assigned(&validated.client, user).await? {
+            return Err(Error::AccessDenied(super::NOT_ASSIGNED.to_owned()));
+        }
+        let inputs = self
+            .claim_inputs(
+                &validated.server,
+                &validated.client,
+                Some(user),
+                &validated.scopes,
+            )
+            .await?;
         let now = self.now();
         let grant = GrantContext {
             grant_id: new_grant_id(),
@@ -526,6 +537,7 @@ impl OAuth {
             scopes: &validated.scopes,
             auth_time: Some(session.last_password_verification),
             grant_id: &grant.grant_id,
+            inputs: &inputs,
         };
         let mut access_token = None;
         if has(ResponseType::Token) {

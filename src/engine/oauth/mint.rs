@@ -5,9 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
-use crate::model::{
-    AuthServer, ClaimType, Client, CustomClaim, ScopeSet, SigningAlg, Status, Timestamp, User,
-};
+use crate::model::{AuthServer, ClaimType, Client, ScopeSet, SigningAlg, Timestamp, User};
 
 use super::OAuth;
 use crate::engine::{Error, Result};
@@ -42,6 +40,8 @@ pub struct Subject<'a> {
     pub auth_time: Option<Timestamp>,
     /// The grant the token belongs to (revoked together).
     pub grant_id: &'a str,
+    /// What its custom claims read beyond the user and the app.
+    pub inputs: &'a super::claims::ClaimInputs,
 }
 
 /// A new grant id: 22 characters, the fixed-length head of every access token `jti` of the
@@ -97,7 +97,7 @@ impl OAuth {
             .user
             .map_or(subject.client.id.as_str(), |user| user.login.as_str());
         claims.insert("sub".into(), sub.into());
-        add_custom_claims(&mut claims, server, ClaimType::Resource, subject);
+        self.add_custom_claims(&mut claims, ClaimType::Resource, subject)?;
         let signer = self.directory.signer(&server.id).await?;
         let token = signer
             .sign_jwt(&claims)
@@ -162,7 +162,7 @@ impl OAuth {
         for (name, value) in user_claims(user, subject.scopes) {
             claims.insert(name, value);
         }
-        add_custom_claims(&mut claims, server, ClaimType::Identity, subject);
+        self.add_custom_claims(&mut claims, ClaimType::Identity, subject)?;
         signer
             .sign_jwt(&claims)
             .map_err(|err| Error::Internal(Box::new(err)))
@@ -247,101 +247,6 @@ pub fn user_claims(user: &User, scopes: &ScopeSet) -> Map<String, Value> {
     claims
 }
 
-fn add_custom_claims(
-    claims: &mut Map<String, Value>,
-    server: &AuthServer,
-    claim_type: ClaimType,
-    subject: &Subject<'_>,
-) {
-    for claim in server
-        .claims
-        .iter()
-        .filter(|claim| claim.claim_type == claim_type && claim.status == Status::Active)
-    {
-        let in_scope = claim.scopes.is_empty()
-            || claim
-                .scopes
-                .iter()
-                .any(|scope| subject.scopes.contains(scope));
-        // Registered claims keep the values this server gives them.
-        let reserved = RESERVED_CLAIMS.contains(&claim.name.as_str());
-        if !in_scope || reserved {
-            continue;
-        }
-        if let Some(value) = evaluate(claim, subject) {
-            claims.insert(claim.name.clone(), value);
-        }
-    }
-}
-
-const RESERVED_CLAIMS: [&str; 17] = [
-    "iss",
-    "sub",
-    "aud",
-    "exp",
-    "iat",
-    "nbf",
-    "jti",
-    "ver",
-    "cid",
-    "uid",
-    "scp",
-    "auth_time",
-    "amr",
-    "nonce",
-    "at_hash",
-    "c_hash",
-    "idp",
-];
-
-/// A custom claim's value: `user.profile.<attr>`, `user.id`, `user.login`, `app.id`,
-/// `app.label`, or a quoted literal. Anything else yields no claim.
-pub fn evaluate(claim: &CustomClaim, subject: &Subject<'_>) -> Option<Value> {
-    let expression = claim.value.trim();
-    if let Some(literal) = expression
-        .strip_prefix('"')
-        .and_then(|rest| rest.strip_suffix('"'))
-        .or_else(|| {
-            expression
-                .strip_prefix('\'')
-                .and_then(|rest| rest.strip_suffix('\''))
-        })
-    {
-        return Some(literal.into());
-    }
-    match expression {
-        "app.id" => Some(subject.client.id.as_str().into()),
-        "app.label" => Some(subject.client.label.clone().into()),
-        "user.id" => subject.user.map(|user| user.id.as_str().into()),
-        "user.login" => subject.user.map(|user| user.login.clone().into()),
-        other => {
-            let attribute = other.strip_prefix("user.profile.")?;
-            subject.user?.profile.get(attribute).cloned()
-        }
-    }
-}
-
-/// Whether a custom claim's value is an expression [`evaluate`] understands.
-pub fn is_valid_expression(expression: &str) -> bool {
-    let expression = expression.trim();
-    let quoted =
-        |q: char| expression.len() >= 2 && expression.starts_with(q) && expression.ends_with(q);
-    quoted('"')
-        || quoted('\'')
-        || matches!(
-            expression,
-            "app.id" | "app.label" | "user.id" | "user.login"
-        )
-        || expression
-            .strip_prefix("user.profile.")
-            .is_some_and(|attribute| {
-                !attribute.is_empty()
-                    && attribute
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,20 +271,5 @@ mod tests {
         let jti = format!("AT.{grant}AAAAAAAAAAA");
         assert_eq!(grant_id_of(&jti), Some(grant.as_str()));
         assert_eq!(grant_id_of("ID.x"), None);
-    }
-
-    #[test]
-    fn only_supported_claim_expressions_are_valid() {
-        for good in ["user.profile.department", "app.label", "\"literal\"", "'x'"] {
-            assert!(is_valid_expression(good), "{good}");
-        }
-        for bad in [
-            "user.profile.",
-            "user.password",
-            "String.len(user)",
-            "\"open",
-        ] {
-            assert!(!is_valid_expression(bad), "{bad}");
-        }
     }
 }

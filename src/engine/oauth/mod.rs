@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod authorize;
+mod claims;
 pub mod client_auth;
 pub(crate) mod governance;
 mod grants;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::keys::seal::Sealer;
 use crate::metrics::Metrics;
-use crate::model::{AuthServerId, Document, Timestamp};
+use crate::model::{ApplicationType, AuthServerId, Client, Document, Timestamp, User};
 use crate::store::Store;
 
 use super::client_secrets::SecretHasher;
@@ -38,10 +39,14 @@ pub struct OAuth {
     secret_hasher: Arc<SecretHasher>,
     /// Seals a rotated refresh token's successor, kept for the rotation leeway.
     successor_sealer: Arc<Sealer>,
+    expressions: Arc<claims::ParsedExpressions>,
     base_url: String,
     metrics: Metrics,
     log: SystemLog,
 }
+
+/// Okta's words for a user who is neither assigned to the app nor in a group assigned to it.
+const NOT_ASSIGNED: &str = "User is not assigned to the client application.";
 
 /// What the OAuth service is built from.
 pub struct OAuthParts {
@@ -78,6 +83,7 @@ impl OAuth {
             lifetimes: parts.lifetimes,
             secret_hasher: parts.secret_hasher,
             successor_sealer: Arc::new(parts.successor_sealer),
+            expressions: Arc::default(),
             base_url: parts.base_url,
             metrics: parts.metrics,
             log: parts.system_log,
@@ -92,5 +98,19 @@ impl OAuth {
 
     fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+}
+
+impl OAuth {
+    /// Whether the user may sign in to the app: assigned directly, through a group, or
+    /// through `Everyone`. A service app has no users, and needs no assignment.
+    pub(crate) async fn is_assigned(&self, client: &Client, user: &User) -> Result<bool> {
+        if client.application_type == ApplicationType::Service {
+            return Ok(true);
+        }
+        Ok(self
+            .store
+            .is_assigned(client.id.as_str(), user.id.as_str())
+            .await?)
     }
 }

@@ -1,6 +1,6 @@
 //! Which scopes a request may have: RFC 6749 §3.3, with Okta's rules per grant.
 
-use crate::model::{AuthServer, GrantType, ScopeSet, OIDC_SCOPES};
+use crate::model::{AuthServer, GrantType, ScopeSet, OIDC_SCOPES, ORG_GROUPS_SCOPE};
 
 use crate::engine::{Error, Result};
 
@@ -8,7 +8,11 @@ use crate::engine::{Error, Result};
 pub fn check(server: &AuthServer, requested: &ScopeSet, grant: GrantType) -> Result<ScopeSet> {
     let unknown: Vec<&str> = requested
         .iter()
-        .filter(|scope| !OIDC_SCOPES.contains(scope) && server.scope(scope).is_none())
+        .filter(|scope| {
+            let built_in =
+                OIDC_SCOPES.contains(scope) || (server.id.is_org() && *scope == ORG_GROUPS_SCOPE);
+            !built_in && server.scope(scope).is_none()
+        })
         .collect();
     if !unknown.is_empty() {
         return Err(Error::InvalidScope(format!(
@@ -18,7 +22,9 @@ pub fn check(server: &AuthServer, requested: &ScopeSet, grant: GrantType) -> Res
     }
     if grant == GrantType::ClientCredentials {
         // No user: nothing for OpenID scopes to describe, no refresh token (Okta).
-        if requested.iter().any(|scope| OIDC_SCOPES.contains(&scope)) {
+        if requested.iter().any(|scope| {
+            OIDC_SCOPES.contains(&scope) || (server.id.is_org() && scope == ORG_GROUPS_SCOPE)
+        }) {
             return Err(Error::InvalidScope(
                 "Client Credentials requests cannot contain OpenID scopes.".to_owned(),
             ));

@@ -7,8 +7,6 @@
 //! passing it along. An event that cannot be written is logged, never turned into a failure of
 //! what it records.
 
-pub mod filter;
-
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -24,7 +22,7 @@ use crate::model::{
 use crate::store::Store;
 
 use super::Result;
-pub use filter::{Filter, FilterError};
+pub use crate::engine::scim_filter::{Filter, FilterError};
 
 tokio::task_local! {
     static REQUEST: RequestContext;

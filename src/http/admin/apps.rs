@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use crate::app::AppState;
 use crate::engine::admin::apps::AppSpec;
 use crate::model::{
-    ApplicationType, Client, ClientSecret, GrantType, PlainToken, RefreshTokenSettings,
-    ResponseType, RotationType, Status, TokenEndpointAuthMethod,
+    AppGroupsClaim, ApplicationType, Client, ClientSecret, GrantType, PlainToken,
+    RefreshTokenSettings, ResponseType, RotationType, Status, TokenEndpointAuthMethod,
 };
 
 use super::super::error::OktaError;
@@ -27,6 +27,27 @@ pub struct AppRequest {
     #[serde(default)]
     credentials: Option<AppCredentials>,
     settings: AppSettings,
+    /// authd's own settings of an app, which Okta's Apps API does not carry.
+    #[serde(default)]
+    authd: Option<AuthdSettings>,
+}
+
+/// `authd` of an app: `groupsClaim` is Okta's "Groups claim" app setting (the org server's ID
+/// token claim for the `groups` scope). Left out, a replace keeps it; `null` removes it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AuthdSettings {
+    #[serde(default, deserialize_with = "present")]
+    groups_claim: Option<Option<AppGroupsClaim>>,
+}
+
+/// A field that is present, `null` or not: `Some(None)` for `null`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -105,6 +126,7 @@ impl AppRequest {
             response_types: settings.response_types,
             token_endpoint_auth_method: method,
             jwks: settings.jwks.or(oauth.jwks).map(|jwks| jwks.to_string()),
+            groups_claim: self.authd.and_then(|authd| authd.groups_claim),
             refresh_token: settings.refresh_token.map(|given| {
                 let defaults = RefreshTokenSettings::default();
                 RefreshTokenSettings {
@@ -356,7 +378,7 @@ fn render_secret(app: &AppState, secret: &ClientSecret, plain: Option<&PlainToke
 }
 
 /// Okta's app object; the secret only when it was just made.
-fn render(app: &AppState, client: &Client, secret: Option<&PlainToken>) -> Value {
+pub(crate) fn render(app: &AppState, client: &Client, secret: Option<&PlainToken>) -> Value {
     let mut credentials = json!({
         "client_id": client.id,
         "autoKeyRotation": true,
@@ -395,6 +417,7 @@ fn render(app: &AppState, client: &Client, secret: Option<&PlainToken>) -> Value
         "signOnMode": "OPENID_CONNECT",
         "credentials": { "oauthClient": credentials },
         "settings": { "oauthClient": settings },
+        "authd": { "groupsClaim": client.groups_claim },
         "_links": {
             "self": { "href": format!("{}/api/v1/apps/{}", app.config.base_url, client.id) }
         }

@@ -17,7 +17,9 @@ use crate::model::{Actor, ApiToken, LogActor};
 use super::error::OktaError;
 
 pub mod apps;
+pub mod assignments;
 pub mod authorization_servers;
+pub mod groups;
 pub mod policies;
 pub mod scopes_and_claims;
 pub mod trusted_origins;
@@ -395,6 +397,67 @@ fn change_of(
                     if rest.is_empty() { "ClientSecret" } else { "" },
                 )
             }
+            (Method::POST, ["groups"]) => (
+                "group.lifecycle.create",
+                "Create Okta group",
+                None,
+                "UserGroup",
+            ),
+            (Method::PUT, ["groups", "{id}"]) => (
+                "group.profile.update",
+                "Update group profile",
+                Some(("id", "UserGroup")),
+                "",
+            ),
+            (Method::DELETE, ["groups", "{id}"]) => (
+                "group.lifecycle.delete",
+                "Delete Okta group",
+                Some(("id", "UserGroup")),
+                "",
+            ),
+            (Method::PUT, ["groups", "{id}", "users", "{user_id}"]) => (
+                "group.user_membership.add",
+                "Add user to group membership",
+                Some(("user_id", "User")),
+                "",
+            ),
+            (Method::DELETE, ["groups", "{id}", "users", "{user_id}"]) => (
+                "group.user_membership.remove",
+                "Remove user from group membership",
+                Some(("user_id", "User")),
+                "",
+            ),
+            // The assigned user is named by the body, not the path.
+            (Method::POST, ["apps", "{id}", "users"]) => (
+                "application.user_membership.add",
+                "Add user to application membership",
+                Some(("id", "AppInstance")),
+                "",
+            ),
+            (Method::POST, ["apps", "{id}", "users", "{user_id}"]) => (
+                "application.user_membership.update",
+                "Update user's application membership",
+                Some(("user_id", "User")),
+                "",
+            ),
+            (Method::DELETE, ["apps", "{id}", "users", "{user_id}"]) => (
+                "application.user_membership.remove",
+                "Remove user from application membership",
+                Some(("user_id", "User")),
+                "",
+            ),
+            (Method::PUT, ["apps", "{id}", "groups", "{group_id}"]) => (
+                "group.application_assignment.add",
+                "Assign group to application",
+                Some(("group_id", "UserGroup")),
+                "",
+            ),
+            (Method::DELETE, ["apps", "{id}", "groups", "{group_id}"]) => (
+                "group.application_assignment.remove",
+                "Remove group from application",
+                Some(("group_id", "UserGroup")),
+                "",
+            ),
             (Method::POST, ["trustedOrigins"]) => (
                 "trusted_origin.create",
                 "Create trusted origin",
@@ -431,6 +494,17 @@ fn change_of(
         if kind.is_some_and(|(name, _)| name != "id") {
             targets.push(server);
         }
+    }
+    let nested = kind.is_some_and(|(name, _)| name != "id");
+    if let Some(group) =
+        target("id", "UserGroup").filter(|_| nested && route.starts_with("/api/v1/groups/"))
+    {
+        targets.push(group);
+    }
+    if let Some(app) =
+        target("id", "AppInstance").filter(|_| nested && route.starts_with("/api/v1/apps/"))
+    {
+        targets.push(app);
     }
     if let Some(policy) =
         target("policy_id", "Policy").filter(|_| kind.is_some_and(|(name, _)| name == "rule_id"))

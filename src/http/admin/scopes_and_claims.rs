@@ -9,7 +9,10 @@ use serde_json::{json, Value};
 
 use crate::app::AppState;
 use crate::engine::admin::auth_servers::{ClaimSpec, ScopeSpec};
-use crate::model::{ClaimType, Consent, CustomClaim, MetadataPublish, Scope, Status};
+use crate::model::{
+    ClaimType, ClaimValueType, Consent, CustomClaim, GroupFilterType, MetadataPublish, Scope,
+    Status,
+};
 
 use super::super::error::OktaError;
 use super::super::extract::OktaJson;
@@ -55,7 +58,11 @@ pub struct ClaimRequest {
     #[serde(default)]
     status: Option<Status>,
     claim_type: ClaimType,
-    value_type: String,
+    #[serde(default)]
+    value_type: Option<ClaimValueType>,
+    /// Okta's one snake-case field.
+    #[serde(default, rename = "group_filter_type")]
+    group_filter_type: Option<GroupFilterType>,
     value: String,
     #[serde(default)]
     conditions: Option<ClaimConditions>,
@@ -71,17 +78,13 @@ struct ClaimConditions {
 
 impl ClaimRequest {
     fn into_spec(self) -> Result<ClaimSpec, OktaError> {
-        if self.value_type != "EXPRESSION" {
-            return Err(OktaError::validation(vec![format!(
-                "valueType: only EXPRESSION claims are supported, not {}",
-                self.value_type
-            )]));
-        }
         Ok(ClaimSpec {
             name: self.name,
             status: self.status.unwrap_or(Status::Active),
             claim_type: self.claim_type,
             value: self.value,
+            value_type: self.value_type.unwrap_or(ClaimValueType::Expression),
+            group_filter_type: self.group_filter_type,
             scopes: self.conditions.unwrap_or_default().scopes,
             always_include_in_token: self.always_include_in_token.unwrap_or(true),
         })
@@ -244,7 +247,8 @@ fn render_claim(app: &AppState, server_id: &str, claim: &CustomClaim) -> Value {
         "name": claim.name,
         "status": claim.status,
         "claimType": claim.claim_type,
-        "valueType": "EXPRESSION",
+        "valueType": claim.value_type,
+        "group_filter_type": claim.group_filter_type,
         "value": claim.value,
         "alwaysIncludeInToken": claim.always_include_in_token,
         "conditions": { "scopes": claim.scopes },

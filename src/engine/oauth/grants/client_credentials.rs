@@ -38,6 +38,7 @@ impl OAuth {
                 scopes: &scopes,
                 auth_time: None,
                 grant_id: &grant_id,
+                inputs: &Default::default(),
             })
             .await?;
         Ok(TokenSet {

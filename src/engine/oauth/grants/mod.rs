@@ -14,7 +14,7 @@ use crate::model::{
 use super::mint::Subject;
 use super::token::TokenSet;
 use super::OAuth;
-use crate::engine::Result;
+use crate::engine::{Error, Result};
 
 /// What [`OAuth::issue`] needs beyond the grant.
 pub(crate) struct Issue<'a> {
@@ -74,6 +74,12 @@ impl OAuth {
             &issue.grant.scopes,
         )?;
         let server = &governed.server;
+        if !self.is_assigned(issue.client, issue.user).await? {
+            return Err(Error::InvalidGrant(super::NOT_ASSIGNED.to_owned()));
+        }
+        let inputs = self
+            .claim_inputs(server, issue.client, Some(issue.user), &issue.grant.scopes)
+            .await?;
         let subject = Subject {
             server,
             client: issue.client,
@@ -81,6 +87,7 @@ impl OAuth {
             scopes: &issue.grant.scopes,
             auth_time: Some(issue.grant.auth_time),
             grant_id: &issue.grant.grant_id,
+            inputs: &inputs,
         };
         let access = self.mint_access_token(&subject).await?;
         let id_token = if issue.grant.scopes.contains("openid") {

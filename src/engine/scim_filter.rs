@@ -1,8 +1,9 @@
-//! Okta's System Log `filter` expressions (SCIM filtering, RFC 7644 §3.4.2.2): comparisons of
-//! an event's attributes (`eventType eq "user.session.start"`, `outcome.result eq "FAILURE"`,
-//! `actor.id eq "00u…"`, `target.id eq "…"`, `published gt "2026-…"`) joined by `and`, `or`,
-//! `not` and parentheses. Evaluated against the rendered event: an attribute inside a list
-//! (`target`) matches if any element does.
+//! Okta's `filter` and `search` expressions (SCIM filtering, RFC 7644 §3.4.2.2), as the System
+//! Log and the Groups API take them: comparisons of an object's attributes (`eventType eq
+//! "user.session.start"`, `outcome.result eq "FAILURE"`, `target.id eq "…"`, `published gt
+//! "2026-…"`, `profile.name sw "app-"`, `type eq "OKTA_GROUP"`) joined by `and`, `or`, `not` and
+//! parentheses. Evaluated against the rendered object: an attribute inside a list (`target`)
+//! matches if any element does.
 
 use serde_json::Value;
 
