@@ -9,7 +9,10 @@
 //! signed-in user (authorize, then token: two JWTs), refresh (rotated; two JWTs) and
 //! introspection. On PostgreSQL it also reports the database transactions per request, read
 //! from `pg_stat_database`. `AUTHD_BENCH_METRICS=1` turns authd's Prometheus metrics on, to
-//! measure what they cost. With `AUTHD_BENCH_COMPARE=1` it then loads node-oidc-provider (in
+//! measure what they cost. `AUTHD_BENCH_GROUPS=1` gives the benchmark users large groups, to
+//! measure what they cost: each user is in 500 groups, the web app is assigned only to a group
+//! of 10,000 users (the benchmark users among them), and the default server's access tokens
+//! carry a groups claim that picks 100 of each user's groups. With `AUTHD_BENCH_COMPARE=1` it then loads node-oidc-provider (in
 //! memory, `benches/node-oidc-provider`, installed with npm on first use) the same way for every
 //! case, and prints authd's rate over its.
 
@@ -51,14 +54,34 @@ impl Drop for Server {
     }
 }
 
+/// Groups each benchmark user is in with `AUTHD_BENCH_GROUPS=1`.
+const BENCH_GROUPS: usize = 500;
+/// Members of the group the web app is assigned to with `AUTHD_BENCH_GROUPS=1`.
+const BIG_GROUP: usize = 10_000;
+
+fn large_groups() -> bool {
+    std::env::var("AUTHD_BENCH_GROUPS").is_ok_and(|value| value == "1")
+}
+
 fn seed() -> String {
+    // With large groups: a claim that picks team-000 to team-099, and the web app open only to
+    // the group of 10,000.
+    let (groups_claim, web_assignment) = if large_groups() {
+        (
+            "[[authorization_servers.claims]]\nname = \"groups\"\nvalue_type = \"GROUPS\"\n\
+             group_filter_type = \"STARTS_WITH\"\nvalue = \"team-0\"\nclaim_type = \"RESOURCE\"\n",
+            "assigned_groups = [\"big\"]\n",
+        )
+    } else {
+        ("", "")
+    };
     let mut seed = format!(
         r#"
 [[authorization_servers]]
 id = "default"
 audiences = ["api://default"]
 scopes = ["api.read"]
-
+{groups_claim}
 [[authorization_servers]]
 id = "es"
 audiences = ["api://es"]
@@ -80,7 +103,7 @@ application_type = "web"
 redirect_uris = ["{REDIRECT}"]
 grant_types = ["authorization_code", "refresh_token"]
 response_types = ["code"]
-"#
+{web_assignment}"#
     );
     for user in 0..USERS {
         seed.push_str(&format!(
@@ -89,7 +112,42 @@ response_types = ["code"]
              email = \"bench{user}@example.com\"\n"
         ));
     }
+    if large_groups() {
+        add_large_groups(&mut seed);
+    }
     seed
+}
+
+/// 500 groups of the benchmark users, and a group of 10,000 that the web app is assigned to.
+fn add_large_groups(seed: &mut String) {
+    use std::fmt::Write as _;
+    let bench_users: Vec<String> = (0..USERS)
+        .map(|user| format!("\"bench{user}@example.com\""))
+        .collect();
+    let members = bench_users.join(", ");
+    for group in 0..BENCH_GROUPS {
+        let _ = write!(
+            seed,
+            "\n[[groups]]\nname = \"team-{group:03}\"\nmembers = [{members}]\n"
+        );
+    }
+    // Imported hashes: 10,000 users without 10,000 password hashings at start.
+    let mut big: Vec<String> = bench_users.clone();
+    for user in 0..BIG_GROUP - USERS {
+        let _ = write!(
+            seed,
+            "\n[[users]]\nlogin = \"member{user}@example.com\"\n\
+             password_hash = \"$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy\"\n\
+             [users.profile]\nfirstName = \"Member\"\nlastName = \"User\"\n\
+             email = \"member{user}@example.com\"\n"
+        );
+        big.push(format!("\"member{user}@example.com\""));
+    }
+    let _ = write!(
+        seed,
+        "\n[[groups]]\nname = \"big\"\nmembers = [{}]\n",
+        big.join(", ")
+    );
 }
 
 fn start_server(database_url: Option<&str>) -> Server {
@@ -437,8 +495,10 @@ async fn main() {
         .await
         .is_ok_and(|response| response.status().is_success())
     {
+        // Seeding 10,000 users takes a while.
+        let patience = if large_groups() { 900 } else { 60 };
         assert!(
-            started.elapsed() < Duration::from_secs(60),
+            started.elapsed() < Duration::from_secs(patience),
             "authd is not ready"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -464,6 +524,22 @@ async fn main() {
         .as_str()
         .unwrap()
         .to_owned();
+    if large_groups() {
+        // What the case measures: every token carries 100 of the user's 500 groups.
+        let payload = access_token.split('.').nth(1).unwrap();
+        let claims: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            claims["groups"].as_array().map(Vec::len),
+            Some(100),
+            "{claims}"
+        );
+        println!("large groups: users in {BENCH_GROUPS} groups, the app assigned to a group of {BIG_GROUP}, 100 groups in each access token");
+    }
     let mut refresh_tokens = Vec::new();
     for browser in &browsers {
         let (tokens, _) = code_flow(&http, &endpoints, browser, "openid offline_access", &[]).await;

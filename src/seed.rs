@@ -201,12 +201,17 @@ struct SeedApp {
     refresh_token_rotation: Option<RotationType>,
     /// Okta's `leeway`, seconds (0 to 60, default 30).
     refresh_token_leeway: Option<u32>,
-    /// The groups claim in the org server's ID tokens, for the `groups` scope.
+    /// The groups claim in the org server's ID tokens, for the `groups` scope. Left out of
+    /// the entry's digest when unset, so that apps seeded before it existed are not re-applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     groups_claim: Option<AppGroupsClaim>,
-    /// Logins of the users assigned to the app directly.
+    /// Logins of the users assigned to the app directly. Assignments have a digest of their
+    /// own: a change to them does not re-apply the app.
+    #[serde(default, skip_serializing)]
     assigned_users: Option<Vec<String>>,
     /// Names of the groups assigned to the app (`Everyone` for every user). With neither
     /// this nor `assigned_users`, the app is assigned to `Everyone`.
+    #[serde(default, skip_serializing)]
     assigned_groups: Option<Vec<String>>,
 }
 

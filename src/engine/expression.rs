@@ -19,6 +19,13 @@ use crate::model::{Client, Group, User};
 /// The most groups `Groups.startsWith` and its kin may be asked for, as in Okta.
 pub const MAX_GROUPS_LIMIT: i64 = 100;
 
+/// The longest expression taken, in characters: Okta's limit on a claim's value.
+pub const MAX_LENGTH: usize = 1024;
+
+/// How deeply parentheses, operators and arguments may nest: far beyond what a claim needs,
+/// and well inside the stack a request's task has.
+const MAX_DEPTH: usize = 32;
+
 /// A parsed expression.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expression {
@@ -179,10 +186,16 @@ impl Function {
 impl Expression {
     /// Parses an expression; the error says what is wrong and where.
     pub fn parse(text: &str) -> Result<Self, SyntaxError> {
+        if text.chars().count() > MAX_LENGTH {
+            return Err(SyntaxError(format!(
+                "the expression is longer than {MAX_LENGTH} characters"
+            )));
+        }
         let tokens = tokenize(text)?;
         let mut parser = Parser {
             tokens,
             position: 0,
+            depth: 0,
             needs_groups: false,
             needs_app_user: false,
         };
@@ -247,7 +260,9 @@ fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, SyntaxError> {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut i = 0;
     while i < chars.len() {
-        let (at, c) = chars[i];
+        // Positions are reported in characters; `byte` slices the text.
+        let (byte, c) = chars[i];
+        let at = i;
         if c.is_whitespace() {
             i += 1;
         } else if c == '"' || c == '\'' {
@@ -308,7 +323,7 @@ fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, SyntaxError> {
             tokens.push((Token::Symbol("."), at));
             i += 1;
         } else {
-            let rest = &text[at..];
+            let rest = &text[byte..];
             let Some(symbol) = SYMBOLS.iter().find(|symbol| rest.starts_with(**symbol)) else {
                 return Err(SyntaxError(format!(
                     "unexpected {c:?} at character {}",
@@ -325,6 +340,8 @@ fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, SyntaxError> {
 struct Parser {
     tokens: Vec<(Token, usize)>,
     position: usize,
+    /// How many expressions are being parsed inside one another.
+    depth: usize,
     needs_groups: bool,
     needs_app_user: bool,
 }
@@ -382,6 +399,18 @@ impl Parser {
     }
 
     fn expression(&mut self) -> Result<Node, SyntaxError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(SyntaxError(format!(
+                "the expression nests more than {MAX_DEPTH} levels deep"
+            )));
+        }
+        let parsed = self.conditional();
+        self.depth -= 1;
+        parsed
+    }
+
+    fn conditional(&mut self) -> Result<Node, SyntaxError> {
         let condition = self.elvis()?;
         if self.eat_symbol("?") {
             let then = self.expression()?;
@@ -422,7 +451,15 @@ impl Parser {
 
     fn not(&mut self) -> Result<Node, SyntaxError> {
         if self.eat_operator("NOT", "!") {
-            return Ok(Node::Not(Box::new(self.not()?)));
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(SyntaxError(format!(
+                    "the expression nests more than {MAX_DEPTH} levels deep"
+                )));
+            }
+            let negated = self.not();
+            self.depth -= 1;
+            return Ok(Node::Not(Box::new(negated?)));
         }
         self.comparison()
     }
@@ -739,13 +776,14 @@ fn call(
                     _ => name.contains(&pattern),
                 }
             };
-            Value::Array(
-                groups()
-                    .filter(|group| matches(&group.name))
-                    .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                    .map(|group| Value::String(group.name.clone()))
-                    .collect(),
-            )
+            // By name, so that which groups a limit keeps does not depend on their ids.
+            let mut names: Vec<&str> = groups()
+                .filter(|group| matches(&group.name))
+                .map(|group| group.name.as_str())
+                .collect();
+            names.sort_unstable();
+            names.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            Value::from(names)
         }
         Function::StringToLowerCase => map_text(&arguments[0], str::to_lowercase),
         Function::StringToUpperCase => map_text(&arguments[0], str::to_uppercase),
@@ -815,8 +853,7 @@ fn call(
 
 /// A regex that must match a whole name, as Java's `matches` does.
 fn whole_match(pattern: &str) -> Result<regex::Regex, EvaluationError> {
-    regex::Regex::new(&format!("^(?:{pattern})$"))
-        .map_err(|err| EvaluationError(format!("{pattern:?} is not a regular expression: {err}")))
+    crate::model::whole_name_regex(pattern).map_err(EvaluationError)
 }
 
 fn text_argument(
@@ -1025,11 +1062,12 @@ mod tests {
         assert_eq!(value_of("isMemberOfGroupNameRegex(\"app\")"), json!(false));
         assert_eq!(
             value_of("Groups.startsWith(\"OKTA\", \"app-\", 10)"),
-            json!(["app-billing", "App-Reports"])
+            json!(["App-Reports", "app-billing"])
         );
         assert_eq!(
+            // By name: which groups a limit keeps does not depend on their ids.
             value_of("Groups.startsWith(\"OKTA\", \"app-\", 1)"),
-            json!(["app-billing"])
+            json!(["App-Reports"])
         );
         assert_eq!(
             value_of("Groups.contains(\"OKTA\", \"port\", 100)"),

@@ -736,11 +736,6 @@ impl GroupStore for TimedStore {
         self.timed("get_group", self.inner.get_group(id)).await
     }
 
-    async fn everyone_group(&self) -> Result<Group> {
-        self.timed("everyone_group", self.inner.everyone_group())
-            .await
-    }
-
     async fn list_groups(&self) -> Result<Vec<Group>> {
         self.timed("list_groups", self.inner.list_groups()).await
     }
@@ -797,7 +792,7 @@ impl GroupStore for TimedStore {
 
 #[async_trait]
 impl AssignmentStore for TimedStore {
-    async fn put_app_user(&self, assignment: &AppUserAssignment) -> Result<bool> {
+    async fn put_app_user(&self, assignment: &AppUserAssignment) -> Result<()> {
         self.timed("put_app_user", self.inner.put_app_user(assignment))
             .await
     }

@@ -125,8 +125,9 @@ pub struct CustomClaim {
     pub name: String,
     /// The expression, or for `GROUPS` the filter's value.
     pub value: String,
-    /// What `value` is.
-    #[serde(default = "expression")]
+    /// What `value` is. Left out when it is an expression, so that a server stored (or a seed
+    /// entry digested) before groups claims existed reads and digests as it did.
+    #[serde(default = "expression", skip_serializing_if = "is_expression")]
     pub value_type: ClaimValueType,
     /// For `GROUPS`: how `value` picks groups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,6 +146,10 @@ pub struct CustomClaim {
 
 fn expression() -> ClaimValueType {
     ClaimValueType::Expression
+}
+
+fn is_expression(value_type: &ClaimValueType) -> bool {
+    *value_type == ClaimValueType::Expression
 }
 
 /// Token lifetimes an authorization server sets for itself, in seconds; unset ones follow the

@@ -108,9 +108,7 @@ impl GroupFilter {
     /// The filter of a claim; `Err` with the reason if a regular expression does not compile.
     pub fn new(kind: GroupFilterType, value: &str) -> Result<Self, String> {
         match kind {
-            GroupFilterType::Regex => regex::Regex::new(&format!("^(?:{value})$"))
-                .map(GroupFilter::Regex)
-                .map_err(|err| format!("{value:?} is not a regular expression: {err}")),
+            GroupFilterType::Regex => whole_name_regex(value).map(GroupFilter::Regex),
             other => Ok(GroupFilter::Text(other, value.to_lowercase())),
         }
     }
@@ -130,6 +128,23 @@ impl GroupFilter {
             }
         }
     }
+}
+
+/// The most memory a group name pattern may compile to: far more than any name filter needs.
+const MAX_REGEX_SIZE: usize = 256 * 1024;
+
+/// A regular expression that matches whole names only, as Java's `matches` does (Okta's
+/// regex filters); `Err` with the reason if it does not compile. The pattern must compile on
+/// its own first, so that one like `a)|(b` cannot escape the anchors.
+pub fn whole_name_regex(pattern: &str) -> Result<regex::Regex, String> {
+    let build = |pattern: &str| {
+        regex::RegexBuilder::new(pattern)
+            .size_limit(MAX_REGEX_SIZE)
+            .build()
+            .map_err(|err| format!("{pattern:?} is not a regular expression: {err}"))
+    };
+    build(pattern)?;
+    build(&format!("^(?:{pattern})$"))
 }
 
 /// The most groups a `GROUPS` claim may hold: Okta refuses the token request when more match.
@@ -176,5 +191,7 @@ mod tests {
         assert!(!matches(GroupFilterType::Regex, "app", "app-billing"));
         assert!(!matches(GroupFilterType::Regex, "app-.*", "App-billing"));
         assert!(GroupFilter::new(GroupFilterType::Regex, "(").is_err());
+        // A pattern cannot close the anchoring group and match part of a name.
+        assert!(GroupFilter::new(GroupFilterType::Regex, "a)|(b").is_err());
     }
 }

@@ -38,8 +38,8 @@ pub use grant::{
     AuthorizationCode, CodeChallengeMethod, GrantContext, Presented, RefreshTokenRecord,
 };
 pub use group::{
-    AppGroupAssignment, AppGroupsClaim, AppUserAssignment, AssignmentScope, Group, GroupFilter,
-    GroupFilterType, GroupType, EVERYONE, MAX_GROUPS_IN_CLAIM,
+    whole_name_regex, AppGroupAssignment, AppGroupsClaim, AppUserAssignment, AssignmentScope,
+    Group, GroupFilter, GroupFilterType, GroupType, EVERYONE, MAX_GROUPS_IN_CLAIM,
 };
 pub use ids::{
     derived_okta_id, new_okta_id, AuthServerId, ClientId, InvalidId, Kid, SessionId, UserId,
@@ -49,7 +49,10 @@ pub use log_event::{
     AuthenticationContext, DebugContext, LogActor, LogClient, LogEvent, LogOutcome, LogRange,
     LogTarget, LogTransaction, RequestContext, StoredLogEvent, UserAgent,
 };
-pub use policy::{governing_rule, AccessPolicy, PolicyRule, ALL_CLIENTS, ALL_SCOPES};
+pub use policy::{
+    governing_rule, AccessPolicy, People, PolicyRule, PolicyUser, ALL_CLIENTS, ALL_SCOPES,
+    EVERYONE_GROUP,
+};
 pub use scope::{InvalidScope, ScopeSet, OIDC_SCOPES, ORG_GROUPS_SCOPE};
 pub use session::Session;
 pub use time::{okta_time_millis, Timestamp};

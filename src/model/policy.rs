@@ -37,7 +37,68 @@ pub struct AccessPolicy {
     pub updated_at: Timestamp,
 }
 
-/// A rule of an access policy (`RESOURCE_ACCESS`). Its people condition is always everyone.
+/// Okta's `conditions.people.groups.include` value for every user.
+pub const EVERYONE_GROUP: &str = "EVERYONE";
+
+/// Whom a rule applies to (Okta's `conditions.people`): users named by id, and members of
+/// groups named by id (or [`EVERYONE_GROUP`]). With nothing included, everyone; an excluded
+/// user or member of an excluded group never.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct People {
+    /// Users it applies to.
+    #[serde(default)]
+    pub users_include: Vec<String>,
+    /// Users it never applies to.
+    #[serde(default)]
+    pub users_exclude: Vec<String>,
+    /// Groups whose members it applies to.
+    #[serde(default)]
+    pub groups_include: Vec<String>,
+    /// Groups whose members it never applies to.
+    #[serde(default)]
+    pub groups_exclude: Vec<String>,
+}
+
+/// The user a request is for, as a rule's people condition sees them.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyUser<'a> {
+    /// The user's id.
+    pub id: &'a str,
+    /// The ids of the groups they are in.
+    pub group_ids: &'a [&'a str],
+}
+
+impl People {
+    /// Whether it names anything but everyone, so that evaluating it needs the user's groups.
+    pub fn reads_groups(&self) -> bool {
+        self.groups_include
+            .iter()
+            .chain(&self.groups_exclude)
+            .any(|group| group != EVERYONE_GROUP)
+    }
+
+    /// Whether it admits the user; a request without a user (client credentials) is not
+    /// about people, and is admitted.
+    pub fn admits(&self, user: Option<PolicyUser<'_>>) -> bool {
+        let Some(user) = user else {
+            return true;
+        };
+        let in_group = |groups: &[String]| {
+            groups
+                .iter()
+                .any(|group| group == EVERYONE_GROUP || user.group_ids.contains(&group.as_str()))
+        };
+        let excluded =
+            self.users_exclude.iter().any(|id| id == user.id) || in_group(&self.groups_exclude);
+        let everyone = self.users_include.is_empty() && self.groups_include.is_empty();
+        let included = everyone
+            || self.users_include.iter().any(|id| id == user.id)
+            || in_group(&self.groups_include);
+        included && !excluded
+    }
+}
+
+/// A rule of an access policy (`RESOURCE_ACCESS`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PolicyRule {
     /// Okta-style id (`0pr…`).
@@ -52,6 +113,9 @@ pub struct PolicyRule {
     pub grant_types: Vec<GrantType>,
     /// Scopes it allows, or [`ALL_SCOPES`].
     pub scopes: Vec<String>,
+    /// Whom it applies to.
+    #[serde(default)]
+    pub people: People,
     /// Access-token lifetime it sets; unset follows the server's settings.
     pub access_token_lifetime_minutes: Option<u64>,
     /// Refresh-token family lifetime it sets; unset, or 0 (Okta's "unlimited"), follows the
@@ -94,6 +158,7 @@ impl AccessPolicy {
                     GrantType::RefreshToken,
                 ],
                 scopes: vec![ALL_SCOPES.to_owned()],
+                people: People::default(),
                 access_token_lifetime_minutes: None,
                 refresh_token_lifetime_minutes: None,
                 refresh_token_window_minutes: None,
@@ -115,7 +180,7 @@ impl AccessPolicy {
 }
 
 impl PolicyRule {
-    fn allows(&self, grant: GrantType, scopes: &[&str]) -> bool {
+    fn allows(&self, grant: GrantType, scopes: &[&str], user: Option<PolicyUser<'_>>) -> bool {
         // Okta's rules name the grant that started a token family, not `refresh_token`: a
         // refresh is allowed by a rule that allows a grant issuing refresh tokens, or by one
         // that names `refresh_token` itself.
@@ -130,6 +195,7 @@ impl PolicyRule {
         };
         self.status == Status::Active
             && allows_grant
+            && self.people.admits(user)
             && (self.scopes.iter().any(|scope| scope == ALL_SCOPES)
                 || scopes
                     .iter()
@@ -138,12 +204,14 @@ impl PolicyRule {
 }
 
 /// The rule that governs a request, by Okta's order of evaluation; `None` if no policy lets it
-/// through.
+/// through. `user` is who the request is for, once known: before sign-in, and for client
+/// credentials, people conditions are not evaluated.
 pub fn governing_rule<'p>(
     policies: &'p [AccessPolicy],
     client_id: &str,
     grant: GrantType,
     scopes: &[&str],
+    user: Option<PolicyUser<'_>>,
 ) -> Option<&'p PolicyRule> {
     let mut applicable: Vec<&AccessPolicy> = policies
         .iter()
@@ -154,7 +222,9 @@ pub fn governing_rule<'p>(
     let policy = applicable.first()?;
     let mut rules: Vec<&PolicyRule> = policy.rules.iter().collect();
     rules.sort_by_key(|rule| rule.priority);
-    rules.into_iter().find(|rule| rule.allows(grant, scopes))
+    rules
+        .into_iter()
+        .find(|rule| rule.allows(grant, scopes, user))
 }
 
 #[cfg(test)]
@@ -169,6 +239,7 @@ mod tests {
             priority,
             grant_types: grants.to_vec(),
             scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(),
+            people: People::default(),
             access_token_lifetime_minutes: Some(minutes),
             refresh_token_lifetime_minutes: None,
             refresh_token_window_minutes: None,
@@ -214,8 +285,14 @@ mod tests {
             ),
         ];
         let governing = |client: &str, scopes: &[&str]| {
-            governing_rule(&policies, client, GrantType::ClientCredentials, scopes)
-                .and_then(|rule| rule.access_token_lifetime_minutes)
+            governing_rule(
+                &policies,
+                client,
+                GrantType::ClientCredentials,
+                scopes,
+                None,
+            )
+            .and_then(|rule| rule.access_token_lifetime_minutes)
         };
         assert_eq!(governing("billing", &["api.read"]), Some(20));
         assert_eq!(governing("billing", &["api.read", "api.write"]), Some(10));
@@ -223,7 +300,7 @@ mod tests {
         assert_eq!(governing("billing", &["api.admin"]), None);
         assert_eq!(governing("other", &["api.admin"]), Some(5));
         assert_eq!(
-            governing_rule(&policies, "other", GrantType::Password, &[]),
+            governing_rule(&policies, "other", GrantType::Password, &[], None),
             None
         );
     }
@@ -246,11 +323,55 @@ mod tests {
             .push(rule(0, &[GrantType::Password], &["*"], 9));
         second.rules[1].status = Status::Inactive;
         let policies = vec![first, second];
-        let found = governing_rule(&policies, "c", GrantType::Password, &["openid"]);
+        let found = governing_rule(&policies, "c", GrantType::Password, &["openid"], None);
         assert_eq!(
             found.and_then(|rule| rule.access_token_lifetime_minutes),
             Some(7)
         );
-        assert!(governing_rule(&[], "c", GrantType::Password, &[]).is_none());
+        assert!(governing_rule(&[], "c", GrantType::Password, &[], None).is_none());
+    }
+
+    #[test]
+    fn people_conditions_include_users_and_groups_and_exclusions_win() {
+        let mut admins = rule(1, &[GrantType::Password], &["*"], 5);
+        admins.people.groups_include = vec!["00gadmins".to_owned()];
+        admins.people.users_exclude = vec!["00ubanned".to_owned()];
+        let mut named = rule(2, &[GrantType::Password], &["*"], 7);
+        named.people.users_include = vec!["00ualice".to_owned()];
+        let everyone_but_contractors = {
+            let mut rule = rule(3, &[GrantType::Password], &["*"], 9);
+            rule.people.groups_include = vec![EVERYONE_GROUP.to_owned()];
+            rule.people.groups_exclude = vec!["00gcontractors".to_owned()];
+            rule
+        };
+        let policies = vec![policy(
+            1,
+            &[ALL_CLIENTS],
+            vec![admins, named, everyone_but_contractors],
+        )];
+        let minutes = |id: &str, groups: &[&str]| {
+            governing_rule(
+                &policies,
+                "c",
+                GrantType::Password,
+                &[],
+                Some(PolicyUser {
+                    id,
+                    group_ids: groups,
+                }),
+            )
+            .and_then(|rule| rule.access_token_lifetime_minutes)
+        };
+        assert_eq!(minutes("00ubob", &["00gadmins"]), Some(5));
+        assert_eq!(minutes("00ubanned", &["00gadmins"]), Some(9));
+        assert_eq!(minutes("00ualice", &[]), Some(7));
+        assert_eq!(minutes("00ubob", &[]), Some(9));
+        assert_eq!(minutes("00ubob", &["00gcontractors"]), None);
+        // Before sign-in, and without a user, people are not asked about.
+        assert_eq!(
+            governing_rule(&policies, "c", GrantType::Password, &[], None)
+                .and_then(|rule| rule.access_token_lifetime_minutes),
+            Some(5)
+        );
     }
 }

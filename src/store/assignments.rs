@@ -10,8 +10,8 @@ use super::{Error, Result};
 #[async_trait]
 pub trait AssignmentStore: Send + Sync {
     /// Assigns a user to an app, or replaces the assignment's name and profile (keeping when
-    /// it was made); whether it is new. [`Error::NotFound`] if the app or the user is gone.
-    async fn put_app_user(&self, assignment: &AppUserAssignment) -> Result<bool>;
+    /// it was made). [`Error::NotFound`] if the app or the user is gone.
+    async fn put_app_user(&self, assignment: &AppUserAssignment) -> Result<()>;
     /// A user's direct assignment to an app.
     async fn get_app_user(&self, app_id: &str, user_id: &str) -> Result<Option<AppUserAssignment>>;
     /// Every direct assignment to an app, by user id.
@@ -142,11 +142,7 @@ macro_rules! implement {
 
         #[async_trait::async_trait]
         impl AssignmentStore for $store {
-            async fn put_app_user(&self, assignment: &AppUserAssignment) -> Result<bool> {
-                let existed = self
-                    .get_app_user(&assignment.app_id, &assignment.user_id)
-                    .await?
-                    .is_some();
+            async fn put_app_user(&self, assignment: &AppUserAssignment) -> Result<()> {
                 sqlx::query(sql::PUT_APP_USER)
                     .bind(assignment.app_id.as_str())
                     .bind(assignment.user_id.as_str())
@@ -157,7 +153,7 @@ macro_rules! implement {
                     .run(&self.pool)
                     .await
                     .map_err(missing_reference)?;
-                Ok(!existed)
+                Ok(())
             }
 
             async fn get_app_user(

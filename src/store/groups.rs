@@ -15,8 +15,6 @@ pub trait GroupStore: Send + Sync {
     async fn insert_group(&self, group: &Group) -> Result<()>;
     /// One group by id; [`Error::NotFound`] if there is none.
     async fn get_group(&self, id: &str) -> Result<Group>;
-    /// `Everyone`.
-    async fn everyone_group(&self) -> Result<Group>;
     /// Every group, by id.
     async fn list_groups(&self) -> Result<Vec<Group>>;
     /// Replaces a group's name, description and update time; [`Error::NotFound`] if it is
@@ -58,11 +56,6 @@ pub(super) const GET_GROUP: &str = concat!(
     "SELECT ",
     group_columns!(),
     " FROM groups g WHERE g.id = $1"
-);
-pub(super) const EVERYONE_GROUP: &str = concat!(
-    "SELECT ",
-    group_columns!(),
-    " FROM groups g WHERE g.kind = 'BUILT_IN'"
 );
 pub(super) const LIST_GROUPS: &str =
     concat!("SELECT ", group_columns!(), " FROM groups g ORDER BY g.id");
@@ -145,12 +138,6 @@ macro_rules! implement {
             async fn get_group(&self, id: &str) -> Result<Group> {
                 sqlx::query_as::<_, GroupRow>(sql::GET_GROUP)
                     .bind(id)
-                    .one(&self.pool)
-                    .await
-            }
-
-            async fn everyone_group(&self) -> Result<Group> {
-                sqlx::query_as::<_, GroupRow>(sql::EVERYONE_GROUP)
                     .one(&self.pool)
                     .await
             }

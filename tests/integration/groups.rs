@@ -54,7 +54,7 @@ client_secret = "{APP_SECRET}"
 label = "Assigned app"
 application_type = "web"
 redirect_uris = ["http://localhost:9999/callback"]
-grant_types = ["password"]
+grant_types = ["password", "refresh_token"]
 response_types = ["code"]
 assigned_groups = ["team-a"]
 assigned_users = ["direct@example.com"]
@@ -144,6 +144,10 @@ async fn okta_sdk_nodejs_sets_up_groups_and_assignments_and_openid_client_gets_t
         json!(["app-billing", "app-reports"])
     );
     assert_eq!(seen["memberRole"], "billing-tester");
+    assert_eq!(seen["ruleGroups"], json!([true]));
+    // The rule for the member's group set their token's lifetime; the outsider's named rule
+    // set theirs.
+    assert_eq!(seen["memberLifetime"], 900);
     // Outside the assigned group: Okta's refusal, on the redirect and at the token endpoint.
     assert_eq!(
         seen["outsider"],
@@ -162,7 +166,16 @@ async fn okta_sdk_nodejs_sets_up_groups_and_assignments_and_openid_client_gets_t
     // Assigned directly: signed in, in no group the filter picks, so no groups claim.
     assert_eq!(
         seen["outsiderDirect"],
-        json!({ "groups": null, "role": "none" })
+        json!({ "groups": null, "role": "none", "lifetime": 1800 })
+    );
+    assert_eq!(seen["excludedUsers"], json!([true]));
+    assert_eq!(
+        seen["excluded"],
+        json!({
+            "error": "access_denied",
+            "description": "Policy evaluation failed for this request, please check the policy configurations.",
+            "state": true
+        })
     );
     assert_eq!(seen["afterRemoval"]["error"], "access_denied");
     assert_eq!(
@@ -415,4 +428,91 @@ async fn a_deactivated_user_keeps_memberships_and_more_than_100_groups_fail_the_
         )
         .await;
     assert_eq!(groups.as_array().unwrap().len(), 103);
+}
+
+#[tokio::test]
+async fn ending_an_assignment_stops_refresh_and_a_group_s_member_cannot_be_unassigned_alone() {
+    let app = spawn().await;
+    let (status, tokens) =
+        password_grant(&app, APP, "direct@example.com", "openid offline_access").await;
+    assert_eq!(status, 200, "{tokens}");
+    let refresh = |token: String| {
+        let app = &app;
+        async move {
+            let response = app
+                .http
+                .post(format!("{}/oauth2/default/v1/token", app.base_url))
+                .basic_auth(APP, Some(APP_SECRET))
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", token.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, refreshed) = refresh(text(&tokens["refresh_token"]).to_owned()).await;
+    assert_eq!(status, 200, "{refreshed}");
+    let (_, direct) = app
+        .admin_call(Method::GET, "/api/v1/users/direct@example.com", None)
+        .await;
+    let (status, _) = app
+        .admin_call(
+            Method::DELETE,
+            &format!("/api/v1/apps/{APP}/users/{}", text(&direct["id"])),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, refused) = refresh(text(&refreshed["refresh_token"]).to_owned()).await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"], "invalid_grant");
+    assert_eq!(
+        refused["error_description"],
+        "User is not assigned to the client application."
+    );
+    // Assigned directly as well as through team-a: removing the direct assignment would change
+    // nothing, and is refused as Okta refuses it.
+    let (_, member) = app
+        .admin_call(Method::GET, "/api/v1/users/member@example.com", None)
+        .await;
+    let member_id = text(&member["id"]).to_owned();
+    let (status, assigned) = app
+        .admin_call(
+            Method::POST,
+            &format!("/api/v1/apps/{APP}/users"),
+            Some(json!({ "id": member_id, "scope": "USER", "profile": { "role": "editor" } })),
+        )
+        .await;
+    assert_eq!(status, 200, "{assigned}");
+    assert_eq!(assigned["scope"], "USER");
+    assert_eq!(assigned["profile"]["role"], "editor");
+    let (status, refused) = app
+        .admin_call(
+            Method::DELETE,
+            &format!("/api/v1/apps/{APP}/users/{member_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(refused["errorCode"], "E0000046");
+    // An app's groups claim cannot take a name the server sets itself.
+    let (_, stored) = app
+        .admin_call(Method::GET, &format!("/api/v1/apps/{APP}"), None)
+        .await;
+    let mut changed = stored.clone();
+    changed["authd"] = json!({ "groupsClaim": {
+        "name": "sub", "valueType": "GROUPS", "groupFilterType": "EQUALS", "value": "x"
+    } });
+    let (status, refused) = app
+        .admin_call(Method::PUT, &format!("/api/v1/apps/{APP}"), Some(changed))
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused["errorCauses"][0]["errorSummary"]
+        .as_str()
+        .unwrap()
+        .starts_with("authd.groupsClaim: name: \"sub\""));
 }

@@ -134,6 +134,48 @@ try {
   seen.brokenClaim = { status: err.status, errorCode: err.errorCode, causes: err.errorCauses };
 }
 
+// Access for the app by people: billing's members for 15 minutes, the outsider by name for 30,
+// in a policy evaluated before the default one.
+const [defaultPolicy] = await toArray(
+  await okta.authorizationServerApi.listAuthorizationServerPolicies({ authServerId: 'default' }),
+);
+defaultPolicy.priority = 2;
+await okta.authorizationServerApi.replaceAuthorizationServerPolicy({
+  authServerId: 'default',
+  policyId: defaultPolicy.id,
+  policy: defaultPolicy,
+});
+const policy = await okta.authorizationServerApi.createAuthorizationServerPolicy({
+  authServerId: 'default',
+  policy: {
+    type: 'OAUTH_AUTHORIZATION_POLICY',
+    name: 'Groups app',
+    priority: 1,
+    status: 'ACTIVE',
+    conditions: { clients: { include: [clientId] } },
+  },
+});
+const rule = (name, priority, people, minutes) => okta.authorizationServerApi
+  .createAuthorizationServerPolicyRule({
+    authServerId: 'default',
+    policyId: policy.id,
+    policyRule: {
+      type: 'RESOURCE_ACCESS',
+      name,
+      priority,
+      conditions: {
+        people,
+        grantTypes: { include: ['authorization_code', 'password'] },
+        scopes: { include: ['*'] },
+      },
+      actions: { token: { accessTokenLifetimeMinutes: minutes } },
+    },
+  });
+const billingRule = await rule('Billing', 1, { groups: { include: [billing.id] } }, 15);
+seen.ruleGroups = billingRule.conditions.people.groups.include.map((id) => id === billing.id);
+await rule('Named', 2, { users: { include: [outsider.id] } }, 30);
+const lifetime = (claims) => claims.exp - claims.iat;
+
 // Sign-in through the authorization endpoint with a session token, and the code exchanged by
 // openid-client, which checks the ID token.
 const config = await oidc.discovery(
@@ -188,6 +230,7 @@ const passwordGrant = (tokenUrl, login, scope) => fetch(tokenUrl, {
 
 const signedIn = await signIn('member@example.com');
 seen.memberGroupsClaim = signedIn.access.groups;
+seen.memberLifetime = lifetime(signedIn.access);
 seen.memberRole = signedIn.id.role;
 seen.outsider = await signIn('outsider@example.com');
 const refused = await passwordGrant(`${orgUrl}/oauth2/default/v1/token`, 'outsider@example.com', 'openid');
@@ -199,8 +242,38 @@ await okta.applicationApi.assignUserToApplication({
   appUser: { id: outsider.id, scope: 'USER' },
 });
 const direct = await signIn('outsider@example.com');
-seen.outsiderDirect = { groups: direct.access.groups ?? null, role: direct.id.role };
+seen.outsiderDirect = {
+  groups: direct.access.groups ?? null,
+  role: direct.id.role,
+  lifetime: lifetime(direct.access),
+};
 await okta.applicationApi.unassignUserFromApplication({ appId: app.id, userId: outsider.id });
+
+// Assigned, but excluded by name from the only rule that admits them: no rule applies.
+// The SDK's model of a rule has no `exclude`, which Okta's API takes: sent as JSON.
+const replaced = await fetch(
+  `${orgUrl}/api/v1/authorizationServers/default/policies/${policy.id}/rules/${billingRule.id}`,
+  {
+    method: 'PUT',
+    headers: { authorization: `SSWS ${token}`, 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({
+      type: 'RESOURCE_ACCESS',
+      name: 'Billing',
+      priority: 1,
+      conditions: {
+        people: { groups: { include: [billing.id] }, users: { exclude: [member.id] } },
+        grantTypes: { include: ['authorization_code', 'password'] },
+        scopes: { include: ['*'] },
+      },
+    }),
+  },
+).then((response) => response.json());
+seen.excludedUsers = replaced.conditions.people.users.exclude.map((id) => id === member.id);
+seen.excluded = await signIn('member@example.com');
+await okta.authorizationServerApi.deleteAuthorizationServerPolicy({
+  authServerId: 'default',
+  policyId: policy.id,
+});
 
 // Out of the assigned group, the member's next sign-in is refused.
 await okta.groupApi.unassignUserFromGroup({ groupId: billing.id, userId: member.id });

@@ -166,6 +166,12 @@ impl AppSpec {
                     "name: The field cannot be left blank".to_owned(),
                 ));
             }
+            if crate::engine::oauth::claims::RESERVED_CLAIMS.contains(&claim.name.as_str()) {
+                problems.push((
+                    AppField::GroupsClaim,
+                    format!("name: {:?} is a claim this server sets itself", claim.name),
+                ));
+            }
             problems.extend(
                 super::auth_servers::claim_value_problems(
                     &claim.name,

@@ -76,7 +76,7 @@ impl Admin {
         match self.store.put_app_user(&assignment).await {
             Err(crate::store::Error::NotFound) => return Err(super::apps::app_not_found(app_id)),
             other => other?,
-        };
+        }
         Ok(AppUser {
             assignment,
             scope: AssignmentScope::User,
@@ -157,7 +157,19 @@ impl Admin {
     #[tracing::instrument(skip_all, fields(app.id = %app_id))]
     pub async fn unassign_user_from_app(&self, app_id: &str, user: &str) -> Result<()> {
         let app_user = self.app_user(app_id, user).await?;
-        if app_user.scope == AssignmentScope::Group {
+        // Assigned directly and through a group too, the user would stay assigned: refused,
+        // as Okta refuses it.
+        let member_of = self
+            .store
+            .list_user_groups(app_user.user.id.as_str())
+            .await?;
+        let through_group = self
+            .store
+            .list_app_groups(app_id)
+            .await?
+            .iter()
+            .any(|assigned| member_of.iter().any(|group| group.id == assigned.group_id));
+        if through_group {
             return Err(Error::Refused {
                 code: "E0000046",
                 summary: "Deactivate application for user forbidden.".to_owned(),

@@ -47,11 +47,6 @@ impl Admin {
         }
     }
 
-    /// `Everyone`.
-    pub async fn everyone(&self) -> Result<Group> {
-        Ok(self.store.everyone_group().await?)
-    }
-
     /// Makes a group (`OKTA_GROUP`).
     #[tracing::instrument(skip_all)]
     pub async fn create_group(&self, spec: GroupSpec) -> Result<Group> {

@@ -4,8 +4,10 @@
 
 use crate::engine::{find, find_mut, Error, Result};
 use crate::model::{
-    AccessPolicy, AuthServer, GrantType, PolicyRule, Status, ALL_CLIENTS, ALL_SCOPES, OIDC_SCOPES,
+    AccessPolicy, AuthServer, GrantType, People, PolicyRule, Status, UserId, ALL_CLIENTS,
+    ALL_SCOPES, EVERYONE_GROUP, OIDC_SCOPES,
 };
+use crate::store;
 
 use super::Admin;
 
@@ -37,6 +39,8 @@ pub struct RuleSpec {
     pub grant_types: Vec<GrantType>,
     /// Scopes it allows, or [`ALL_SCOPES`].
     pub scopes: Vec<String>,
+    /// Whom it applies to.
+    pub people: People,
     /// Access-token lifetime.
     pub access_token_lifetime_minutes: Option<u64>,
     /// Refresh-token family lifetime; 0 is unlimited.
@@ -160,6 +164,7 @@ impl Admin {
         policy_id: &str,
         spec: RuleSpec,
     ) -> Result<PolicyRule> {
+        self.check_people(&spec.people).await?;
         let (_, rule) = self
             .modify_auth_server(server_id, |server, now| {
                 check_rule(server, &spec)?;
@@ -174,6 +179,7 @@ impl Admin {
                     }),
                     grant_types: spec.grant_types.clone(),
                     scopes: spec.scopes.clone(),
+                    people: spec.people.clone(),
                     access_token_lifetime_minutes: spec.access_token_lifetime_minutes,
                     refresh_token_lifetime_minutes: spec.refresh_token_lifetime_minutes,
                     refresh_token_window_minutes: spec.refresh_token_window_minutes,
@@ -196,6 +202,7 @@ impl Admin {
         rule_id: &str,
         spec: RuleSpec,
     ) -> Result<PolicyRule> {
+        self.check_people(&spec.people).await?;
         let (_, rule) = self
             .modify_auth_server(server_id, |server, now| {
                 check_rule(server, &spec)?;
@@ -209,6 +216,7 @@ impl Admin {
                     priority: spec.priority.unwrap_or(rule.priority),
                     grant_types: spec.grant_types.clone(),
                     scopes: spec.scopes.clone(),
+                    people: spec.people.clone(),
                     access_token_lifetime_minutes: spec.access_token_lifetime_minutes,
                     refresh_token_lifetime_minutes: spec.refresh_token_lifetime_minutes,
                     refresh_token_window_minutes: spec.refresh_token_window_minutes,
@@ -323,6 +331,50 @@ fn check_policy(spec: &PolicySpec) -> Result<()> {
 
 /// Okta's limits: access tokens live 5 minutes to a day; the refresh window is 10 minutes to 5
 /// years and no longer than the refresh lifetime, which is at least the access-token lifetime.
+impl Admin {
+    /// Okta's check of a rule's people: every group and user it names exists.
+    async fn check_people(&self, people: &People) -> Result<()> {
+        let mut causes = Vec::new();
+        let groups = [
+            ("groups.include", &people.groups_include),
+            ("groups.exclude", &people.groups_exclude),
+        ];
+        for (field, ids) in groups {
+            for id in ids.iter().filter(|id| *id != EVERYONE_GROUP) {
+                match self.store.get_group(id).await {
+                    Ok(_) => {}
+                    Err(store::Error::NotFound) => causes.push(format!(
+                        "conditions.people.{field}: there is no group {id:?}"
+                    )),
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        }
+        let users = [
+            ("users.include", &people.users_include),
+            ("users.exclude", &people.users_exclude),
+        ];
+        for (field, ids) in users {
+            for id in ids {
+                let found = match UserId::parse(id) {
+                    Ok(user_id) => match self.store.get_user(&user_id).await {
+                        Ok(_) => true,
+                        Err(store::Error::NotFound) => false,
+                        Err(err) => return Err(err.into()),
+                    },
+                    Err(_) => false,
+                };
+                if !found {
+                    causes.push(format!(
+                        "conditions.people.{field}: there is no user {id:?}"
+                    ));
+                }
+            }
+        }
+        Error::refuse(causes)
+    }
+}
+
 fn check_rule(server: &AuthServer, spec: &RuleSpec) -> Result<()> {
     const DAY: u64 = 24 * 60;
     let mut causes = Vec::new();

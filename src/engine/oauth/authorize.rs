@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::model::{
     AuthServer, AuthServerId, AuthorizationCode, Client, CodeChallengeMethod, GrantContext,
-    GrantType, LogActor, PlainToken, ResponseMode, ResponseType, ScopeSet, Session,
+    GrantType, LogActor, PlainToken, PolicyUser, ResponseMode, ResponseType, ScopeSet, Session,
     TokenEndpointAuthMethod, User,
 };
 
@@ -370,6 +370,7 @@ impl OAuth {
                 &client,
                 GrantType::AuthorizationCode,
                 &scopes,
+                None,
             )?;
         }
         let server = if implicit {
@@ -378,6 +379,7 @@ impl OAuth {
                 &client,
                 GrantType::Implicit,
                 &scopes,
+                None,
             )?
             .server
             {
@@ -499,6 +501,29 @@ impl OAuth {
                 &validated.scopes,
             )
             .await?;
+        // Refused before sign-in only when no rule could apply; now the user is known, a rule's
+        // people decide.
+        let has_kind = |kind: ResponseType| validated.response_types.contains(&kind);
+        let group_ids = inputs.group_ids();
+        for grant in [
+            has_kind(ResponseType::Code).then_some(GrantType::AuthorizationCode),
+            (has_kind(ResponseType::Token) || has_kind(ResponseType::IdToken))
+                .then_some(GrantType::Implicit),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            crate::engine::oauth::governance::govern(
+                &validated.server,
+                &validated.client,
+                grant,
+                &validated.scopes,
+                Some(PolicyUser {
+                    id: user.id.as_str(),
+                    group_ids: &group_ids,
+                }),
+            )?;
+        }
         let now = self.now();
         let grant = GrantContext {
             grant_id: new_grant_id(),

@@ -19,7 +19,7 @@ use super::mint::Subject;
 use super::OAuth;
 
 /// Claims a custom claim cannot set: this server gives them their values.
-const RESERVED_CLAIMS: [&str; 17] = [
+pub const RESERVED_CLAIMS: [&str; 17] = [
     "iss",
     "sub",
     "aud",
@@ -78,6 +78,13 @@ pub struct ClaimInputs {
     app_user: Option<Map<String, Value>>,
 }
 
+impl ClaimInputs {
+    /// The ids of the user's groups, as loaded (none when nothing needed them).
+    pub(crate) fn group_ids(&self) -> Vec<&str> {
+        self.groups.iter().map(|group| group.id.as_str()).collect()
+    }
+}
+
 /// The claims of a server that go into a token of this type with these scopes.
 fn claims_for<'s>(
     server: &'s AuthServer,
@@ -98,15 +105,17 @@ fn org_groups_claim<'c>(
     client: &'c Client,
     scopes: &ScopeSet,
 ) -> Option<&'c AppGroupsClaim> {
-    client
-        .groups_claim
-        .as_ref()
-        .filter(|_| server.id.is_org() && scopes.contains(ORG_GROUPS_SCOPE))
+    client.groups_claim.as_ref().filter(|claim| {
+        server.id.is_org()
+            && scopes.contains(ORG_GROUPS_SCOPE)
+            && !RESERVED_CLAIMS.contains(&claim.name.as_str())
+    })
 }
 
 impl OAuth {
-    /// Loads what the claims of tokens for this user, app and scopes read: nothing for a
-    /// client without a user, or when no claim reads groups or the app user.
+    /// Loads what the claims of tokens for this user, app and scopes read, and the groups the
+    /// server's policy rules ask about: nothing for a client without a user, or when nothing
+    /// reads groups or the app user.
     pub(crate) async fn claim_inputs(
         &self,
         server: &AuthServer,
@@ -142,6 +151,7 @@ impl OAuth {
             }
         }
         let mut inputs = ClaimInputs::default();
+        needs_groups |= super::governance::policies_read_groups(server);
         if needs_groups || needs_app_user {
             inputs.groups = self.store.list_user_groups(user.id.as_str()).await?;
         }
@@ -227,8 +237,12 @@ impl OAuth {
             Ok(Value::Null) => None,
             Ok(Value::Array(items)) if items.is_empty() => None,
             Ok(value) => Some(value),
-            Err(err) => {
-                tracing::warn!(claim = name, error = %err, "a claim's expression has no value");
+            // The error may quote the user's attributes: only the claim is named.
+            Err(_) => {
+                tracing::debug!(
+                    claim = name,
+                    "a claim's expression has no value for this user"
+                );
                 None
             }
         }

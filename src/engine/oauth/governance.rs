@@ -4,7 +4,9 @@
 
 use std::borrow::Cow;
 
-use crate::model::{governing_rule, AuthServer, Client, GrantType, ScopeSet, TokenLifetimes};
+use crate::model::{
+    governing_rule, AuthServer, Client, GrantType, PolicyUser, ScopeSet, TokenLifetimes,
+};
 
 use crate::engine::{Error, Result};
 
@@ -20,14 +22,15 @@ pub(crate) struct Governed<'a> {
 const POLICY_FAILED: &str =
     "Policy evaluation failed for this request, please check the policy configurations.";
 
-/// The rule of `server`'s policies that lets `client` use `grant` for `scopes`, applied to the
-/// server; `access_denied` if none does. The org server has no policies and allows whatever
-/// the app's grant types allow.
+/// The rule of `server`'s policies that lets `client` use `grant` for `scopes` (for `user`, once
+/// known), applied to the server; `access_denied` if none does. The org server has no policies
+/// and allows whatever the app's grant types allow.
 pub(crate) fn govern<'a>(
     server: &'a AuthServer,
     client: &Client,
     grant: GrantType,
     scopes: &ScopeSet,
+    user: Option<PolicyUser<'_>>,
 ) -> Result<Governed<'a>> {
     if server.id.is_org() {
         return Ok(Governed {
@@ -35,8 +38,14 @@ pub(crate) fn govern<'a>(
         });
     }
     let requested: Vec<&str> = scopes.iter().collect();
-    let rule = governing_rule(&server.policies, client.id.as_str(), grant, &requested)
-        .ok_or_else(|| Error::AccessDenied(POLICY_FAILED.to_owned()))?;
+    let rule = governing_rule(
+        &server.policies,
+        client.id.as_str(),
+        grant,
+        &requested,
+        user,
+    )
+    .ok_or_else(|| Error::AccessDenied(POLICY_FAILED.to_owned()))?;
     let minutes = |value: Option<u64>| value.filter(|m| *m > 0).map(|m| m.saturating_mul(60));
     let own = server.token_lifetimes;
     let token_lifetimes = TokenLifetimes {
@@ -56,4 +65,14 @@ pub(crate) fn govern<'a>(
             ..server.clone()
         }),
     })
+}
+
+/// Whether a rule of the server's policies names users' groups, so that evaluating them needs
+/// the user's groups.
+pub(crate) fn policies_read_groups(server: &AuthServer) -> bool {
+    server
+        .policies
+        .iter()
+        .flat_map(|policy| &policy.rules)
+        .any(|rule| rule.people.reads_groups())
 }

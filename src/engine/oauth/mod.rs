@@ -4,7 +4,7 @@
 
 pub mod access;
 pub mod authorize;
-mod claims;
+pub mod claims;
 pub mod client_auth;
 pub(crate) mod governance;
 mod grants;
@@ -18,7 +18,7 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::keys::seal::Sealer;
 use crate::metrics::Metrics;
-use crate::model::{ApplicationType, AuthServerId, Client, Document, Timestamp, User};
+use crate::model::{AuthServerId, Client, Document, Timestamp, User};
 use crate::store::Store;
 
 use super::client_secrets::SecretHasher;
@@ -103,11 +103,8 @@ impl OAuth {
 
 impl OAuth {
     /// Whether the user may sign in to the app: assigned directly, through a group, or
-    /// through `Everyone`. A service app has no users, and needs no assignment.
+    /// through `Everyone`. (Client credentials have no user, and are never asked about.)
     pub(crate) async fn is_assigned(&self, client: &Client, user: &User) -> Result<bool> {
-        if client.application_type == ApplicationType::Service {
-            return Ok(true);
-        }
         Ok(self
             .store
             .is_assigned(client.id.as_str(), user.id.as_str())

@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 
 use crate::app::AppState;
 use crate::engine::admin::policies::{PolicySpec, RuleSpec};
-use crate::model::{AccessPolicy, GrantType, PolicyRule, Status};
+use crate::model::{
+    AccessPolicy, GrantType, People as PeopleCondition, PolicyRule, Status, EVERYONE_GROUP,
+};
 
 use super::super::error::OktaError;
 use super::super::extract::OktaJson;
@@ -79,9 +81,18 @@ struct RuleConditions {
 #[derive(Debug, Deserialize)]
 struct People {
     #[serde(default)]
-    users: Option<Include<String>>,
+    users: Option<IncludeExclude>,
     #[serde(default)]
-    groups: Option<Include<String>>,
+    groups: Option<IncludeExclude>,
+}
+
+/// Ids a people condition includes and excludes.
+#[derive(Debug, Default, Deserialize)]
+struct IncludeExclude {
+    #[serde(default)]
+    include: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -104,22 +115,21 @@ struct TokenActions {
 impl RuleRequest {
     fn into_spec(self) -> Result<RuleSpec, OktaError> {
         expect_type(self.kind.as_deref(), "RESOURCE_ACCESS")?;
-        // authd has no groups: a rule applies to everyone, as Okta's default rule does.
-        if let Some(people) = &self.conditions.people {
-            let users_named = people
-                .users
-                .as_ref()
-                .is_some_and(|users| !users.include.is_empty());
-            let groups_other_than_everyone = people
-                .groups
-                .as_ref()
-                .is_some_and(|groups| groups.include.iter().any(|group| group != "EVERYONE"));
-            if users_named || groups_other_than_everyone {
-                return Err(OktaError::validation(vec![
-                    "conditions.people: only the EVERYONE group is supported".to_owned(),
-                ]));
-            }
-        }
+        let people = self
+            .conditions
+            .people
+            .map_or_else(PeopleCondition::default, |people| {
+                let (users, groups) = (
+                    people.users.unwrap_or_default(),
+                    people.groups.unwrap_or_default(),
+                );
+                PeopleCondition {
+                    users_include: users.include,
+                    users_exclude: users.exclude,
+                    groups_include: groups.include,
+                    groups_exclude: groups.exclude,
+                }
+            });
         let token = self.actions.unwrap_or_default().token.unwrap_or_default();
         Ok(RuleSpec {
             name: self.name,
@@ -127,6 +137,7 @@ impl RuleRequest {
             priority: self.priority,
             grant_types: self.conditions.grant_types.include,
             scopes: self.conditions.scopes.include,
+            people,
             access_token_lifetime_minutes: token.access_token_lifetime_minutes,
             refresh_token_lifetime_minutes: token.refresh_token_lifetime_minutes,
             refresh_token_window_minutes: token.refresh_token_window_minutes,
@@ -377,8 +388,16 @@ fn render_rule(
         "system": false,
         "conditions": {
             "people": {
-                "users": { "include": [], "exclude": [] },
-                "groups": { "include": ["EVERYONE"], "exclude": [] },
+                "users": { "include": rule.people.users_include, "exclude": rule.people.users_exclude },
+                "groups": {
+                    // A rule that names no one applies to everyone, as Okta shows it.
+                    "include": if rule.people.users_include.is_empty() && rule.people.groups_include.is_empty() {
+                        vec![EVERYONE_GROUP.to_owned()]
+                    } else {
+                        rule.people.groups_include.clone()
+                    },
+                    "exclude": rule.people.groups_exclude,
+                },
             },
             "grantTypes": { "include": rule.grant_types },
             "scopes": { "include": rule.scopes },

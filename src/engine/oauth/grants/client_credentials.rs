@@ -27,6 +27,7 @@ impl OAuth {
             client,
             GrantType::ClientCredentials,
             &scopes,
+            None,
         )?;
         let server = &governed.server;
         let grant_id = new_grant_id();

@@ -7,8 +7,8 @@ mod password;
 mod refresh_token;
 
 use crate::model::{
-    AuthServer, Client, GrantContext, GrantType, PlainToken, RefreshTokenRecord, Timestamp,
-    TokenHash, User,
+    AuthServer, Client, GrantContext, GrantType, PlainToken, PolicyUser, RefreshTokenRecord,
+    Timestamp, TokenHash, User,
 };
 
 use super::mint::Subject;
@@ -67,19 +67,29 @@ impl OAuth {
     /// is granted and the client may use the refresh grant (never for implicit flows). Nothing
     /// is stored: see [`Issued`].
     pub(crate) async fn issue(&self, issue: Issue<'_>) -> Result<Issued> {
+        if !self.is_assigned(issue.client, issue.user).await? {
+            return Err(Error::InvalidGrant(super::NOT_ASSIGNED.to_owned()));
+        }
+        let inputs = self
+            .claim_inputs(
+                issue.server,
+                issue.client,
+                Some(issue.user),
+                &issue.grant.scopes,
+            )
+            .await?;
+        let group_ids = inputs.group_ids();
         let governed = crate::engine::oauth::governance::govern(
             issue.server,
             issue.client,
             issue.grant_type,
             &issue.grant.scopes,
+            Some(PolicyUser {
+                id: issue.user.id.as_str(),
+                group_ids: &group_ids,
+            }),
         )?;
         let server = &governed.server;
-        if !self.is_assigned(issue.client, issue.user).await? {
-            return Err(Error::InvalidGrant(super::NOT_ASSIGNED.to_owned()));
-        }
-        let inputs = self
-            .claim_inputs(server, issue.client, Some(issue.user), &issue.grant.scopes)
-            .await?;
         let subject = Subject {
             server,
             client: issue.client,
