@@ -14,7 +14,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::model::{Client, Group, User};
+use crate::model::{Client, Membership, User};
 
 /// The most groups `Groups.startsWith` and its kin may be asked for, as in Okta.
 pub const MAX_GROUPS_LIMIT: i64 = 100;
@@ -68,7 +68,7 @@ pub struct Context<'a> {
     /// The app user's profile (`appuser.*`), if the user has one for this app.
     pub app_user: Option<&'a Map<String, Value>>,
     /// The user's groups, `Everyone` included; read only when [`Expression::needs_groups`].
-    pub groups: &'a [Group],
+    pub groups: &'a [Membership],
     /// The scopes granted (`access.scope`).
     pub scopes: &'a [String],
 }
@@ -718,7 +718,7 @@ fn call(
 ) -> Result<Value, EvaluationError> {
     let text = |index: usize| text_argument(function, arguments, index);
     let groups = || context.groups.iter().filter(|_| context.user.is_some());
-    let any_group = |matches: &dyn Fn(&Group) -> bool| Value::Bool(groups().any(matches));
+    let any_group = |matches: &dyn Fn(&Membership) -> bool| Value::Bool(groups().any(matches));
     Ok(match function {
         Function::IsMemberOfGroupName => {
             let name = text(0)?;
@@ -928,8 +928,7 @@ fn compare(comparison: Comparison, left: &Value, right: &Value) -> Result<bool, 
 mod tests {
     use super::*;
     use crate::model::{
-        ApplicationType, ClientId, GroupType, Status, Timestamp, TokenEndpointAuthMethod, UserId,
-        UserStatus,
+        ApplicationType, ClientId, Status, Timestamp, TokenEndpointAuthMethod, UserId, UserStatus,
     };
     use serde_json::json;
 
@@ -978,19 +977,10 @@ mod tests {
         }
     }
 
-    fn group(id: &str, name: &str) -> Group {
-        Group {
+    fn group(id: &str, name: &str) -> Membership {
+        Membership {
             id: id.to_owned(),
-            kind: if name == "Everyone" {
-                GroupType::BuiltIn
-            } else {
-                GroupType::OktaGroup
-            },
             name: name.to_owned(),
-            description: None,
-            created_at: Timestamp::from_unix(0),
-            updated_at: Timestamp::from_unix(0),
-            membership_updated_at: Timestamp::from_unix(0),
         }
     }
 

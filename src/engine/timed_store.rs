@@ -12,9 +12,9 @@ use async_trait::async_trait;
 use crate::metrics::Metrics;
 use crate::model::{
     ApiToken, AppGroupAssignment, AppUserAssignment, AuthServer, AuthServerId, AuthorizationCode,
-    Client, ClientId, ClientSecret, Group, LockoutPolicy, LogRange, PendingAuthn, Presented,
-    RefreshTokenRecord, Session, SessionId, SessionTokenGrant, SigningKey, Status, StoredLogEvent,
-    Timestamp, TokenHash, TrustedOrigin, User, UserId, UserQuery,
+    Client, ClientId, ClientSecret, Group, LockoutPolicy, LogRange, Membership, PendingAuthn,
+    Presented, RefreshTokenRecord, Session, SessionId, SessionTokenGrant, SigningKey, Status,
+    StoredLogEvent, Timestamp, TokenHash, TrustedOrigin, User, UserId, UserQuery,
 };
 use crate::store::{
     AdminStore, AssignmentStore, AuthServerStore, AuthnStore, ClientStore, DirectoryNotices,
@@ -782,6 +782,11 @@ impl GroupStore for TimedStore {
             self.inner.list_group_members(group_id, after, limit),
         )
         .await
+    }
+
+    async fn user_memberships(&self, user_id: &str) -> Result<Vec<Membership>> {
+        self.timed("user_memberships", self.inner.user_memberships(user_id))
+            .await
     }
 
     async fn list_user_groups(&self, user_id: &str) -> Result<Vec<Group>> {

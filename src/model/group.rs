@@ -39,6 +39,15 @@ impl Group {
     }
 }
 
+/// A group a user is in, as claims and policy rules see it: its id and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    /// The group's id.
+    pub id: String,
+    /// The group's name.
+    pub name: String,
+}
+
 wire_enum!(
     /// How a user came to be assigned to an app (Okta's app user `scope`).
     AssignmentScope, "assignment scope" {

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::model::{Group, Timestamp, User};
+use crate::model::{Group, Membership, Timestamp, User};
 
 use super::query::parse;
 use super::{Error, Result};
@@ -41,6 +41,9 @@ pub trait GroupStore: Send + Sync {
     ) -> Result<Vec<User>>;
     /// Every group the user is in, `Everyone` included, by id.
     async fn list_user_groups(&self, user_id: &str) -> Result<Vec<Group>>;
+    /// The id and name of every group the user is in, `Everyone` included, in any order: what
+    /// a token needs, read as one row however many groups there are.
+    async fn user_memberships(&self, user_id: &str) -> Result<Vec<Membership>>;
 }
 
 macro_rules! group_columns {
@@ -81,6 +84,36 @@ pub(super) const LIST_USER_GROUPS: &str = concat!(
     " FROM groups g WHERE g.kind = 'BUILT_IN' \
      OR g.id IN (SELECT group_id FROM group_members WHERE user_id = $1) ORDER BY g.id"
 );
+
+/// Separates an id from its name, and one group from the next, in [`USER_MEMBERSHIPS`]: ASCII
+/// control characters a group name cannot hold.
+pub(super) const FIELD_SEPARATOR: char = '\u{1f}';
+pub(super) const ITEM_SEPARATOR: char = '\u{1e}';
+// One row, whatever the number of groups: rows cost far more than bytes to read, and a user
+// in hundreds of groups signs in as fast as one in a few. Both backends have string_agg.
+pub(super) const USER_MEMBERSHIPS: &str =
+    "SELECT string_agg(g.id || '\u{1f}' || g.name, '\u{1e}') \
+     FROM groups g WHERE g.kind = 'BUILT_IN' \
+     OR g.id IN (SELECT group_id FROM group_members WHERE user_id = $1)";
+
+/// The memberships [`USER_MEMBERSHIPS`] joined into one text.
+pub(super) fn split_memberships(joined: Option<String>) -> Result<Vec<Membership>> {
+    let Some(joined) = joined else {
+        return Ok(Vec::new());
+    };
+    joined
+        .split(ITEM_SEPARATOR)
+        .map(|item| {
+            let (id, name) = item
+                .split_once(FIELD_SEPARATOR)
+                .ok_or_else(|| Error::corrupt("a group membership without a name"))?;
+            Ok(Membership {
+                id: id.to_owned(),
+                name: name.to_owned(),
+            })
+        })
+        .collect()
+}
 
 #[derive(sqlx::FromRow)]
 pub(super) struct GroupRow {
@@ -227,6 +260,18 @@ macro_rules! implement {
                     .bind(i64::from(limit))
                     .all(&self.pool)
                     .await
+            }
+
+            async fn user_memberships(
+                &self,
+                user_id: &str,
+            ) -> Result<Vec<$crate::model::Membership>> {
+                let (joined,): (Option<String>,) = sqlx::query_as(sql::USER_MEMBERSHIPS)
+                    .bind(user_id)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                sql::split_memberships(joined)
             }
 
             async fn list_user_groups(&self, user_id: &str) -> Result<Vec<Group>> {

@@ -289,6 +289,9 @@ fn validate(spec: &GroupSpec) -> Result<()> {
     if spec.name.trim().is_empty() || spec.name.chars().count() > MAX_NAME {
         causes.push(format!("name: The name must be 1 to {MAX_NAME} characters"));
     }
+    if spec.name.chars().any(char::is_control) {
+        causes.push("name: The name cannot hold control characters".to_owned());
+    }
     if spec
         .description
         .as_deref()

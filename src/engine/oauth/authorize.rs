@@ -493,17 +493,25 @@ impl OAuth {
         if !self.is_assigned(&validated.client, user).await? {
             return Err(Error::AccessDenied(super::NOT_ASSIGNED.to_owned()));
         }
-        let inputs = self
-            .claim_inputs(
+        let has_kind = |kind: ResponseType| validated.response_types.contains(&kind);
+        // A code alone carries no claims: what they read is loaded here only for tokens sent
+        // from here, or for rules that ask about the user's groups.
+        let inputs = if has_kind(ResponseType::Token)
+            || has_kind(ResponseType::IdToken)
+            || crate::engine::oauth::governance::policies_read_groups(&validated.server)
+        {
+            self.claim_inputs(
                 &validated.server,
                 &validated.client,
                 Some(user),
                 &validated.scopes,
             )
-            .await?;
+            .await?
+        } else {
+            super::claims::ClaimInputs::default()
+        };
         // Refused before sign-in only when no rule could apply; now the user is known, a rule's
         // people decide.
-        let has_kind = |kind: ResponseType| validated.response_types.contains(&kind);
         let group_ids = inputs.group_ids();
         for grant in [
             has_kind(ResponseType::Code).then_some(GrantType::AuthorizationCode),

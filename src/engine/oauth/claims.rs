@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 use crate::engine::expression::{Context, Expression};
 use crate::engine::{Error, Result};
 use crate::model::{
-    AppGroupsClaim, AuthServer, ClaimType, ClaimValueType, Client, CustomClaim, Group, GroupFilter,
-    ScopeSet, Status, User, MAX_GROUPS_IN_CLAIM, ORG_GROUPS_SCOPE,
+    AppGroupsClaim, AuthServer, ClaimType, ClaimValueType, Client, CustomClaim, GroupFilter,
+    Membership, ScopeSet, Status, User, MAX_GROUPS_IN_CLAIM, ORG_GROUPS_SCOPE,
 };
 
 use super::mint::Subject;
@@ -73,7 +73,7 @@ impl ParsedExpressions {
 #[derive(Debug, Default)]
 pub struct ClaimInputs {
     /// The user's groups, `Everyone` included, when a claim reads them.
-    groups: Vec<Group>,
+    groups: Vec<Membership>,
     /// The app user's profile (`appuser.*`), when a claim reads it.
     app_user: Option<Map<String, Value>>,
 }
@@ -153,7 +153,7 @@ impl OAuth {
         let mut inputs = ClaimInputs::default();
         needs_groups |= super::governance::policies_read_groups(server);
         if needs_groups || needs_app_user {
-            inputs.groups = self.store.list_user_groups(user.id.as_str()).await?;
+            inputs.groups = self.store.user_memberships(user.id.as_str()).await?;
         }
         if needs_app_user {
             inputs.app_user = self.app_user_profile(client, user, &inputs.groups).await?;
@@ -167,7 +167,7 @@ impl OAuth {
         &self,
         client: &Client,
         user: &User,
-        groups: &[Group],
+        groups: &[Membership],
     ) -> Result<Option<Map<String, Value>>> {
         let app_id = client.id.as_str();
         if let Some(assignment) = self.store.get_app_user(app_id, user.id.as_str()).await? {
