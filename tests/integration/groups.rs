@@ -18,17 +18,6 @@ fn text(value: &Value) -> &str {
         .unwrap_or_else(|| panic!("not text: {value}"))
 }
 
-fn claims_of(jwt: &str) -> Value {
-    use base64::Engine as _;
-    let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
 fn seed() -> String {
     let user = |login: &str| {
         format!(
@@ -202,14 +191,14 @@ async fn the_seed_file_makes_groups_members_and_assignments() {
     let (status, tokens) = password_grant(&app, APP, "member@example.com", "openid").await;
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(
-        claims_of(text(&tokens["access_token"]))["groups"],
+        crate::oauth::claims(text(&tokens["access_token"]))["groups"],
         json!(["team-a", "team-b"])
     );
     // Assigned directly.
     let (status, tokens) = password_grant(&app, APP, "direct@example.com", "openid").await;
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(
-        claims_of(text(&tokens["access_token"]))["groups"],
+        crate::oauth::claims(text(&tokens["access_token"]))["groups"],
         json!(["team-b"])
     );
     // Neither.

@@ -342,7 +342,7 @@ impl Admin {
     }
 
     /// Every member of a group: for `Everyone`, every user.
-    async fn every_member(&self, group_id: &str) -> Result<Vec<User>> {
+    pub(super) async fn every_member(&self, group_id: &str) -> Result<Vec<User>> {
         let group = self.group(group_id).await?;
         let mut members = Vec::new();
         let mut after: Option<String> = None;

@@ -212,7 +212,12 @@ impl Admin {
             }
         }
         let mut changed = change;
-        let current = self.all_members(&group.id).await?;
+        let current: Vec<String> = self
+            .every_member(&group.id)
+            .await?
+            .into_iter()
+            .map(|user| user.id.as_str().to_owned())
+            .collect();
         for user in &wanted {
             if !current.iter().any(|member| member == user.as_str()) {
                 self.store
@@ -234,24 +239,6 @@ impl Admin {
             }
         }
         Ok(changed)
-    }
-
-    /// Every stored member's id.
-    async fn all_members(&self, group_id: &str) -> Result<Vec<String>> {
-        let mut ids = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self
-                .store
-                .list_group_members(group_id, after.as_deref(), 1000)
-                .await?;
-            let done = page.len() < 1000;
-            after = page.last().map(|user| user.id.as_str().to_owned());
-            ids.extend(page.into_iter().map(|user| user.id.as_str().to_owned()));
-            if done {
-                return Ok(ids);
-            }
-        }
     }
 
     /// A group an administrator may change: not `Everyone` (`403 E0000006`, as Okta refuses

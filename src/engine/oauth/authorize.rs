@@ -493,11 +493,11 @@ impl OAuth {
         if !self.is_assigned(&validated.client, user).await? {
             return Err(Error::AccessDenied(super::NOT_ASSIGNED.to_owned()));
         }
-        let has_kind = |kind: ResponseType| validated.response_types.contains(&kind);
+        let has = |kind: ResponseType| validated.response_types.contains(&kind);
         // A code alone carries no claims: what they read is loaded here only for tokens sent
         // from here, or for rules that ask about the user's groups.
-        let inputs = if has_kind(ResponseType::Token)
-            || has_kind(ResponseType::IdToken)
+        let inputs = if has(ResponseType::Token)
+            || has(ResponseType::IdToken)
             || crate::engine::oauth::governance::policies_read_groups(&validated.server)
         {
             self.claim_inputs(
@@ -514,9 +514,8 @@ impl OAuth {
         // people decide.
         let group_ids = inputs.group_ids();
         for grant in [
-            has_kind(ResponseType::Code).then_some(GrantType::AuthorizationCode),
-            (has_kind(ResponseType::Token) || has_kind(ResponseType::IdToken))
-                .then_some(GrantType::Implicit),
+            has(ResponseType::Code).then_some(GrantType::AuthorizationCode),
+            (has(ResponseType::Token) || has(ResponseType::IdToken)).then_some(GrantType::Implicit),
         ]
         .into_iter()
         .flatten()
@@ -543,7 +542,6 @@ impl OAuth {
             amr: session.amr.clone(),
             session_id: Some(session.id.clone()),
         };
-        let has = |kind: ResponseType| validated.response_types.contains(&kind);
         let mut params = Vec::new();
         let mut code_text = None;
         if has(ResponseType::Code) {

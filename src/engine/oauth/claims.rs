@@ -190,32 +190,31 @@ impl OAuth {
         claim_type: ClaimType,
         subject: &Subject<'_>,
     ) -> Result<()> {
-        for claim in claims_for(subject.server, claim_type, subject.scopes) {
-            let value = match claim.value_type {
-                ClaimValueType::Groups => {
-                    groups_claim(claim.group_filter_type, &claim.value, subject)?
-                }
-                ClaimValueType::Expression => {
-                    self.expression_claim(&claim.name, &claim.value, subject)
-                }
+        let server_claims = claims_for(subject.server, claim_type, subject.scopes).map(|claim| {
+            (
+                &claim.name,
+                claim.value_type,
+                claim.group_filter_type,
+                &claim.value,
+            )
+        });
+        let org_claim = org_groups_claim(subject.server, subject.client, subject.scopes)
+            .filter(|_| claim_type == ClaimType::Identity)
+            .map(|claim| {
+                (
+                    &claim.name,
+                    claim.value_type,
+                    claim.group_filter_type,
+                    &claim.value,
+                )
+            });
+        for (name, value_type, filter_type, value) in server_claims.chain(org_claim) {
+            let value = match value_type {
+                ClaimValueType::Groups => groups_claim(filter_type, value, subject)?,
+                ClaimValueType::Expression => self.expression_claim(name, value, subject),
             };
             if let Some(value) = value {
-                claims.insert(claim.name.clone(), value);
-            }
-        }
-        if claim_type == ClaimType::Identity {
-            if let Some(claim) = org_groups_claim(subject.server, subject.client, subject.scopes) {
-                let value = match claim.value_type {
-                    ClaimValueType::Groups => {
-                        groups_claim(claim.group_filter_type, &claim.value, subject)?
-                    }
-                    ClaimValueType::Expression => {
-                        self.expression_claim(&claim.name, &claim.value, subject)
-                    }
-                };
-                if let Some(value) = value {
-                    claims.insert(claim.name.clone(), value);
-                }
+                claims.insert(name.clone(), value);
             }
         }
         Ok(())
