@@ -47,6 +47,21 @@ struct Server {
     _dir: tempfile::TempDir,
 }
 
+impl Server {
+    /// CPU time the server's threads have used so far, from Linux's scheduler statistics
+    /// (`None` elsewhere): what a request costs the server alone, apart from the load
+    /// generator sharing the machine.
+    fn cpu_time(&self) -> Option<Duration> {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.child.id())).ok()?;
+        let mut nanos = 0u64;
+        for task in tasks.flatten() {
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            nanos += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+        }
+        Some(Duration::from_nanos(nanos))
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -547,8 +562,8 @@ async fn main() {
     }
 
     println!(
-        "{:<34} {:>10} {:>8} {:>8} {:>12} {:>12}",
-        "case", "per second", "p50 ms", "p99 ms", "% of raw", "db xacts/req"
+        "{:<34} {:>10} {:>8} {:>8} {:>12} {:>12} {:>14}",
+        "case", "per second", "p50 ms", "p99 ms", "% of raw", "db xacts/req", "authd CPU ms"
     );
     let mut authd_rates = std::collections::HashMap::new();
     for case in [
@@ -558,6 +573,7 @@ async fn main() {
         "refresh (rotated), RS256",
         "introspection",
     ] {
+        let cpu_before = server.cpu_time();
         let before = match &postgres {
             Some((admin, name, _)) => Some(transactions(admin, name).await),
             None => None,
@@ -637,9 +653,16 @@ async fn main() {
             }
             _ => "-".to_owned(),
         };
+        let cpu_per_request = match (cpu_before, server.cpu_time()) {
+            (Some(before), Some(after)) => format!(
+                "{:.3}",
+                (after - before).as_secs_f64() * 1000.0 / figures.requests as f64
+            ),
+            _ => "-".to_owned(),
+        };
         authd_rates.insert(case, figures.per_second);
         println!(
-            "{case:<34} {:>10.0} {:>8} {:>8} {share:>12} {round_trips:>12}",
+            "{case:<34} {:>10.0} {:>8} {:>8} {share:>12} {round_trips:>12} {cpu_per_request:>14}",
             figures.per_second,
             ms(figures.p50),
             ms(figures.p99),
@@ -647,7 +670,8 @@ async fn main() {
     }
     println!(
         "% of raw: requests per second over the raw signing rate for the signatures each needs \
-         (one token, or two for the flows that also issue an ID token)"
+         (one token, or two for the flows that also issue an ID token); authd CPU ms: the \
+         server's CPU time per request (a code flow is two: authorize with a session, and token)"
     );
     drop(server);
     if std::env::var("AUTHD_BENCH_COMPARE").is_ok_and(|value| value == "1") {

@@ -61,14 +61,18 @@ impl App {
                 "AUTHD_SECRET_KEY is not set: using a secret generated for this process only"
             ),
         }
-        let store = store::connect(&config.database_url, config.database_timeout)
-            .await
-            .with_context(|| {
-                format!(
-                    "AUTHD_DATABASE_URL: cannot connect to {}",
-                    config.database_url.redacted()
-                )
-            })?;
+        let store = store::connect_waiting(
+            &config.database_url,
+            config.database_timeout,
+            config.database_startup_wait,
+        )
+        .await
+        .with_context(|| {
+            format!(
+                "AUTHD_DATABASE_URL: cannot connect to {}",
+                config.database_url.redacted()
+            )
+        })?;
         store
             .migrate()
             .await

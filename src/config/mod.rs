@@ -311,6 +311,9 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     /// `AUTHD_DATABASE_TIMEOUT`: the longest a request waits for the database.
     pub database_timeout: Duration,
+    /// `AUTHD_DATABASE_STARTUP_WAIT`: how long start-up waits for a PostgreSQL that is not
+    /// accepting connections yet.
+    pub database_startup_wait: Duration,
     /// `AUTHD_API_TOKEN_WINDOW`: an API token unused for this long stops working.
     pub api_token_window: Duration,
     /// `AUTHD_HEADER_READ_TIMEOUT`, `AUTHD_REQUEST_BODY_TIMEOUT`, `AUTHD_KEEP_ALIVE_TIMEOUT`
@@ -421,6 +424,11 @@ impl Config {
                 "must be longer than zero",
             ));
         }
+
+        let database_startup_wait = duration(
+            "AUTHD_DATABASE_STARTUP_WAIT",
+            layers.database_startup_wait(),
+        )?;
 
         let api_token_window = duration("AUTHD_API_TOKEN_WINDOW", layers.api_token_window())?;
 
@@ -682,6 +690,7 @@ impl Config {
             tls,
             database_url,
             database_timeout,
+            database_startup_wait,
             api_token_window,
             server_limits,
             secret_key,

@@ -167,6 +167,8 @@ settings! {
             "sqlite://PATH (created if missing), sqlite::memory:, or postgres://USER:PASSWORD@HOST/DATABASE; TLS with ?sslmode=require, or verify-full with sslrootcert=CA-FILE (Mozilla's roots when none is given)";
         database_timeout, "AUTHD_DATABASE_TIMEOUT", "2s",
             "How long a request waits for the database (a connection, a statement) before it fails with 503";
+        database_startup_wait, "AUTHD_DATABASE_STARTUP_WAIT", "30s",
+            "At start, how long to keep trying a PostgreSQL that refuses connections or is starting up (a database container started beside authd) before giving up; 0 gives up at once";
         api_token_window, "AUTHD_API_TOKEN_WINDOW", "30d",
             "An API token (SSWS) unused for this long stops working, as Okta's tokenWindow";
         header_read_timeout, "AUTHD_HEADER_READ_TIMEOUT", "10s",

@@ -160,6 +160,51 @@ pub async fn connect(url: &DatabaseUrl, timeout: std::time::Duration) -> Result<
     }
 }
 
+/// [`connect`], waiting up to `wait` for a PostgreSQL that refuses connections or is still
+/// starting (a database container started beside this one, a failover in progress): the
+/// first thing a process does should not fail for what a moment later would not. Anything
+/// else (a wrong password, an unknown database, a certificate not trusted) fails at once.
+pub async fn connect_waiting(
+    url: &DatabaseUrl,
+    timeout: std::time::Duration,
+    wait: std::time::Duration,
+) -> Result<Arc<dyn Store>> {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut pause = std::time::Duration::from_millis(100);
+    loop {
+        match connect(url, timeout).await {
+            Err(err) if not_up_yet(&err) => {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                if left.is_zero() {
+                    return Err(err);
+                }
+                let retry_in = pause.min(left);
+                let cause = std::error::Error::source(&err).map(ToString::to_string);
+                tracing::warn!(
+                    error = cause.as_deref().unwrap_or("unknown"),
+                    retry_in_ms = retry_in.as_millis(),
+                    "the database does not accept connections yet"
+                );
+                tokio::time::sleep(retry_in).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(2));
+            }
+            connected => return connected,
+        }
+    }
+}
+
+/// Whether a failure to connect is one that time mends: nothing listens yet, or the server
+/// says it is starting, shutting down or recovering.
+fn not_up_yet(err: &Error) -> bool {
+    match err {
+        Error::Unavailable(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut) => true,
+        Error::Unavailable(sqlx::Error::Database(db)) => db
+            .code()
+            .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
+        _ => false,
+    }
+}
+
 /// For a database that cannot be written: it can serve only if `applied` (the versions of the
 /// migrations applied before) includes every one this version has.
 fn require_migrated(migrator: &sqlx::migrate::Migrator, applied: &[i64]) -> Result<()> {

@@ -21,6 +21,21 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects a pool to the server.
     pub async fn connect(url: &str, timeout: Duration) -> Result<Self> {
+        // One connection first, for its own error: the pool would retry a refused connection
+        // until its timeout and report only that it timed out.
+        let probe = tokio::time::timeout(
+            timeout,
+            <sqlx::PgConnection as sqlx::Connection>::connect(url),
+        )
+        .await
+        .map_err(|_| {
+            Error::Unavailable(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no answer within {timeout:?}"),
+            )))
+        })?
+        .map_err(map_err)?;
+        let _ = sqlx::Connection::close(probe).await;
         let statement_timeout = format!("SET statement_timeout = {}", timeout.as_millis());
         let set_timeout = statement_timeout.clone();
         let pool = PgPoolOptions::new()

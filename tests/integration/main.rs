@@ -16,6 +16,7 @@ mod browser;
 mod cli;
 mod client_assertions;
 mod cors;
+mod database_startup;
 mod discovery;
 mod engine;
 mod groups;

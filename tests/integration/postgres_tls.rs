@@ -3,8 +3,10 @@
 //! `pg_hba.conf` that refuses connections without TLS.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
+
+use crate::common::private_postgres::{PrivatePostgres, ServerCertificate};
 
 /// A CA, and a certificate it issued for `localhost` and `127.0.0.1`, as PEM files in `dir`.
 struct TestCertificates {
@@ -36,124 +38,6 @@ fn make_certificates(dir: &Path) -> TestCertificates {
     std::fs::write(&files.certificate, certificate.pem()).unwrap();
     std::fs::write(&files.key, key.serialize_pem()).unwrap();
     files
-}
-
-/// A PostgreSQL instance of its own, stopped when dropped. PostgreSQL refuses to run as root,
-/// so it runs as the `postgres` user that the distribution's package creates.
-struct PrivatePostgres {
-    data: PathBuf,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-fn as_postgres(program: &str) -> Command {
-    let mut command = Command::new("runuser");
-    command.args(["-u", "postgres", "--", program]);
-    command
-}
-
-fn postgres_binary(name: &str) -> String {
-    let output = Command::new("pg_config")
-        .arg("--bindir")
-        .output()
-        .expect("pg_config runs");
-    let bindir = String::from_utf8(output.stdout).unwrap();
-    format!("{}/{name}", bindir.trim())
-}
-
-impl PrivatePostgres {
-    fn start_with_tls_only(certificates: &TestCertificates) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let chown = |path: &Path| {
-            let status = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(path)
-                .status()
-                .unwrap();
-            assert!(status.success());
-        };
-        std::fs::set_permissions(
-            dir.path(),
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .unwrap();
-        chown(dir.path());
-        let initialized = as_postgres(&postgres_binary("initdb"))
-            .args(["-A", "trust", "-U", "postgres", "-D"])
-            .arg(&data)
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(initialized.success(), "initdb");
-        for (from, to) in [
-            (&certificates.certificate, "server.crt"),
-            (&certificates.key, "server.key"),
-        ] {
-            std::fs::copy(from, data.join(to)).unwrap();
-        }
-        std::fs::set_permissions(
-            data.join("server.key"),
-            std::os::unix::fs::PermissionsExt::from_mode(0o600),
-        )
-        .unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut config = std::fs::OpenOptions::new()
-            .append(true)
-            .open(data.join("postgresql.conf"))
-            .unwrap();
-        std::io::Write::write_all(
-            &mut config,
-            format!(
-                "\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\n\
-                 ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n\
-                 fsync = off\n",
-                dir.path().display()
-            )
-            .as_bytes(),
-        )
-        .unwrap();
-        std::fs::write(
-            data.join("pg_hba.conf"),
-            "hostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n",
-        )
-        .unwrap();
-        chown(dir.path());
-        let started = as_postgres(&postgres_binary("pg_ctl"))
-            .args(["-w", "-l"])
-            .arg(dir.path().join("log"))
-            .arg("-D")
-            .arg(&data)
-            .arg("start")
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(
-            started.success(),
-            "PostgreSQL did not start: {}",
-            std::fs::read_to_string(dir.path().join("log")).unwrap_or_default()
-        );
-        PrivatePostgres {
-            data,
-            port,
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for PrivatePostgres {
-    fn drop(&mut self) {
-        let _ = as_postgres(&postgres_binary("pg_ctl"))
-            .args(["-m", "immediate", "-D"])
-            .arg(&self.data)
-            .arg("stop")
-            .stdout(Stdio::null())
-            .status();
-    }
 }
 
 const SEED: &str = "[[authorization_servers]]\nid = \"default\"\nscopes = [\"api.read\"]\n\n\
@@ -209,7 +93,11 @@ async fn start_authd(
 async fn authd_reaches_a_postgresql_that_accepts_only_tls_and_verifies_its_certificate() {
     let dir = tempfile::tempdir().unwrap();
     let certificates = make_certificates(dir.path());
-    let postgres = PrivatePostgres::start_with_tls_only(&certificates);
+    let postgres = PrivatePostgres::init(Some(ServerCertificate {
+        certificate: &certificates.certificate,
+        key: &certificates.key,
+    }));
+    postgres.start();
     let url = |query: &str| {
         format!(
             "postgres://postgres@localhost:{}/postgres?{query}",

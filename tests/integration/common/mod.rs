@@ -6,6 +6,7 @@
 
 pub mod database;
 pub mod keys;
+pub mod private_postgres;
 
 use std::sync::Arc;
 
