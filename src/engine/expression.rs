@@ -952,6 +952,7 @@ mod tests {
             failed_sign_ins: 0,
             locked_until: None,
             tokens_valid_after: None,
+            groups_revision: 0,
         }
     }
 

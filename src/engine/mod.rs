@@ -16,6 +16,7 @@ pub mod discovery;
 mod error;
 pub mod expression;
 pub mod lifetimes;
+pub mod memberships;
 pub mod oauth;
 pub mod provisioning;
 pub mod scim_filter;

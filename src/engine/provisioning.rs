@@ -331,6 +331,7 @@ impl Provisioning {
                 failed_sign_ins: 0,
                 locked_until: None,
                 tokens_valid_after: None,
+                groups_revision: 0,
             };
             if let Err(err) = self.store.insert_user(&user).await {
                 return created_meanwhile(err, "user");

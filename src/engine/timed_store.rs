@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use crate::metrics::Metrics;
 use crate::model::{
     ApiToken, AppGroupAssignment, AppUserAssignment, AuthServer, AuthServerId, AuthorizationCode,
-    Client, ClientId, ClientSecret, Group, LockoutPolicy, LogRange, Membership, PendingAuthn,
+    Client, ClientId, ClientSecret, Group, LockoutPolicy, LogRange, Memberships, PendingAuthn,
     Presented, RefreshTokenRecord, Session, SessionId, SessionTokenGrant, SigningKey, Status,
     StoredLogEvent, Timestamp, TokenHash, TrustedOrigin, User, UserId, UserQuery,
 };
@@ -784,7 +784,7 @@ impl GroupStore for TimedStore {
         .await
     }
 
-    async fn user_memberships(&self, user_id: &str) -> Result<Vec<Membership>> {
+    async fn user_memberships(&self, user_id: &str) -> Result<Memberships> {
         self.timed("user_memberships", self.inner.user_memberships(user_id))
             .await
     }

@@ -48,6 +48,16 @@ pub struct Membership {
     pub name: String,
 }
 
+/// A user's groups, `Everyone` included, as read at one revision of them
+/// ([`crate::model::User::groups_revision`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Memberships {
+    /// The user's groups revision when they were read.
+    pub revision: i64,
+    /// The groups, in any order.
+    pub groups: Vec<Membership>,
+}
+
 wire_enum!(
     /// How a user came to be assigned to an app (Okta's app user `scope`).
     AssignmentScope, "assignment scope" {
@@ -126,6 +136,24 @@ impl GroupFilter {
     pub fn matches(&self, name: &str) -> bool {
         match self {
             GroupFilter::Regex(regex) => regex.is_match(name),
+            // Most names are ASCII, whose lowercase is ASCII's: compared without a copy, as
+            // a token may test hundreds of names.
+            GroupFilter::Text(kind, value) if name.is_ascii() => {
+                let (name, value) = (name.as_bytes(), value.as_bytes());
+                match kind {
+                    GroupFilterType::StartsWith => name
+                        .get(..value.len())
+                        .is_some_and(|start| start.eq_ignore_ascii_case(value)),
+                    GroupFilterType::Equals => name.eq_ignore_ascii_case(value),
+                    GroupFilterType::Contains => {
+                        value.is_empty()
+                            || name
+                                .windows(value.len())
+                                .any(|window| window.eq_ignore_ascii_case(value))
+                    }
+                    GroupFilterType::Regex => false,
+                }
+            }
             GroupFilter::Text(kind, value) => {
                 let name = name.to_lowercase();
                 match kind {
@@ -183,7 +211,29 @@ pub struct AppGroupsClaim {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::{GroupFilter, GroupFilterType};
+
+    proptest! {
+        /// ASCII names are compared without lowercasing a copy: the answers are those of
+        /// comparing lowercased copies.
+        #[test]
+        fn text_filters_answer_as_lowercased_comparisons(
+            value in "[a-cA-C\u{212a}kK\u{e9}\u{c9}-]{0,3}",
+            name in "[a-cA-C\u{212a}kK\u{e9}\u{c9}-]{0,6}",
+        ) {
+            let (lower_value, lower_name) = (value.to_lowercase(), name.to_lowercase());
+            for (kind, expected) in [
+                (GroupFilterType::StartsWith, lower_name.starts_with(&lower_value)),
+                (GroupFilterType::Equals, lower_name == lower_value),
+                (GroupFilterType::Contains, lower_name.contains(&lower_value)),
+            ] {
+                let filter = GroupFilter::new(kind, &value).unwrap();
+                prop_assert_eq!(filter.matches(&name), expected, "{:?}", kind);
+            }
+        }
+    }
 
     #[test]
     fn group_filters_compare_names_as_okta_does() {

@@ -39,7 +39,8 @@ pub use grant::{
 };
 pub use group::{
     whole_name_regex, AppGroupAssignment, AppGroupsClaim, AppUserAssignment, AssignmentScope,
-    Group, GroupFilter, GroupFilterType, GroupType, Membership, EVERYONE, MAX_GROUPS_IN_CLAIM,
+    Group, GroupFilter, GroupFilterType, GroupType, Membership, Memberships, EVERYONE,
+    MAX_GROUPS_IN_CLAIM,
 };
 pub use ids::{
     derived_okta_id, new_okta_id, AuthServerId, ClientId, InvalidId, Kid, SessionId, UserId,

@@ -54,6 +54,10 @@ pub struct User {
     /// Tokens issued (and grants authenticated) before this time are invalid for good: set
     /// when the user is deactivated or suspended or their password changes; kept by the store.
     pub tokens_valid_after: Option<Timestamp>,
+    /// Changes whenever the user's groups do (a membership added or ended, one of their groups
+    /// renamed or deleted): groups read at one revision stay right until it changes. Kept by
+    /// the database; 0 for a user not yet stored.
+    pub groups_revision: i64,
 }
 
 impl User {

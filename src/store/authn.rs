@@ -110,7 +110,7 @@ pub(super) const RECORD_FAILED_SIGN_IN: &str = "UPDATE users SET \
      WHERE id = $1 \
      RETURNING id, status, login, profile, password_hash, created_at, activated_at, \
      status_changed_at, last_login_at, updated_at, password_changed_at, failed_sign_ins, \
-     locked_until, tokens_valid_after";
+     locked_until, tokens_valid_after, groups_revision";
 // Refused while a lock set by a concurrent failure is in force, so a right guess cannot undo
 // it; the upgraded hash replaces only the hash that was verified.
 pub(super) const RECORD_SUCCESSFUL_SIGN_IN: &str = "UPDATE users SET failed_sign_ins = 0, \

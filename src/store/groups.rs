@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::model::{Group, Membership, Timestamp, User};
+use crate::model::{Group, Membership, Memberships, Timestamp, User};
 
 use super::query::parse;
 use super::{Error, Result};
@@ -41,9 +41,10 @@ pub trait GroupStore: Send + Sync {
     ) -> Result<Vec<User>>;
     /// Every group the user is in, `Everyone` included, by id.
     async fn list_user_groups(&self, user_id: &str) -> Result<Vec<Group>>;
-    /// The id and name of every group the user is in, `Everyone` included, in any order: what
-    /// a token needs, read as one row however many groups there are.
-    async fn user_memberships(&self, user_id: &str) -> Result<Vec<Membership>>;
+    /// The id and name of every group the user is in, `Everyone` included, in any order, with
+    /// the user's groups revision they were read at (0 for no such user): what a token needs,
+    /// read as one row however many groups there are.
+    async fn user_memberships(&self, user_id: &str) -> Result<Memberships>;
 }
 
 macro_rules! group_columns {
@@ -92,9 +93,10 @@ pub(super) const ITEM_SEPARATOR: char = '\u{1e}';
 // One row, whatever the number of groups: rows cost far more than bytes to read, and a user
 // in hundreds of groups signs in as fast as one in a few. Both backends have string_agg.
 pub(super) const USER_MEMBERSHIPS: &str =
-    "SELECT string_agg(g.id || '\u{1f}' || g.name, '\u{1e}') \
+    "SELECT (SELECT groups_revision FROM users WHERE id = $1), \
+     (SELECT string_agg(g.id || '\u{1f}' || g.name, '\u{1e}') \
      FROM groups g WHERE g.kind = 'BUILT_IN' \
-     OR g.id IN (SELECT group_id FROM group_members WHERE user_id = $1)";
+     OR g.id IN (SELECT group_id FROM group_members WHERE user_id = $1))";
 
 /// The memberships [`USER_MEMBERSHIPS`] joined into one text.
 pub(super) fn split_memberships(joined: Option<String>) -> Result<Vec<Membership>> {
@@ -262,16 +264,17 @@ macro_rules! implement {
                     .await
             }
 
-            async fn user_memberships(
-                &self,
-                user_id: &str,
-            ) -> Result<Vec<$crate::model::Membership>> {
-                let (joined,): (Option<String>,) = sqlx::query_as(sql::USER_MEMBERSHIPS)
-                    .bind(user_id)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(map_err)?;
-                sql::split_memberships(joined)
+            async fn user_memberships(&self, user_id: &str) -> Result<$crate::model::Memberships> {
+                let (revision, joined): (Option<i64>, Option<String>) =
+                    sqlx::query_as(sql::USER_MEMBERSHIPS)
+                        .bind(user_id)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(map_err)?;
+                Ok($crate::model::Memberships {
+                    revision: revision.unwrap_or(0),
+                    groups: sql::split_memberships(joined)?,
+                })
             }
 
             async fn list_user_groups(&self, user_id: &str) -> Result<Vec<Group>> {

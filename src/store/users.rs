@@ -36,23 +36,23 @@ pub trait UserStore: Send + Sync {
 
 pub(super) const GET_USER_BY_LOGIN: &str = "SELECT id, status, login, profile, password_hash, \
      created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at, \
-     failed_sign_ins, locked_until, tokens_valid_after FROM users WHERE login_lower = $1";
+     failed_sign_ins, locked_until, tokens_valid_after, groups_revision FROM users WHERE login_lower = $1";
 /// A user's columns as [`UserRow`] reads them, from a join where the users table is `u`.
 macro_rules! joined_user_columns {
     () => {
         "u.id, u.status, u.login, u.profile, u.password_hash, u.created_at, u.activated_at, \
          u.status_changed_at, u.last_login_at, u.updated_at, u.password_changed_at, \
-         u.failed_sign_ins, u.locked_until, u.tokens_valid_after"
+         u.failed_sign_ins, u.locked_until, u.tokens_valid_after, u.groups_revision"
     };
 }
 pub(super) use joined_user_columns;
 
 pub(super) const GET_USER: &str = "SELECT id, status, login, profile, password_hash, \
      created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at, \
-     failed_sign_ins, locked_until, tokens_valid_after FROM users WHERE id = $1";
+     failed_sign_ins, locked_until, tokens_valid_after, groups_revision FROM users WHERE id = $1";
 pub(super) const LIST_USERS: &str = "SELECT id, status, login, profile, password_hash, \
      created_at, activated_at, status_changed_at, last_login_at, updated_at, password_changed_at, \
-     failed_sign_ins, locked_until, tokens_valid_after FROM users \
+     failed_sign_ins, locked_until, tokens_valid_after, groups_revision FROM users \
      WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR login_lower = $2) \
      AND ($3 IS NULL OR search_terms LIKE $3 ESCAPE '\\') \
      AND ($4 IS NULL OR id > $4) ORDER BY id LIMIT $5";
@@ -105,6 +105,7 @@ pub(super) struct UserRow {
     failed_sign_ins: i64,
     locked_until: Option<i64>,
     tokens_valid_after: Option<i64>,
+    groups_revision: i64,
 }
 
 impl TryFrom<UserRow> for User {
@@ -126,6 +127,7 @@ impl TryFrom<UserRow> for User {
             failed_sign_ins: u32::try_from(row.failed_sign_ins).unwrap_or(u32::MAX),
             locked_until: row.locked_until.map(Timestamp::from_unix),
             tokens_valid_after: row.tokens_valid_after.map(Timestamp::from_unix),
+            groups_revision: row.groups_revision,
         })
     }
 }

@@ -505,3 +505,105 @@ async fn ending_an_assignment_stops_refresh_and_a_group_s_member_cannot_be_unass
         .unwrap()
         .starts_with("authd.groupsClaim: name: \"sub\""));
 }
+
+/// The groups claim of a fresh access token for the member, from `app`.
+async fn member_groups_claim(app: &TestApp) -> Value {
+    let (status, tokens) = password_grant(app, OPEN, "member@example.com", "openid").await;
+    assert_eq!(status, 200, "{tokens}");
+    crate::oauth::claims(text(&tokens["access_token"]))["groups"].clone()
+}
+
+#[tokio::test]
+async fn a_membership_change_on_one_replica_is_in_the_next_token_from_the_other() {
+    // Every token here is a password sign-in of the same user.
+    let first = TestApp::spawn_with(Options {
+        seed: Some(seed()),
+        settings: Some(Box::new(|settings| {
+            settings.authn_rate_limit_per_username = Some("1000".into());
+        })),
+        ..Default::default()
+    })
+    .await;
+    let issuer = first.base_url.clone();
+    let second = TestApp::spawn_with(Options {
+        database: Some(first.database.clone()),
+        clock: Some(first.clock.clone()),
+        settings: Some(Box::new(move |settings| {
+            settings.base_url = Some(issuer);
+        })),
+        ..Default::default()
+    })
+    .await;
+    let (_, member) = first
+        .admin_call(Method::GET, "/api/v1/users/member@example.com", None)
+        .await;
+    let member_path = |group: &Value| {
+        format!(
+            "/api/v1/groups/{}/users/{}",
+            text(&group["id"]),
+            text(&member["id"])
+        )
+    };
+    let (_, team_c) = second
+        .admin_call(
+            Method::POST,
+            "/api/v1/groups",
+            Some(json!({ "profile": { "name": "team-c" } })),
+        )
+        .await;
+    // The first replica holds the member's groups from its last token; each change made
+    // through the second is in the very next token the first issues.
+    for round in 0..10 {
+        assert_eq!(
+            member_groups_claim(&first).await,
+            json!(["team-a", "team-b"]),
+            "round {round}"
+        );
+        let (status, _) = second
+            .admin_call(Method::PUT, &member_path(&team_c), None)
+            .await;
+        assert_eq!(status, 204);
+        assert_eq!(
+            member_groups_claim(&first).await,
+            json!(["team-a", "team-b", "team-c"]),
+            "round {round}: added on the other replica"
+        );
+        let (status, _) = second
+            .admin_call(Method::DELETE, &member_path(&team_c), None)
+            .await;
+        assert_eq!(status, 204);
+    }
+    // A rename of one of the member's groups, and a deletion.
+    let (status, _) = second
+        .admin_call(Method::PUT, &member_path(&team_c), None)
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        member_groups_claim(&first).await,
+        json!(["team-a", "team-b", "team-c"])
+    );
+    let (status, renamed) = second
+        .admin_call(
+            Method::PUT,
+            &format!("/api/v1/groups/{}", text(&team_c["id"])),
+            Some(json!({ "profile": { "name": "team-renamed" } })),
+        )
+        .await;
+    assert_eq!(status, 200, "{renamed}");
+    assert_eq!(
+        member_groups_claim(&first).await,
+        json!(["team-a", "team-b", "team-renamed"])
+    );
+    let (status, _) = second
+        .admin_call(
+            Method::DELETE,
+            &format!("/api/v1/groups/{}", text(&team_c["id"])),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        member_groups_claim(&first).await,
+        json!(["team-a", "team-b"])
+    );
+}

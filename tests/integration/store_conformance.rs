@@ -48,6 +48,7 @@ async fn a_user(store: &Arc<dyn Store>) -> UserId {
         failed_sign_ins: 0,
         locked_until: None,
         tokens_valid_after: None,
+        groups_revision: 0,
     };
     store.insert_user(&user).await.unwrap();
     user.id

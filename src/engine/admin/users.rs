@@ -86,6 +86,7 @@ impl Admin {
             failed_sign_ins: 0,
             locked_until: None,
             tokens_valid_after: None,
+            groups_revision: 0,
         };
         if let Some(password) = password {
             check_password(&user, &password)?;

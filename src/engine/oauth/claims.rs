@@ -73,7 +73,7 @@ impl ParsedExpressions {
 #[derive(Debug, Default)]
 pub struct ClaimInputs {
     /// The user's groups, `Everyone` included, when a claim reads them.
-    groups: Vec<Membership>,
+    groups: Arc<[Membership]>,
     /// The app user's profile (`appuser.*`), when a claim reads it.
     app_user: Option<Map<String, Value>>,
 }
@@ -153,12 +153,22 @@ impl OAuth {
         let mut inputs = ClaimInputs::default();
         needs_groups |= super::governance::policies_read_groups(server);
         if needs_groups || needs_app_user {
-            inputs.groups = self.store.user_memberships(user.id.as_str()).await?;
+            inputs.groups = self.memberships_of(user).await?;
         }
         if needs_app_user {
             inputs.app_user = self.app_user_profile(client, user, &inputs.groups).await?;
         }
         Ok(inputs)
+    }
+
+    /// The user's groups: as held, if read at the revision the user row shows, or else read
+    /// and held.
+    async fn memberships_of(&self, user: &User) -> Result<Arc<[Membership]>> {
+        if let Some(groups) = self.memberships.get(user) {
+            return Ok(groups);
+        }
+        let read = self.store.user_memberships(user.id.as_str()).await?;
+        Ok(self.memberships.put(user.id.as_str(), read))
     }
 
     /// The user's profile for this app: their direct assignment's, or else that of the

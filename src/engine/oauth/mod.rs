@@ -40,6 +40,7 @@ pub struct OAuth {
     /// Seals a rotated refresh token's successor, kept for the rotation leeway.
     successor_sealer: Arc<Sealer>,
     expressions: Arc<claims::ParsedExpressions>,
+    memberships: Arc<crate::engine::memberships::MembershipCache>,
     base_url: String,
     metrics: Metrics,
     log: SystemLog,
@@ -84,6 +85,7 @@ impl OAuth {
             secret_hasher: parts.secret_hasher,
             successor_sealer: Arc::new(parts.successor_sealer),
             expressions: Arc::default(),
+            memberships: Arc::default(),
             base_url: parts.base_url,
             metrics: parts.metrics,
             log: parts.system_log,
