@@ -233,21 +233,26 @@ macro_rules! implement {
                 user_id: &str,
                 now: Timestamp,
             ) -> Result<bool> {
+                // The group's row before the membership's, as a rename or a deletion of the
+                // group takes them; the user's row is written last, at commit (a deferred
+                // trigger), so none of these can deadlock with another on PostgreSQL.
                 let mut tx = self.pool.begin().await.map_err(map_err)?;
+                sqlx::query(sql::TOUCH_MEMBERSHIP)
+                    .bind(group_id)
+                    .bind(now.unix())
+                    .run(&mut *tx)
+                    .await?;
                 let removed = sqlx::query(sql::REMOVE_GROUP_MEMBER)
                     .bind(group_id)
                     .bind(user_id)
                     .run(&mut *tx)
                     .await?;
-                if removed > 0 {
-                    sqlx::query(sql::TOUCH_MEMBERSHIP)
-                        .bind(group_id)
-                        .bind(now.unix())
-                        .run(&mut *tx)
-                        .await?;
+                if removed == 0 {
+                    tx.rollback().await.map_err(map_err)?;
+                    return Ok(false);
                 }
                 tx.commit().await.map_err(map_err)?;
-                Ok(removed > 0)
+                Ok(true)
             }
 
             async fn list_group_members(

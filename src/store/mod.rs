@@ -194,10 +194,15 @@ pub async fn connect_waiting(
 }
 
 /// Whether a failure to connect is one that time mends: nothing listens yet, or the server
-/// says it is starting, shutting down or recovering.
+/// says it is starting, shutting down or recovering. A certificate that is not trusted comes
+/// as an I/O error of invalid data, and waiting does not mend it.
 fn not_up_yet(err: &Error) -> bool {
     match err {
-        Error::Unavailable(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut) => true,
+        Error::Unavailable(sqlx::Error::Io(io)) => !matches!(
+            io.kind(),
+            std::io::ErrorKind::InvalidData | std::io::ErrorKind::PermissionDenied
+        ),
+        Error::Unavailable(sqlx::Error::PoolTimedOut) => true,
         Error::Unavailable(sqlx::Error::Database(db)) => db
             .code()
             .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),

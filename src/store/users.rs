@@ -61,6 +61,7 @@ pub(super) const UNLOCK_USER: &str = "UPDATE users SET failed_sign_ins = 0, lock
      status_changed_at = CASE WHEN status = 'LOCKED_OUT' THEN $2 ELSE status_changed_at END \
      WHERE id = $1";
 pub(super) const DELETE_USER: &str = "DELETE FROM users WHERE id = $1";
+pub(super) const DELETE_USER_MEMBERSHIPS: &str = "DELETE FROM group_members WHERE user_id = $1";
 pub(super) const INSERT_USER: &str = "INSERT INTO users (id, status, login, login_lower, profile, \
      password_hash, created_at, activated_at, status_changed_at, last_login_at, updated_at, \
      password_changed_at, search_terms) \
@@ -229,10 +230,19 @@ macro_rules! implement {
             }
 
             async fn delete_user(&self, id: &UserId) -> Result<bool> {
+                // The memberships before the user's row, in the order a change to a group's
+                // members takes them (membership, then user), so that the two cannot deadlock
+                // on PostgreSQL.
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                sqlx::query(sql::DELETE_USER_MEMBERSHIPS)
+                    .bind(id.as_str())
+                    .run(&mut *tx)
+                    .await?;
                 let deleted = sqlx::query(sql::DELETE_USER)
                     .bind(id.as_str())
-                    .run(&self.pool)
+                    .run(&mut *tx)
                     .await?;
+                tx.commit().await.map_err(map_err)?;
                 Ok(deleted > 0)
             }
 

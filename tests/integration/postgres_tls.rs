@@ -111,12 +111,23 @@ async fn authd_reaches_a_postgresql_that_accepts_only_tls_and_verifies_its_certi
         .expect_err("a connection without TLS is refused");
     assert!(refused.contains("no encryption"), "{refused}");
 
-    // verify-full with the wrong roots: the server's certificate is not trusted.
+    // verify-full with the wrong roots: the server's certificate is not trusted, at once:
+    // waiting for the database (AUTHD_DATABASE_STARTUP_WAIT, 30 s) would not mend it.
+    let started = std::time::Instant::now();
     let untrusted = start_authd(dir.path(), &url("sslmode=verify-full"))
         .await
         .expect_err("a certificate from an unknown CA is refused");
     assert!(
         untrusted.to_lowercase().contains("certificate"),
+        "{untrusted}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "refused only after {:?}",
+        started.elapsed()
+    );
+    assert!(
+        !untrusted.contains("does not accept connections yet"),
         "{untrusted}"
     );
 
