@@ -12,7 +12,7 @@ use crate::engine::expression::{Context, Expression};
 use crate::engine::{Error, Result};
 use crate::model::{
     AppGroupsClaim, AuthServer, ClaimType, ClaimValueType, Client, CustomClaim, GroupFilter,
-    Membership, ScopeSet, Status, User, MAX_GROUPS_IN_CLAIM, ORG_GROUPS_SCOPE,
+    GroupFilterType, Membership, ScopeSet, Status, User, MAX_GROUPS_IN_CLAIM, ORG_GROUPS_SCOPE,
 };
 
 use super::mint::Subject;
@@ -39,11 +39,13 @@ pub const RESERVED_CLAIMS: [&str; 17] = [
     "idp",
 ];
 
-/// Expressions kept parsed, by their text: a claim's expression is parsed when it is saved
-/// (which refuses a bad one) and then once per server process, not once per token.
+/// Expressions kept parsed, by their text, and groups filters kept compiled: a claim's
+/// expression or regular expression is checked when it is saved (which refuses a bad one) and
+/// then made once per server process, not once per token.
 #[derive(Default)]
 pub(crate) struct ParsedExpressions {
     parsed: Mutex<HashMap<String, Arc<Expression>>>,
+    filters: Mutex<HashMap<(GroupFilterType, String), Arc<GroupFilter>>>,
 }
 
 /// More distinct expressions than any set of servers holds; past it, the cache starts over.
@@ -66,6 +68,25 @@ impl ParsedExpressions {
         }
         parsed.insert(text.to_owned(), expression.clone());
         Some(expression)
+    }
+
+    /// The filter compiled; `None` if it does not compile (saved before the rules grew
+    /// stricter), which leaves its claim out.
+    fn filter(&self, kind: GroupFilterType, value: &str) -> Option<Arc<GroupFilter>> {
+        let mut filters = self
+            .filters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = (kind, value.to_owned());
+        if let Some(filter) = filters.get(&key) {
+            return Some(filter.clone());
+        }
+        let filter = Arc::new(GroupFilter::new(kind, value).ok()?);
+        if filters.len() >= MAX_PARSED_EXPRESSIONS {
+            filters.clear();
+        }
+        filters.insert(key, filter.clone());
+        Some(filter)
     }
 }
 
@@ -220,7 +241,10 @@ impl OAuth {
             });
         for (name, value_type, filter_type, value) in server_claims.chain(org_claim) {
             let value = match value_type {
-                ClaimValueType::Groups => groups_claim(filter_type, value, subject)?,
+                ClaimValueType::Groups => {
+                    let filter = filter_type.and_then(|kind| self.expressions.filter(kind, value));
+                    groups_claim(filter.as_deref(), subject)?
+                }
                 ClaimValueType::Expression => self.expression_claim(name, value, subject),
             };
             if let Some(value) = value {
@@ -260,15 +284,11 @@ impl OAuth {
 
 /// The names of the user's groups a filter picks, in name order; none for a client without a
 /// user or when none match. More than Okta's 100 fail the request, as Okta's do.
-fn groups_claim(
-    filter_type: Option<crate::model::GroupFilterType>,
-    value: &str,
-    subject: &Subject<'_>,
-) -> Result<Option<Value>> {
+fn groups_claim(filter: Option<&GroupFilter>, subject: &Subject<'_>) -> Result<Option<Value>> {
     if subject.user.is_none() {
         return Ok(None);
     }
-    let Some(filter) = filter_type.and_then(|kind| GroupFilter::new(kind, value).ok()) else {
+    let Some(filter) = filter else {
         return Ok(None);
     };
     let mut names: Vec<&str> = subject
