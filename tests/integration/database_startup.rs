@@ -106,17 +106,12 @@ async fn authd_waits_at_start_for_a_postgresql_that_is_not_running_yet() {
             panic!("authd exited ({status}): {}", authd.log());
         }
     }
-    let response = reqwest::Client::new()
-        .post(format!("{}/oauth2/default/v1/token", authd.base_url))
-        .basic_auth("0oastartupservice001", Some("startup-service-secret-0123"))
-        .form(&[("grant_type", "client_credentials"), ("scope", "api.read")])
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(status, 200, "{body}");
-    assert!(body["access_token"].is_string(), "{body}");
+    crate::common::client_credentials_token(
+        &authd.base_url,
+        ("0oastartupservice001", "startup-service-secret-0123"),
+        "api.read",
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -524,16 +524,7 @@ async fn a_membership_change_on_one_replica_is_in_the_next_token_from_the_other(
         ..Default::default()
     })
     .await;
-    let issuer = first.base_url.clone();
-    let second = TestApp::spawn_with(Options {
-        database: Some(first.database.clone()),
-        clock: Some(first.clock.clone()),
-        settings: Some(Box::new(move |settings| {
-            settings.base_url = Some(issuer);
-        })),
-        ..Default::default()
-    })
-    .await;
+    let second = crate::replicas::another_replica(&first).await;
     let (_, member) = first
         .admin_call(Method::GET, "/api/v1/users/member@example.com", None)
         .await;

@@ -140,17 +140,12 @@ async fn authd_reaches_a_postgresql_that_accepts_only_tls_and_verifies_its_certi
     )
     .await
     .expect("authd starts over verified TLS");
-    let response = reqwest::Client::new()
-        .post(format!("{base_url}/oauth2/default/v1/token"))
-        .basic_auth("0oatlsservice0000001", Some("tls-service-secret-0123"))
-        .form(&[("grant_type", "client_credentials"), ("scope", "api.read")])
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(status, 200, "{body}");
-    assert!(body["access_token"].is_string(), "{body}");
+    crate::common::client_credentials_token(
+        &base_url,
+        ("0oatlsservice0000001", "tls-service-secret-0123"),
+        "api.read",
+    )
+    .await;
     drop(server);
 
     // sslmode=require encrypts without checking the certificate, as libpq does.

@@ -19,9 +19,15 @@ async fn replicas() -> (TestApp, TestApp) {
         ..Default::default()
     })
     .await;
-    // Replicas behind one load balancer share the issuer.
+    let second = another_replica(&first).await;
+    (first, second)
+}
+
+/// A second server on the first's database and clock, behind the same issuer as replicas
+/// behind one load balancer.
+pub async fn another_replica(first: &TestApp) -> TestApp {
     let issuer = first.base_url.clone();
-    let second = TestApp::spawn_with(Options {
+    TestApp::spawn_with(Options {
         database: Some(first.database.clone()),
         clock: Some(first.clock.clone()),
         settings: Some(Box::new(move |settings| {
@@ -29,8 +35,7 @@ async fn replicas() -> (TestApp, TestApp) {
         })),
         ..Default::default()
     })
-    .await;
-    (first, second)
+    .await
 }
 
 async fn service_token(app: &TestApp) -> (u16, Value) {

@@ -31,6 +31,29 @@ pub fn test_start() -> Timestamp {
     authd::clock::SystemClock.now()
 }
 
+/// A client-credentials token for `scope` from the default server of the authd at
+/// `base_url`: the access token, after checking the answer is a 200.
+pub async fn client_credentials_token(
+    base_url: &str,
+    (client_id, secret): (&str, &str),
+    scope: &str,
+) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{base_url}/oauth2/default/v1/token"))
+        .basic_auth(client_id, Some(secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    body["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no access token: {body}"))
+        .to_owned()
+}
+
 /// Waits until `url` answers 200, as an orchestrator waits for a started process; `false` if
 /// it does not within `patience`.
 pub async fn answers_ok_within(url: &str, patience: std::time::Duration) -> bool {
