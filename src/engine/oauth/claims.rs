@@ -45,7 +45,8 @@ pub const RESERVED_CLAIMS: [&str; 17] = [
 #[derive(Default)]
 pub(crate) struct ParsedExpressions {
     parsed: Mutex<HashMap<String, Arc<Expression>>>,
-    filters: Mutex<HashMap<(GroupFilterType, String), Arc<GroupFilter>>>,
+    /// By kind, then value: a lookup borrows the value rather than copy it for a key.
+    filters: Mutex<HashMap<GroupFilterType, HashMap<String, Arc<GroupFilter>>>>,
 }
 
 /// More distinct expressions than any set of servers holds; past it, the cache starts over.
@@ -77,15 +78,15 @@ impl ParsedExpressions {
             .filters
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let key = (kind, value.to_owned());
-        if let Some(filter) = filters.get(&key) {
+        let of_kind = filters.entry(kind).or_default();
+        if let Some(filter) = of_kind.get(value) {
             return Some(filter.clone());
         }
         let filter = Arc::new(GroupFilter::new(kind, value).ok()?);
-        if filters.len() >= MAX_PARSED_EXPRESSIONS {
-            filters.clear();
+        if of_kind.len() >= MAX_PARSED_EXPRESSIONS {
+            of_kind.clear();
         }
-        filters.insert(key, filter.clone());
+        of_kind.insert(value.to_owned(), filter.clone());
         Some(filter)
     }
 }
